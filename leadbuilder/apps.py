@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LeadbuilderConfig(AppConfig):
+    name = "leadbuilder"
+    verbose_name = "Lead Builder"

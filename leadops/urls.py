@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from leadops import views
+
+admin.site.site_header = "LeadOps administration"
+admin.site.site_title = "LeadOps admin"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("settings/", views.settings_page, name="settings"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("traces/", include("traces.urls")),
+    path("dnc/", include("dnc.urls")),
+    path("leads/", include("leadbuilder.urls")),
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,46 @@
+"""Site-wide pages: the dashboard and the settings page."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django_tables2 import RequestConfig
+
+from leadops.accounts.models import Membership
+from leadops.credits import selectors as credit_selectors
+from leadops.credits.models import Wallet
+from leadops.credits.tables import CreditEntryTable
+
+
+@login_required
+def dashboard(request):
+    wallet = Wallet.objects.filter(user=request.user).first()
+    table = CreditEntryTable(credit_selectors.wallet_entries(wallet=wallet))
+    RequestConfig(request, paginate={"per_page": 15}).configure(table)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "wallet": wallet,
+            "table": table,
+            "series": credit_selectors.balance_series(wallet=wallet),
+        },
+    )
+
+
+@login_required
+def settings_page(request):
+    members = (
+        Membership.objects.filter(team=request.team).select_related("user")
+        if request.team
+        else Membership.objects.none()
+    )
+    providers = [
+        ("Tracerfy", settings.TRACERFY_BASE_URL, bool(settings.TRACERFY_API_KEY)),
+        ("RealEstateAPI", settings.REAPI_BASE_URL, bool(settings.REAPI_API_KEY)),
+        ("CRM", settings.CRM_BASE_URL, bool(settings.CRM_API_KEY)),
+    ]
+    return render(
+        request,
+        "settings.html",
+        {"members": members, "providers": providers, "provider_mode": settings.PROVIDER_MODE},
+    )
