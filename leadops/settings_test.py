@@ -24,3 +24,7 @@ if not env.str("REDIS_URL", default=""):
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # An in-memory test database, and no IMMEDIATE transactions to trip over.
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405
+
+# A test-only job kind that exercises the shared job machinery against the real sandbox.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobsapp"]  # noqa: F405
+JOB_RECONCILE_DELAY = 0.2

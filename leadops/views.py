@@ -39,8 +39,22 @@ def settings_page(request):
         ("RealEstateAPI", settings.REAPI_BASE_URL, bool(settings.REAPI_API_KEY)),
         ("CRM", settings.CRM_BASE_URL, bool(settings.CRM_API_KEY)),
     ]
+    can_manage = bool(request.membership and request.membership.can_manage)
+    webhook_urls = [
+        (label, f"{settings.PUBLIC_BASE_URL}/webhooks/{slug}/{settings.WEBHOOK_TOKEN}/")
+        for slug, label in [
+            ("tracerfy", "Tracerfy (account webhook URL)"),
+            ("reapi", "RealEstateAPI (webhook_url / webcomplete_url)"),
+        ]
+    ]
     return render(
         request,
         "settings.html",
-        {"members": members, "providers": providers, "provider_mode": settings.PROVIDER_MODE},
+        {
+            "members": members,
+            "providers": providers,
+            "provider_mode": settings.PROVIDER_MODE,
+            "can_manage": can_manage,
+            "webhook_urls": webhook_urls if can_manage else [],
+        },
     )

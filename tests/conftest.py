@@ -83,3 +83,32 @@ def owner_client(client, owner):
 
 def using_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def rq_redis():
+    """The test Redis, emptied: RQ queues, scheduled jobs and limiter keys start clean."""
+    import django_rq
+
+    conn = django_rq.get_connection("default")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def run_worker(rq_redis):
+    """Run every queued RQ job in this process (SimpleWorker, burst) and return how many ran."""
+    import django_rq
+    from rq import SimpleWorker
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    def run() -> int:
+        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
+        worker = SimpleWorker(queues, connection=rq_redis)
+        worker.work(burst=True)
+        failed = sum(FailedJobRegistry(queue=q).count for q in queues)
+        assert failed == 0, "an RQ job failed: see the worker log above"
+        return sum(FinishedJobRegistry(queue=q).count for q in queues)
+
+    return run

@@ -1,0 +1,11 @@
+class JobError(Exception):
+    """A refused job operation; the message is safe to show to a user."""
+
+
+class InvalidTransition(JobError):
+    def __init__(self, *, job, to: str):
+        self.from_status, self.to_status = job.status, to
+        super().__init__(
+            f"{type(job)._meta.verbose_name.capitalize()} #{job.pk} cannot go from "
+            f"{job.get_status_display().lower()} to {to}."
+        )

@@ -1,0 +1,128 @@
+"""The state machine shared by all paid work (trace jobs, DNC scrubs, lead lists, CRM pushes).
+
+    draft → queued → submitting → submitted → ingesting → complete
+                                                        ↘ failed | cancelled
+
+Concrete job models subclass `PaidJob`; every status change goes through
+`leadops.jobs.services.job_transition`, which locks the row, checks `ALLOWED`, and writes a
+`JobEvent` (the timeline on the job's page).
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from leadops.accounts.models import TeamScopedModel
+
+
+class JobStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    SUBMITTED = "submitted", "Submitted"
+    INGESTING = "ingesting", "Ingesting results"
+    COMPLETE = "complete", "Complete"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE = frozenset(
+    {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.INGESTING}
+)
+
+ALLOWED: dict[str, frozenset[str]] = {
+    JobStatus.DRAFT: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
+    # queued → failed: credits or the request were refused before the provider saw anything.
+    JobStatus.QUEUED: frozenset({JobStatus.SUBMITTING, JobStatus.FAILED, JobStatus.CANCELLED}),
+    # submitting → queued: the provider certainly did not accept it (reconciled), try again.
+    JobStatus.SUBMITTING: frozenset({JobStatus.SUBMITTED, JobStatus.QUEUED, JobStatus.FAILED}),
+    JobStatus.SUBMITTED: frozenset({JobStatus.INGESTING, JobStatus.FAILED}),
+    # ingesting → submitted: results were not downloadable yet; poll again.
+    JobStatus.INGESTING: frozenset({JobStatus.COMPLETE, JobStatus.SUBMITTED, JobStatus.FAILED}),
+    JobStatus.COMPLETE: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+
+
+class PaidJob(TeamScopedModel):
+    """Columns and behaviour every paid job shares. Subclasses add their inputs and results.
+
+    `JOB_LABEL` names the kind in RQ job ids and credit references (letters, digits, '-').
+    """
+
+    JOB_LABEL = "job"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True
+    )
+    provider = models.CharField(max_length=20)
+    provider_ref = models.CharField(
+        max_length=120, blank=True, db_index=True, help_text="The provider's queue/batch id"
+    )
+    estimated_credits = models.PositiveIntegerField(default=0)
+    charged_credits = models.PositiveIntegerField(null=True, blank=True)
+    hold = models.OneToOneField(
+        "credits.CreditHold", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(max_length=120, blank=True, help_text="What is happening now")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    submit_started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def credit_reference(self) -> str:
+        return f"{self.JOB_LABEL}:{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == JobStatus.COMPLETE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, round(100 * self.rows_done / self.rows_total))
+
+
+class JobEvent(models.Model):
+    """One line of a job's timeline: a transition or a notable step, with who and why."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    job = GenericForeignKey("content_type", "object_id")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '·'} → {self.to_status or '·'}: {self.detail}"

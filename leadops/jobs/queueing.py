@@ -1,0 +1,50 @@
+"""Enqueue RQ steps after the surrounding transaction commits, under ids we choose.
+
+django-rq 4 defers enqueueing to commit and then returns None inside atomic(), so we choose
+the job id ourselves (`trace-submit-42`) and enqueue with unique=True: the same step is never
+queued twice at once. A finished or failed RQ job with the same id is cleared first, so a
+step can be run again later (a second poll, a retried submit).
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import django_rq
+from django.db import transaction
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+_DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+
+
+def _enqueue_now(
+    func: Callable, args: tuple, *, job_id: str, queue: str, delay: float | None
+) -> None:
+    q = django_rq.get_queue(queue, commit_mode="auto")
+    for _attempt in range(2):
+        try:
+            if delay:
+                q.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, unique=True)
+            else:
+                q.enqueue_call(func, args=args, job_id=job_id, unique=True)
+            return
+        except DuplicateJobError:
+            existing = Job.fetch(job_id, connection=q.connection)
+            if existing.get_status(refresh=True) not in _DONE:
+                log.info("step %s is already queued or running", job_id)
+                return
+            existing.delete()
+
+
+def enqueue_step(
+    func: Callable,
+    *args,
+    job_id: str,
+    queue: str = "default",
+    delay: float | None = None,
+) -> None:
+    """Queue `func(*args)` as `job_id` once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: _enqueue_now(func, args, job_id=job_id, queue=queue, delay=delay))

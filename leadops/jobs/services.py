@@ -1,0 +1,425 @@
+"""Operations on paid jobs: transitions, credits, and the provider steps run by RQ.
+
+Every status change goes through `job_transition` (row lock, allowed-transition check,
+JobEvent). Credits move only through leadops.credits.services with references derived from
+the job (`trace:42`), so replaying any step charges nothing twice:
+
+    queue   hold the estimate           (draft → queued)
+    submit  provider accepts            (queued → submitting → submitted)
+    poll    provider says it is ready   (submitted → ingesting)
+    ingest  results stored in bulk      (ingesting → complete: capture charged, release rest)
+    fail    anything permanent          (→ failed: release everything)
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from leadops.credits import services as credits
+from leadops.jobs import queueing
+from leadops.jobs.errors import InvalidTransition
+from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
+from leadops.jobs.registry import lookup
+from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
+
+log = logging.getLogger(__name__)
+
+S = JobStatus
+
+
+def _conf(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+# How long the machinery waits before looking again; the reconciliation job uses these too.
+SUBMIT_MAX_ATTEMPTS = 5
+SUBMIT_BACKOFF = [5, 15, 60, 180, 600]
+
+
+def job_event(
+    *,
+    job: PaidJob,
+    detail: str,
+    actor: AbstractBaseUser | None = None,
+    from_status: str = "",
+    to_status: str = "",
+) -> JobEvent:
+    return JobEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(job),
+        object_id=job.pk,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        detail=detail[:2000],
+    )
+
+
+def job_events(*, job: PaidJob):
+    return JobEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(job), object_id=job.pk
+    ).select_related("actor")
+
+
+def job_transition(
+    *,
+    job: PaidJob,
+    to: str,
+    actor: AbstractBaseUser | None = None,
+    detail: str = "",
+    expect: str | None = None,
+    **fields,
+) -> PaidJob:
+    """Move `job` to status `to` (and set `fields`) under a row lock, with a timeline event.
+
+    `expect` makes it a claim: if the row is not in that status any more, someone else has
+    moved it and InvalidTransition is raised without changing anything.
+    """
+    with transaction.atomic():
+        locked = type(job).objects.select_for_update().get(pk=job.pk)
+        if (expect is not None and locked.status != expect) or to not in ALLOWED[locked.status]:
+            raise InvalidTransition(job=locked, to=to)
+        from_status = locked.status
+        locked.status = to
+        now = timezone.now()
+        stamp = {
+            S.QUEUED: "queued_at",
+            S.SUBMITTING: "submit_started_at",
+            S.SUBMITTED: "submitted_at",
+            S.COMPLETE: "completed_at",
+            S.FAILED: "completed_at",
+            S.CANCELLED: "completed_at",
+        }.get(to)
+        if stamp and stamp not in fields:
+            fields[stamp] = now
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        job_event(job=locked, actor=actor, detail=detail, from_status=from_status, to_status=to)
+    for name in ["status", *fields]:
+        setattr(job, name, getattr(locked, name))
+    return job
+
+
+def _step_id(job: PaidJob, step: str, n: int | None = None) -> str:
+    suffix = f"-{n}" if n is not None else ""
+    return f"{job.JOB_LABEL}-{step}-{job.pk}{suffix}"
+
+
+def _enqueue(job: PaidJob, step: str, *, delay: float | None = None, n: int | None = None):
+    from leadops.jobs import jobs as entry_points
+
+    func = getattr(entry_points, step)
+    queue = "high" if step in {"ingest", "poll"} else "default"
+    queueing.enqueue_step(
+        func, job.JOB_LABEL, job.pk, job_id=_step_id(job, step, n), queue=queue, delay=delay
+    )
+
+
+# --- user-facing operations ----------------------------------------------------------------
+
+
+def job_queue(*, job: PaidJob, actor: AbstractBaseUser) -> PaidJob:
+    """Hold the estimated credits and queue the submission (draft → queued).
+
+    Raises leadops.credits.errors.InsufficientCredits (nothing changes) when the wallet is short.
+    """
+    with transaction.atomic():
+        wallet = credits.wallet_for(user=job.created_by, team=job.team)
+        hold = None
+        if job.estimated_credits:
+            hold = credits.hold(
+                wallet=wallet,
+                amount=job.estimated_credits,
+                reference=job.credit_reference,
+                actor=actor,
+                reason=f"Hold for {type(job)._meta.verbose_name} #{job.pk}",
+            )
+        job_transition(
+            job=job,
+            to=S.QUEUED,
+            actor=actor,
+            hold=hold,
+            detail=f"Queued; {job.estimated_credits:,} credits held",
+            stage="Waiting to submit",
+        )
+        _enqueue(job, "submit", n=0)
+    return job
+
+
+def job_cancel(*, job: PaidJob, actor: AbstractBaseUser) -> PaidJob:
+    """Cancel before the provider has it; credits return in full."""
+    with transaction.atomic():
+        job_transition(job=job, to=S.CANCELLED, actor=actor, detail="Cancelled", stage="Cancelled")
+        _release(job, "cancelled")
+    return job
+
+
+def _release(job: PaidJob, why: str) -> None:
+    if job.hold_id:
+        credits.release(hold=job.hold, actor=None, reason=f"{job.credit_reference} {why}")
+
+
+def job_fail(*, job: PaidJob, reason: str, actor: AbstractBaseUser | None = None) -> PaidJob:
+    """Fail with a reason a person understands; every held credit is released."""
+    with transaction.atomic():
+        locked = type(job).objects.select_for_update().get(pk=job.pk)
+        if locked.is_terminal:
+            return locked
+        job_transition(
+            job=job,
+            to=S.FAILED,
+            actor=actor,
+            detail=reason,
+            error_message=reason,
+            stage="Failed",
+            next_poll_at=None,
+        )
+        _release(job, "failed: credits returned")
+    return job
+
+
+# --- steps run by RQ (leadops.jobs.jobs) ----------------------------------------------------
+
+
+def _load(label: str, job_id: int):
+    model, steps = lookup(label)
+    return model.objects.select_related("hold", "team", "created_by").get(pk=job_id), steps
+
+
+def job_submit_step(*, label: str, job_id: int) -> None:
+    job, steps = _load(label, job_id)
+    if job.status == S.SUBMITTING:
+        # A worker died or the POST's answer was lost: never resend blindly.
+        job_reconcile_submission_step(label=label, job_id=job_id)
+        return
+    try:
+        job_transition(
+            job=job,
+            to=S.SUBMITTING,
+            expect=S.QUEUED,
+            detail="Submitting to the provider",
+            stage="Submitting",
+            submit_attempts=job.submit_attempts + 1,
+        )
+    except InvalidTransition:
+        log.info(
+            "%s: not queued any more (%s); nothing to submit", job.credit_reference, job.status
+        )
+        return
+    try:
+        result = steps.submit(job)
+    except RateLimited as exc:
+        _back_to_queue(
+            job, exc.retry_after, f"Provider rate limit; retrying in {exc.retry_after:.0f}s"
+        )
+    except ProviderUnavailable as exc:
+        if exc.request_sent:
+            # The provider may have accepted it. Look before doing anything else.
+            job_event(
+                job=job, detail=f"No answer from the provider ({exc}); checking its queue list"
+            )
+            _enqueue(job, "reconcile_submission", delay=_conf("JOB_RECONCILE_DELAY", 10))
+        else:
+            _retry_or_fail(job, str(exc))
+    except ProviderError as exc:
+        if exc.permanent:
+            job_fail(job=job, reason=str(exc))
+        else:
+            _retry_or_fail(job, str(exc))
+    else:
+        _mark_submitted(job, result)
+
+
+def _mark_submitted(job: PaidJob, result) -> None:
+    with transaction.atomic():
+        job_transition(
+            job=job,
+            to=S.SUBMITTED,
+            expect=S.SUBMITTING,
+            provider_ref=result.provider_ref,
+            detail=result.detail or f"Accepted by the provider as {result.provider_ref}",
+            stage="Processing at the provider",
+            next_poll_at=timezone.now() + timedelta(seconds=result.expected_seconds),
+        )
+        # A webhook usually arrives first; this poll (and the sweep) cover a lost one.
+        _enqueue(job, "poll", delay=result.expected_seconds, n=job.poll_count)
+
+
+def _back_to_queue(job: PaidJob, delay: float, detail: str) -> None:
+    with transaction.atomic():
+        job_transition(
+            job=job, to=S.QUEUED, expect=S.SUBMITTING, detail=detail, stage="Waiting to retry"
+        )
+        _enqueue(job, "submit", delay=max(1.0, delay), n=job.submit_attempts)
+
+
+def _retry_or_fail(job: PaidJob, message: str) -> None:
+    if job.submit_attempts >= SUBMIT_MAX_ATTEMPTS:
+        job_fail(job=job, reason=f"The provider kept failing: {message}")
+        return
+    delay = SUBMIT_BACKOFF[min(job.submit_attempts, len(SUBMIT_BACKOFF)) - 1]
+    _back_to_queue(job, delay, f"Provider error ({message}); retrying in {delay}s")
+
+
+def job_reconcile_submission_step(*, label: str, job_id: int) -> None:
+    """The submit POST got no answer: find it at the provider, or resubmit if it is not there."""
+    job, steps = _load(label, job_id)
+    if job.status != S.SUBMITTING:
+        return
+    try:
+        found = steps.find_submission(job)
+    except ProviderError as exc:
+        job_event(job=job, detail=f"Could not check the provider's queue list: {exc}")
+        _enqueue(job, "reconcile_submission", delay=_conf("JOB_RECONCILE_DELAY", 10) * 3)
+        return
+    if found is not None:
+        _mark_submitted(job, found)
+    else:
+        _back_to_queue(job, 1, "The provider has no record of the submission; submitting again")
+
+
+def job_poll_step(*, label: str, job_id: int) -> None:
+    job, steps = _load(label, job_id)
+    if job.status != S.SUBMITTED:
+        return
+    type(job).objects.filter(pk=job.pk).update(poll_count=job.poll_count + 1)
+    try:
+        result = steps.poll(job)
+    except RateLimited as exc:
+        _schedule_poll(job, exc.retry_after)
+        return
+    except ProviderError as exc:
+        if exc.permanent:
+            job_fail(job=job, reason=str(exc))
+        else:
+            _schedule_poll(job, 30)
+        return
+    if result.failed:
+        job_fail(job=job, reason=result.detail or "The provider reported the job failed.")
+    elif result.ready:
+        job_start_ingest(job=job, detail=result.detail or "Results are ready")
+    else:
+        progress = {}
+        if result.rows_total is not None:
+            progress["rows_total"] = result.rows_total
+        if result.rows_done is not None:
+            progress["rows_done"] = result.rows_done
+        type(job).objects.filter(pk=job.pk).update(stage=result.detail or job.stage, **progress)
+        _schedule_poll(job, result.retry_in)
+
+
+def _schedule_poll(job: PaidJob, delay: float) -> None:
+    type(job).objects.filter(pk=job.pk).update(
+        next_poll_at=timezone.now() + timedelta(seconds=delay)
+    )
+    _enqueue(job, "poll", delay=delay, n=job.poll_count + 1)
+
+
+def job_start_ingest(*, job: PaidJob, detail: str) -> bool:
+    """Claim the job for ingestion (submitted → ingesting) and queue the ingest step.
+
+    Returns False when another worker or webhook got there first: a duplicate is a no-op.
+    """
+    try:
+        with transaction.atomic():
+            job_transition(
+                job=job,
+                to=S.INGESTING,
+                expect=S.SUBMITTED,
+                detail=detail,
+                stage="Downloading results",
+                next_poll_at=None,
+            )
+            _enqueue(job, "ingest")
+    except InvalidTransition:
+        return False
+    return True
+
+
+def job_ingest_step(*, label: str, job_id: int) -> None:
+    job, steps = _load(label, job_id)
+    if job.status != S.INGESTING:
+        return
+    try:
+        result = steps.ingest(job)
+    except ProviderError as exc:
+        if exc.permanent:
+            job_fail(job=job, reason=str(exc))
+        else:
+            with transaction.atomic():
+                job_transition(
+                    job=job,
+                    to=S.SUBMITTED,
+                    expect=S.INGESTING,
+                    stage="Waiting for results",
+                    detail=f"Results not downloadable yet ({exc}); will poll again",
+                    next_poll_at=timezone.now() + timedelta(seconds=15),
+                )
+        return
+    job_complete(job=job, result=result)
+
+
+def job_complete(*, job: PaidJob, result) -> PaidJob:
+    """Ingested: capture what the provider charged, release the rest, complete."""
+    with transaction.atomic():
+        job_transition(
+            job=job,
+            to=S.COMPLETE,
+            expect=S.INGESTING,
+            charged_credits=result.charged_credits,
+            rows_done=result.rows,
+            hits=result.hits,
+            stage="Complete",
+            detail=result.detail
+            or (
+                f"{result.rows:,} rows, {result.hits:,} hits; "
+                f"{result.charged_credits:,} credits charged"
+            ),
+        )
+        if job.hold_id:
+            credits.settle(
+                hold=job.hold,
+                charged=result.charged_credits,
+                actor=None,
+                reason=f"{job.credit_reference}: provider charged {result.charged_credits:,}",
+            )
+    return job
+
+
+def job_reconcile_all(*, now=None) -> dict[str, int]:
+    """The scheduled sweep: nothing waits forever on a lost webhook or a dead worker."""
+    from leadops.jobs.registry import all_kinds
+
+    now = now or timezone.now()
+    hard_limit = timedelta(hours=_conf("JOB_HARD_LIMIT_HOURS", 24))
+    stuck_after = timedelta(seconds=_conf("JOB_STUCK_AFTER_SECONDS", 300))
+    counts = {"polled": 0, "resubmitted": 0, "reingested": 0, "expired": 0}
+    for model, _steps in all_kinds():
+        active = model.objects.filter(status__in=[S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.INGESTING])
+        for job in active.filter(queued_at__lt=now - hard_limit):
+            job_fail(
+                job=job,
+                reason=f"Did not finish within {hard_limit.total_seconds() / 3600:.0f} hours; "
+                "credits returned. Check the provider's dashboard before resubmitting.",
+            )
+            counts["expired"] += 1
+        for job in model.objects.filter(status=S.SUBMITTED, next_poll_at__lte=now):
+            _enqueue(job, "poll", n=job.poll_count)
+            counts["polled"] += 1
+        for job in model.objects.filter(
+            status=S.SUBMITTING, submit_started_at__lt=now - stuck_after
+        ):
+            _enqueue(job, "reconcile_submission")
+            counts["resubmitted"] += 1
+        for job in model.objects.filter(status=S.QUEUED, updated_at__lt=now - stuck_after):
+            _enqueue(job, "submit", n=job.submit_attempts)
+            counts["resubmitted"] += 1
+        for job in model.objects.filter(status=S.INGESTING, updated_at__lt=now - stuck_after):
+            _enqueue(job, "ingest")
+            counts["reingested"] += 1
+    return counts

@@ -1,0 +1,51 @@
+import hmac
+import json
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from leadops.webhooks import registry
+from leadops.webhooks.services import webhook_receive
+
+MAX_BODY = 1024 * 1024
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@csrf_exempt
+@require_POST
+def receive(request, provider: str, token: str):
+    """Authenticate, store raw, answer 200 fast. Processing happens in a worker.
+
+    A wrong token or provider is a 404 that stores nothing (it reveals nothing either).
+    """
+    if provider not in registry.providers() or not _same(token, settings.WEBHOOK_TOKEN):
+        raise Http404("Not found")
+    if provider == "reapi" and not _same(
+        request.headers.get("x-api-key", ""), settings.REAPI_API_KEY or ""
+    ):
+        return JsonResponse({"error": "invalid x-api-key"}, status=401)
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        return JsonResponse({"error": "body too large"}, status=413)
+    body = request.body
+    if len(body) > MAX_BODY:
+        return JsonResponse({"error": "body too large"}, status=413)
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return JsonResponse({"error": "body is not JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "body must be a JSON object"}, status=400)
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() != "x-api-key"}
+    webhook_receive(
+        provider=provider, body=body, payload=payload, query=request.GET.dict(), headers=headers
+    )
+    return HttpResponse(status=200)
