@@ -1,0 +1,1 @@
+"""`make bench`: throughput benchmarks, each printing one JSON object. See bench/README.md."""

@@ -1,0 +1,75 @@
+"""Shared set-up for benchmarks: a PostgreSQL database of their own, Redis, Django."""
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def bench_database():
+    """A fresh PostgreSQL database for one benchmark, dropped afterwards.
+
+    BENCH_PG_URL names the server (default: local postgres, trust auth).
+    """
+    import psycopg
+
+    admin_url = os.environ.get("BENCH_PG_URL", DEFAULT_PG)
+    name = f"leadops_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(database_url: str, redis_url: str | None = None) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def bench_redis_url() -> str:
+    """REDIS_URL if set, else a private embedded redis-server for this benchmark run."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    from leadops.devserver import start_test_redis
+
+    return start_test_redis(ROOT / "var" / "bench-redis")
+
+
+def emit(result: dict) -> None:
+    import json
+
+    print(json.dumps(result, indent=2), flush=True)
+
+
+def python() -> str:
+    return sys.executable
+
+
+def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, check=True, **kwargs)
