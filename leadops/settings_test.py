@@ -22,8 +22,16 @@ if not env.str("REDIS_URL", default=""):
     for _queue in RQ_QUEUES.values():  # noqa: F405
         _queue["URL"] = REDIS_URL
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # An in-memory test database, and no IMMEDIATE transactions to trip over.
-    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405
+    # A file, not :memory:: the live server's thread and the test's RQ worker write at the
+    # same time, and in-memory shared-cache SQLite fails at once with "table is locked"
+    # where a file database waits (timeout) for the other writer.
+    _test_db = VAR_DIR / f"test-{os.getpid()}.sqlite3"
+    DATABASES["default"] = {  # noqa: F405
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _test_db,
+        "TEST": {"NAME": _test_db},
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+    }
 
 # A test-only job kind that exercises the shared job machinery against the real sandbox.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobsapp"]  # noqa: F405

@@ -112,3 +112,21 @@ def run_worker(rq_redis):
         return sum(FinishedJobRegistry(queue=q).count for q in queues)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """The real provider sandbox on a free port for the whole session (fast processing)."""
+    from leadops.sandbox.config import SandboxConfig
+    from leadops.sandbox.testing import run_sandbox
+
+    with run_sandbox(SandboxConfig(port=0, speed=200.0, miss_rate=0.2)) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The sandbox, reset to a clean account (no queues, faults or webhook URL) for this test."""
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()

@@ -54,6 +54,8 @@ class PaidJob(TeamScopedModel):
     """
 
     JOB_LABEL = "job"
+    # Tracerfy account-webhook `type`s that announce completion of this kind of job.
+    WEBHOOK_KINDS: tuple[str, ...] = ()
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

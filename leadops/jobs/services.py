@@ -105,12 +105,14 @@ def job_transition(
     return job
 
 
-def _step_id(job: PaidJob, step: str, n: int | None = None) -> str:
+def _step_id(job: PaidJob, step: str, n: int | str | None = None) -> str:
     suffix = f"-{n}" if n is not None else ""
     return f"{job.JOB_LABEL}-{step}-{job.pk}{suffix}"
 
 
-def _enqueue(job: PaidJob, step: str, *, delay: float | None = None, n: int | None = None):
+def _enqueue(
+    job: PaidJob, step: str, *, delay: float | None = None, n: int | str | None = None
+) -> None:
     from leadops.jobs import jobs as entry_points
 
     func = getattr(entry_points, step)
@@ -248,6 +250,9 @@ def _mark_submitted(job: PaidJob, result) -> None:
         )
         # A webhook usually arrives first; this poll (and the sweep) cover a lost one.
         _enqueue(job, "poll", delay=result.expected_seconds, n=job.poll_count)
+    from leadops.jobs.webhooks import replay_early_events
+
+    replay_early_events(job=job)
 
 
 def _back_to_queue(job: PaidJob, delay: float, detail: str) -> None:
@@ -409,7 +414,9 @@ def job_reconcile_all(*, now=None) -> dict[str, int]:
             )
             counts["expired"] += 1
         for job in model.objects.filter(status=S.SUBMITTED, next_poll_at__lte=now):
-            _enqueue(job, "poll", n=job.poll_count)
+            # Its own id: the scheduled poll with the usual id may be stuck behind a dead
+            # scheduler. Two polls are harmless (a poll only acts on a submitted job).
+            _enqueue(job, "poll", n=f"sweep{job.poll_count}")
             counts["polled"] += 1
         for job in model.objects.filter(
             status=S.SUBMITTING, submit_started_at__lt=now - stuck_after
@@ -423,3 +430,15 @@ def job_reconcile_all(*, now=None) -> dict[str, int]:
             _enqueue(job, "ingest")
             counts["reingested"] += 1
     return counts
+
+
+def job_poll_now(*, job: PaidJob, why: str) -> bool:
+    """A webhook said the job may be done: re-read the provider's status right away.
+
+    Returns False when there is nothing to do (already ingesting, complete, or failed).
+    """
+    if job.status != S.SUBMITTED:
+        return False
+    job_event(job=job, detail=why)
+    _enqueue(job, "poll", n=f"now{job.poll_count}")
+    return True

@@ -1,0 +1,62 @@
+"""Provider clients built from settings.
+
+The client classes take explicit arguments (tests build them directly); these factories are
+the one place that reads settings, so ``PROVIDER_MODE=live`` with real keys changes only
+the values, never the code path. Settings are read at call time, not import time.
+"""
+
+from __future__ import annotations
+
+from .base import Timeouts
+from .crm import CrmClient
+from .ratelimit import RateLimiter
+from .reapi import ReapiClient
+from .tracerfy import TracerfyClient
+
+RATE_LIMIT_PREFIX = "leadops:ratelimit"
+
+_limiter: RateLimiter | None = None
+
+
+def limiter() -> RateLimiter:
+    """The process-wide limiter on ``settings.REDIS_URL`` (one connection pool per process)."""
+    global _limiter
+    if _limiter is None:
+        from django.conf import settings
+
+        _limiter = RateLimiter.from_url(settings.REDIS_URL, prefix=RATE_LIMIT_PREFIX)
+    return _limiter
+
+
+def tracerfy_client(*, timeouts: Timeouts | None = None) -> TracerfyClient:
+    from django.conf import settings
+
+    return TracerfyClient(
+        base_url=settings.TRACERFY_BASE_URL,
+        api_key=settings.TRACERFY_API_KEY,
+        timeouts=timeouts,
+        limiter=limiter(),
+    )
+
+
+def reapi_client(*, timeouts: Timeouts | None = None) -> ReapiClient:
+    from django.conf import settings
+
+    return ReapiClient(
+        base_url=settings.REAPI_BASE_URL,
+        api_key=settings.REAPI_API_KEY,
+        timeouts=timeouts,
+        limiter=limiter(),
+    )
+
+
+def crm_client(*, timeouts: Timeouts | None = None) -> CrmClient:
+    from django.conf import settings
+
+    return CrmClient(
+        base_url=settings.CRM_BASE_URL,
+        api_key=settings.CRM_API_KEY,
+        api_secret=settings.CRM_API_SECRET,
+        timeouts=timeouts,
+        limiter=limiter(),
+    )

@@ -229,3 +229,31 @@ def test_reconcile_expires_jobs_past_the_hard_limit(make_job, staff):
     assert job.status == S.FAILED
     assert job.error_message.startswith("Did not finish within 24 hours; credits returned.")
     assert_credits_balance(staff.wallet)
+
+
+def test_webhook_that_beat_the_commit_is_replayed_when_job_is_submitted(
+    make_job, staff, steps, client
+):
+    import json
+
+    from django.conf import settings
+    from django.urls import reverse
+
+    from leadops.webhooks.models import EventStatus, WebhookEvent
+    from leadops.webhooks.services import webhook_process
+
+    steps.impl = Script(submit=Submitted("777", expected_seconds=60))
+    job = make_job()
+    services.job_queue(job=job, actor=staff)
+    # The provider's completion call arrives while our submit is still in flight.
+    client.post(
+        reverse("webhooks:receive", args=["tracerfy", settings.WEBHOOK_TOKEN]),
+        data=json.dumps({"id": 777, "pending": False, "trace_type": "normal"}),
+        content_type="application/json",
+    )
+    event = WebhookEvent.objects.get()
+    assert webhook_process(event_id=event.pk).status == EventStatus.UNMATCHED
+    services.job_submit_step(label="probe", job_id=job.pk)
+    event.refresh_from_db()
+    assert event.status == EventStatus.PENDING  # queued again for processing
+    assert webhook_process(event_id=event.pk).status == EventStatus.PROCESSED

@@ -1,0 +1,405 @@
+"""The one doorway to every provider: HTTP client, timeouts, logging, retries, error mapping.
+
+Provider modules subclass ``ProviderClient`` and only add endpoints (and, where a provider
+words things its own way, a ``classify`` hook). Everything that must be the same for every
+provider lives here, so it is right once:
+
+- explicit connect/read/write/pool timeouts and our User-Agent on every call;
+- one log line per attempt (provider, method, path, status, ms, the provider's request id)
+  and never the key, the Authorization header or a request body;
+- the rate limiter consulted before a limited call, and penalised on a 429;
+- transport failures turned into ``ProviderUnavailable`` saying whether the request may
+  have reached the provider (a timed-out paid POST must be reconciled, not resent);
+- idempotent reads retried on connect errors and 5xx with short jittered backoff; paid
+  POSTs never retried.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from .errors import (
+    AuthFailed,
+    InsufficientCredits,
+    InvalidRequest,
+    MalformedResponse,
+    NotFound,
+    NotReady,
+    ParseError,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
+from .ratelimit import RateLimiter
+
+logger = logging.getLogger("leadops.providers")
+
+USER_AGENT = "LeadOps/0.1"
+REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-correlation-id", "cf-ray")
+DEFAULT_RETRY_AFTER = 60.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. ``read`` is the longest we wait for a provider to answer one request."""
+
+    connect: float = 5.0
+    read: float = 30.0
+    write: float = 30.0
+    pool: float = 5.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for idempotent reads only; attempts include the first call.
+
+    The default (3 attempts, 0.25 s doubling, full jitter) keeps the worst case under about
+    a second of waiting on top of the calls themselves: long outages are the job layer's
+    business (it reschedules), not a worker's.
+    """
+
+    attempts: int = 3
+    backoff: float = 0.25
+    max_backoff: float = 2.0
+
+    def delay(self, retry: int) -> float:
+        ceiling = min(self.max_backoff, self.backoff * (2**retry))
+        return random.uniform(0, ceiling)
+
+
+NO_RETRIES = RetryPolicy(attempts=1)
+
+# Status -> error class, for statuses every provider means the same way.
+STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: InvalidRequest,
+    401: AuthFailed,
+    402: InsufficientCredits,
+    403: AuthFailed,
+    404: NotFound,
+    409: NotReady,
+    413: InvalidRequest,
+    422: InvalidRequest,
+}
+
+
+class ProviderClient:
+    """Base of the provider clients. Subclasses set ``provider`` and ``display_name``,
+    provide ``auth_headers`` (or an ``httpx.Auth``) and add endpoint methods."""
+
+    provider: ClassVar[str] = "provider"
+    display_name: ClassVar[str] = "Provider"
+    # 4xx statuses that retrying later can fix; every other 4xx is permanent.
+    transient_statuses: ClassVar[frozenset[int]] = frozenset({409, 429})
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeouts: Timeouts | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not base_url:
+            raise ValueError(f"{self.display_name}: base_url is required")
+        self.timeouts = timeouts or Timeouts()
+        self.limiter = limiter
+        self.retry = retry or RetryPolicy()
+        self._pause = threading.Event()
+        self._http = httpx.Client(
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            timeout=self.timeouts.as_httpx(),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            auth=auth,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ProviderClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
+    # -- the call ----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        family: str | None = None,
+        idempotent: bool = False,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one logical call and return a 2xx response, or raise a ``ProviderError``.
+
+        ``family`` names the rate-limit family (also penalised on a 429); ``idempotent``
+        allows retries on connect errors, timeouts and 5xx. Never pass ``idempotent`` for a
+        call that creates paid work.
+        """
+        policy = self.retry if idempotent else NO_RETRIES
+        attempt = 0
+        while True:
+            attempt += 1
+            self._take_slot(family)
+            try:
+                response = self._send(method, path, attempt, params, json_body, data, files)
+            except ProviderUnavailable:
+                if self._may_retry(attempt, policy):
+                    self._pause.wait(policy.delay(attempt - 1))
+                    continue
+                raise
+            if response.is_success:
+                return response
+            error = self.error_for(response)
+            if isinstance(error, RateLimited) and family and self.limiter is not None:
+                self.limiter.penalize(family, error.retry_after)
+            if isinstance(error, ProviderUnavailable) and self._may_retry(attempt, policy):
+                self._pause.wait(policy.delay(attempt - 1))
+                continue
+            raise error
+
+    @staticmethod
+    def _may_retry(attempt: int, policy: RetryPolicy) -> bool:
+        return attempt < policy.attempts
+
+    def _take_slot(self, family: str | None) -> None:
+        if family is None or self.limiter is None:
+            return
+        wait = self.limiter.acquire(family)
+        if wait > 0:
+            raise RateLimited(
+                f"{self.display_name} rate limit reached for {family}; "
+                f"next slot in {math.ceil(wait)} s.",
+                retry_after=wait,
+                local=True,
+                family=family,
+                provider=self.provider,
+            )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        files: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = self._http.request(
+                method,
+                path,
+                params=params,
+                json=json_body,
+                data=data,
+                files=files,
+            )
+        except httpx.TransportError as exc:
+            error = self._transport_error(exc)
+            self._log(method, path, None, started, attempt, None, type(exc).__name__)
+            raise error from exc
+        request_id = next(
+            (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        self._log(method, path, response.status_code, started, attempt, request_id, None)
+        return response
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        request_id: str | None,
+        failure: str | None,
+    ) -> None:
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        level = logging.INFO if status is not None and status < 500 else logging.WARNING
+        logger.log(
+            level,
+            "%s %s %s -> %s in %d ms (attempt %d, request id %s)",
+            self.provider,
+            method,
+            path,
+            status if status is not None else failure,
+            elapsed_ms,
+            attempt,
+            request_id or "-",
+            extra={
+                "provider": self.provider,
+                "method": method,
+                "endpoint": path,
+                "status": status,
+                "latency_ms": elapsed_ms,
+                "attempt": attempt,
+                "request_id": request_id,
+                "failure": failure,
+            },
+        )
+
+    def _transport_error(self, exc: httpx.TransportError) -> ProviderUnavailable:
+        name = self.display_name
+        read = self.timeouts.read
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return ProviderUnavailable(
+                f"{name} could not be reached in time (connect timeout).",
+                timed_out=True,
+                request_sent=False,
+                provider=self.provider,
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return ProviderUnavailable(
+                f"{name} could not be reached (connection failed).",
+                request_sent=False,
+                provider=self.provider,
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ProviderUnavailable(
+                f"{name} did not answer within {read:g} s; the request may have been accepted.",
+                timed_out=True,
+                request_sent=True,
+                provider=self.provider,
+            )
+        return ProviderUnavailable(
+            f"{name} closed the connection before answering; the request may have been accepted.",
+            request_sent=True,
+            provider=self.provider,
+        )
+
+    # -- errors ------------------------------------------------------------------------
+
+    def error_for(self, response: httpx.Response) -> ProviderError:
+        """The typed error for a non-2xx response, with the provider's own message."""
+        status = response.status_code
+        body = _json_or_none(response)
+        message = self.error_message(body) or f"{self.display_name} answered HTTP {status}."
+        kwargs: dict[str, Any] = {"provider": self.provider, "status": status}
+        cls = self.classify(status, body, message)
+        if cls is None:
+            if status == 429:
+                cls = RateLimited
+            elif status >= 500 or status in (408, 425):
+                cls = ProviderUnavailable
+            else:
+                cls = STATUS_ERRORS.get(status, InvalidRequest)
+        if cls is RateLimited:
+            return RateLimited(message, retry_after=retry_after_seconds(response), **kwargs)
+        if cls is ProviderUnavailable:
+            return ProviderUnavailable(message, request_sent=True, **kwargs)
+        if issubclass(cls, InvalidRequest):
+            error: ProviderError = cls(message, detail=body, **kwargs)
+        else:
+            error = cls(message, **kwargs)
+        if status in self.transient_statuses:
+            error.permanent = False
+        return error
+
+    def classify(self, status: int, body: Any, message: str) -> type[ProviderError] | None:
+        """Provider-specific mapping from a failed response to an error class, or None for
+        the common status mapping. Override where a provider's words beat its status."""
+        return None
+
+    def error_message(self, body: Any) -> str:
+        """The provider's own message from an error body (Django REST framework shapes by
+        default: ``error``, ``detail``, ``message``, field errors)."""
+        return error_text(body)
+
+    # -- parsing -----------------------------------------------------------------------
+
+    def parse(self, response: httpx.Response, parser: Callable[[Any], T]) -> T:
+        """Decode and parse a 2xx body; an unreadable body becomes ``MalformedResponse``."""
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(
+                f"{self.display_name} answered HTTP {response.status_code} with a body "
+                "that is not JSON.",
+                provider=self.provider,
+                status=response.status_code,
+            ) from exc
+        try:
+            return parser(payload)
+        except ParseError as exc:
+            raise MalformedResponse(
+                f"{self.display_name} answered with an unexpected shape: {exc}.",
+                provider=self.provider,
+                status=response.status_code,
+            ) from exc
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def error_text(body: Any) -> str:
+    """Best human-readable message in a JSON error body; "" when there is none."""
+    if isinstance(body, str):
+        return body.strip()
+    if isinstance(body, list):
+        return " ".join(filter(None, (error_text(item) for item in body)))
+    if not isinstance(body, Mapping):
+        return ""
+    for key in ("error", "detail", "message"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    parts = []
+    for key, value in body.items():
+        text = error_text(value)
+        if text and key not in ("status", "statusCode", "statusMessage", "matches"):
+            parts.append(text if key == "non_field_errors" else f"{key}: {text}")
+    return " ".join(parts)
+
+
+def retry_after_seconds(response: httpx.Response) -> float:
+    """``Retry-After`` as seconds (delta or HTTP date); a safe default when absent."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
+        return DEFAULT_RETRY_AFTER
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return max(0.0, moment.timestamp() - time.time())

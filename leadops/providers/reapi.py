@@ -1,0 +1,218 @@
+"""RealEstateAPI SkipTraceBatch: submit up to 1,000 skip requests; results arrive by webhook.
+
+Contract: ``shared/providers/realestateapi-skiptrace-batch.md``. The documented rules (10 to
+1,000 items, unique keys, 256 KB at most, https callbacks) are checked here before the call,
+so a batch that cannot succeed never costs a request. The acknowledgement arrives flat or
+nested under ``data``; both parse to ``BatchAccepted``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .base import ProviderClient, RetryPolicy, Timeouts
+from .errors import InvalidRequest, ParseError
+from .parsing import as_list, as_mapping, opt_bool, opt_dict, opt_int, opt_str, req_str
+from .ratelimit import RateLimiter
+
+BATCH = "reapi.batch"
+MIN_ITEMS = 10
+MAX_ITEMS = 1000
+MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SkipRequest:
+    """One person to trace; ``key`` is ours (unique in the batch) and comes back with the
+    result. ``webhook_url`` overrides the batch's for this item."""
+
+    key: int | str
+    address: str
+    city: str
+    state: str
+    zip: str
+    first_name: str | None = None
+    last_name: str | None = None
+    webhook_url: str | None = None
+
+    def as_json(self, default_webhook_url: str | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "key": self.key,
+            "address": self.address,
+            "city": self.city,
+            "state": self.state,
+            "zip": self.zip,
+        }
+        if self.first_name:
+            item["first_name"] = self.first_name
+        if self.last_name:
+            item["last_name"] = self.last_name
+        hook = self.webhook_url or default_webhook_url
+        if hook:
+            item["webhook_url"] = hook
+        return item
+
+
+def _key(data: Mapping[str, Any], name: str) -> int | str:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise ParseError(f"field {name!r}: expected an integer or string key, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class BatchAccepted:
+    """The acknowledgement: ``batch_id`` traces the batch, ``receive_count`` should equal
+    the number of unique keys sent, ``request_ids`` maps each key to its batchRequestId."""
+
+    batch_id: str
+    receive_count: int
+    request_ids: tuple[tuple[int | str, str], ...] = ()
+    status_code: int | None = None
+    status_message: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> BatchAccepted:
+        outer = as_mapping(data, "acknowledgement")
+        inner = outer.get("data")
+        body = as_mapping(inner, "acknowledgement data") if isinstance(inner, Mapping) else outer
+        pairs = []
+        for item in as_list(body.get("batchRequestIds", []), "batchRequestIds"):
+            item = as_mapping(item, "batchRequestIds item")
+            pairs.append((_key(item, "key"), req_str(item, "batchRequestId")))
+        receive = body.get("receiveCount")
+        if isinstance(receive, bool) or not isinstance(receive, int):
+            raise ParseError(f"field 'receiveCount': expected an integer, got {receive!r}")
+        return cls(
+            batch_id=req_str(body, "batchId"),
+            receive_count=receive,
+            request_ids=tuple(pairs),
+            status_code=opt_int(outer, "statusCode") or opt_int(body, "statusCode"),
+            status_message=opt_str(outer, "statusMessage") or opt_str(body, "statusMessage"),
+        )
+
+    def request_id_for(self, key: int | str) -> str | None:
+        return next((rid for k, rid in self.request_ids if str(k) == str(key)), None)
+
+
+@dataclass(frozen=True)
+class SkipResult:
+    """One per-item webhook: the result for ``key`` (echoed as ``input.key``)."""
+
+    batch_id: str
+    batch_request_id: str
+    key: int | str
+    request_id: str = ""
+    match: bool = False
+    status_code: int | None = None
+    status_message: str = ""
+    output: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> SkipResult:
+        data = as_mapping(data, "skip result")
+        return cls(
+            batch_id=req_str(data, "batchId"),
+            batch_request_id=req_str(data, "batchRequestId"),
+            key=_key(as_mapping(data.get("input"), "input"), "key"),
+            request_id=opt_str(data, "requestId"),
+            match=opt_bool(data, "match"),
+            status_code=opt_int(data, "statusCode"),
+            status_message=opt_str(data, "statusMessage"),
+            output=opt_dict(data, "output"),
+        )
+
+
+@dataclass(frozen=True)
+class BatchComplete:
+    """The ``webcomplete_url`` call: the batch is done. The counts are not named in the
+    documentation ("total match, error, and processed counts"); absent ones stay None."""
+
+    batch_id: str
+    receive_count: int | None = None
+    processed_count: int | None = None
+    match_count: int | None = None
+    error_count: int | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> BatchComplete:
+        data = as_mapping(data, "batch completion")
+        return cls(
+            batch_id=req_str(data, "batchId"),
+            receive_count=opt_int(data, "receiveCount"),
+            processed_count=opt_int(data, "processedCount"),
+            match_count=opt_int(data, "matchCount"),
+            error_count=opt_int(data, "errorCount"),
+        )
+
+
+class ReapiClient(ProviderClient):
+    """RealEstateAPI SkipTraceBatch over one ``httpx.Client`` (``x-api-key`` auth)."""
+
+    provider = "reapi"
+    display_name = "RealEstateAPI"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeouts: Timeouts | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            timeouts=timeouts,
+            limiter=limiter,
+            retry=retry,
+            transport=transport,
+            headers={"x-api-key": api_key},
+        )
+
+    def error_message(self, body: Any) -> str:
+        if isinstance(body, Mapping):
+            for name in ("message", "error", "statusMessage"):
+                value = body.get(name)
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+        return super().error_message(body)
+
+    def skip_trace_batch(
+        self,
+        skips: Sequence[SkipRequest],
+        *,
+        webhook_url: str | None = None,
+        webcomplete_url: str | None = None,
+    ) -> BatchAccepted:
+        """``POST SkipTraceBatch``. Paid work: never retried; reconcile by webhooks."""
+        body: dict[str, Any] = {"skips": [s.as_json(webhook_url) for s in skips]}
+        if webcomplete_url:
+            body["webcomplete_url"] = webcomplete_url
+        self._check(skips, body)
+        response = self.request("POST", "SkipTraceBatch", family=BATCH, json_body=body)
+        return self.parse(response, BatchAccepted.from_json)
+
+    def _check(self, skips: Sequence[SkipRequest], body: dict[str, Any]) -> None:
+        """The documented batch rules, enforced before paying for a request."""
+        problem = None
+        keys = [str(s.key) for s in skips]
+        if not MIN_ITEMS <= len(skips) <= MAX_ITEMS:
+            problem = (
+                f"A batch must contain between {MIN_ITEMS} and {MAX_ITEMS:,} skip requests; "
+                f"this one has {len(skips)}."
+            )
+        elif len(set(keys)) != len(keys):
+            problem = "Every skip request needs a unique key within the batch."
+        elif any(not item.get("webhook_url") for item in body["skips"]):
+            problem = "Every skip request needs a webhook_url (per item or for the batch)."
+        elif len(json.dumps(body).encode()) > MAX_BYTES:
+            problem = "The batch is larger than 256KB; split it into smaller batches."
+        if problem:
+            raise InvalidRequest(problem, provider=self.provider)

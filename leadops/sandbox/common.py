@@ -1,0 +1,236 @@
+"""Pieces every provider module shares: auth, the endpoint wrapper, JSON helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .faults import RequestFault
+from .ratelimit import retry_after_header
+from .state import SandboxState
+
+
+class BadRequest(Exception):
+    """Raised by handlers to answer with a provider-shaped error."""
+
+    def __init__(self, body: dict[str, Any], status: int = 400) -> None:
+        super().__init__(str(body))
+        self.body = body
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Ctx:
+    state: SandboxState
+    api_key: str
+    base_url: str
+
+
+def state_of(request: Request) -> SandboxState:
+    return request.app.state.sandbox
+
+
+def public_base_url(request: Request) -> str:
+    configured = state_of(request).config.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def constant_time_in(candidate: str, allowed: tuple[str, ...]) -> bool:
+    matched = False
+    for key in allowed:
+        if hmac.compare_digest(candidate.encode(), key.encode()):
+            matched = True
+    return matched
+
+
+class Provider:
+    """Auth and error shapes of one provider."""
+
+    name = "provider"
+
+    def authenticate(self, request: Request, state: SandboxState) -> str | Response:
+        raise NotImplementedError
+
+    def throttled(self, retry_after: float, bucket: str | None) -> Response:
+        raise NotImplementedError
+
+    def unavailable(self, status: int, message: str | None) -> Response:
+        raise NotImplementedError
+
+
+class TracerfyProvider(Provider):
+    name = "tracerfy"
+    # Django REST framework wording, which the documented errors follow.
+    throttle_bodies = {
+        "tracerfy.preview": {"detail": "Preview rate limit exceeded."},
+        "tracerfy.autocomplete": {
+            "status": 429,
+            "error": "Autocomplete rate limit exceeded. Max 30 requests per minute.",
+        },
+    }
+
+    def authenticate(self, request: Request, state: SandboxState) -> str | Response:
+        header = request.headers.get("authorization", "")
+        if not header:
+            return self._unauthorized("Authentication credentials were not provided.")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return self._unauthorized("Invalid token header. No credentials provided.")
+        if not constant_time_in(token, state.config.tracerfy_keys):
+            return self._unauthorized("Invalid token.")
+        return token
+
+    def _unauthorized(self, detail: str) -> Response:
+        return JSONResponse({"detail": detail}, 401, headers={"WWW-Authenticate": "Bearer"})
+
+    def throttled(self, retry_after: float, bucket: str | None) -> Response:
+        header = retry_after_header(retry_after)
+        body = self.throttle_bodies.get(bucket or "") or {
+            "detail": f"Request was throttled. Expected available in {header} seconds."
+        }
+        return JSONResponse(body, 429, headers={"Retry-After": header})
+
+    def unavailable(self, status: int, message: str | None) -> Response:
+        if message:
+            return JSONResponse({"error": message}, status)
+        return JSONResponse({"detail": "Service temporarily unavailable, try again later."}, status)
+
+
+class ReapiProvider(Provider):
+    name = "reapi"
+
+    def authenticate(self, request: Request, state: SandboxState) -> str | Response:
+        key = request.headers.get("x-api-key", "")
+        if not key or not constant_time_in(key, state.config.reapi_keys):
+            return self.error(401, "Unauthorized", "Missing or invalid x-api-key header.")
+        return key
+
+    @staticmethod
+    def error(status: int, status_message: str, message: str) -> Response:
+        body = {"statusCode": status, "statusMessage": status_message, "message": message}
+        return JSONResponse(body, status)
+
+    def throttled(self, retry_after: float, bucket: str | None) -> Response:
+        response = self.error(429, "Too Many Requests", "Rate limit exceeded.")
+        response.headers["Retry-After"] = retry_after_header(retry_after)
+        return response
+
+    def unavailable(self, status: int, message: str | None) -> Response:
+        return self.error(status, "Service Unavailable", message or "Service unavailable.")
+
+
+class CrmProvider(Provider):
+    name = "crm"
+
+    def authenticate(self, request: Request, state: SandboxState) -> str | Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() == "basic" and encoded:
+            try:
+                decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                decoded = ""
+            username, sep, password = decoded.partition(":")
+            config = state.config
+            user_ok = hmac.compare_digest(username.encode(), config.crm_username.encode())
+            pass_ok = hmac.compare_digest(password.encode(), config.crm_password.encode())
+            if sep and user_ok and pass_ok:
+                return username
+        return JSONResponse(
+            {"status": "error", "message": "Unauthorized"},
+            401,
+            headers={"WWW-Authenticate": 'Basic realm="crm"'},
+        )
+
+    def throttled(self, retry_after: float, bucket: str | None) -> Response:
+        return JSONResponse(
+            {"status": "error", "message": "Too many requests"},
+            429,
+            headers={"Retry-After": retry_after_header(retry_after)},
+        )
+
+    def unavailable(self, status: int, message: str | None) -> Response:
+        return JSONResponse(
+            {"status": "error", "message": message or "Service unavailable"}, status
+        )
+
+
+TRACERFY = TracerfyProvider()
+REAPI = ReapiProvider()
+CRM = CrmProvider()
+
+Handler = Callable[[Request, Ctx], Awaitable[Response]]
+
+
+def endpoint(
+    provider: Provider,
+    handler: Handler,
+    *,
+    bucket: str | None = None,
+    unavailable: str | None = None,
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with auth, fault injection, rate limiting and late answers."""
+
+    async def run(request: Request) -> Response:
+        state = state_of(request)
+        auth = provider.authenticate(request, state)
+        if isinstance(auth, Response):
+            return auth
+        path = request.url.path
+        fault: RequestFault | None = await state.faults.before(path)
+        if fault is not None:
+            if fault.kind == "rate_limit":
+                return provider.throttled(fault.retry_after, bucket)
+            return provider.unavailable(fault.status, unavailable)
+        if bucket is not None:
+            retry_after = state.limiter.hit(auth, bucket)
+            if retry_after is not None:
+                return provider.throttled(retry_after, bucket)
+        ctx = Ctx(state=state, api_key=auth, base_url=public_base_url(request))
+        try:
+            response = await handler(request, ctx)
+        except BadRequest as exc:
+            response = JSONResponse(exc.body, exc.status)
+        delay = state.faults.late_answer_delay(path)
+        if delay:
+            await asyncio.sleep(delay)
+        return response
+
+    run.__name__ = getattr(handler, "__name__", "endpoint")
+    return run
+
+
+async def read_json(request: Request, *, error_key: str = "detail") -> Any:
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest({error_key: f"JSON parse error - {exc}"}) from exc
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise BadRequest(
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+        )
+    return data
+
+
+def with_and_without_slash(path: str) -> tuple[str, str]:
+    stripped = path.rstrip("/")
+    return stripped, stripped + "/"

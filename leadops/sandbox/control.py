@@ -1,0 +1,193 @@
+"""The ``/_sandbox/`` control API (for tests and demos) and the download files."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from .common import BadRequest, read_json, state_of
+from .config import ACK_SHAPES
+from .faults import FaultError, parse_fault_update
+
+DOWNLOAD_CHUNK = 8192
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = await read_json(request, error_key="error")
+    except BadRequest as exc:
+        raise ControlError(exc.body["error"]) from exc
+    if not isinstance(body, dict):
+        raise ControlError("Expected a JSON object.")
+    return body
+
+
+class ControlError(Exception):
+    pass
+
+
+def _guard(handler):
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ControlError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+
+    run.__name__ = handler.__name__
+    return run
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def reset(request: Request) -> Response:
+    await state_of(request).reset()
+    return JSONResponse({"status": "reset"})
+
+
+async def faults(request: Request) -> Response:
+    state = state_of(request)
+    if request.method == "POST":
+        body = await _body(request)
+        try:
+            state.faults.update(parse_fault_update(state.faults.settings, body))
+        except FaultError as exc:
+            raise ControlError(str(exc)) from exc
+    return JSONResponse(state.faults.as_dict())
+
+
+def _number(body: dict[str, Any], name: str, *, low: float, high: float | None = None) -> float:
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(f"{name} must be a number")
+    if value < low or (high is not None and value > high):
+        raise ControlError(f"{name} out of range")
+    return float(value)
+
+
+async def settings(request: Request) -> Response:
+    state = state_of(request)
+    if request.method == "POST":
+        body = await _body(request)
+        unknown = sorted(set(body) - {"speed", "miss_rate", "reapi_ack_shape", "webhook_rate"})
+        if unknown:
+            raise ControlError(f"Unknown setting(s): {', '.join(unknown)}")
+        current = state.settings
+        if "speed" in body:
+            speed = _number(body, "speed", low=0)
+            if speed <= 0:
+                raise ControlError("speed must be > 0")
+            current.speed = speed
+        if "miss_rate" in body:
+            current.miss_rate = _number(body, "miss_rate", low=0, high=1)
+        if "webhook_rate" in body:
+            rate = _number(body, "webhook_rate", low=0)
+            if rate <= 0:
+                raise ControlError("webhook_rate must be > 0")
+            current.webhook_rate = rate
+        if "reapi_ack_shape" in body:
+            if body["reapi_ack_shape"] not in ACK_SHAPES:
+                raise ControlError(f"reapi_ack_shape must be one of {', '.join(ACK_SHAPES)}")
+            current.reapi_ack_shape = body["reapi_ack_shape"]
+    current = state.settings
+    return JSONResponse(
+        {
+            "speed": current.speed,
+            "miss_rate": current.miss_rate,
+            "reapi_ack_shape": current.reapi_ack_shape,
+            "webhook_rate": current.webhook_rate,
+        }
+    )
+
+
+async def account(request: Request) -> Response:
+    state = state_of(request)
+    if request.method == "POST":
+        body = await _body(request)
+        unknown = sorted(set(body) - {"balance", "suspended"})
+        if unknown:
+            raise ControlError(f"Unknown account field(s): {', '.join(unknown)}")
+        if "balance" in body:
+            balance = body["balance"]
+            if isinstance(balance, bool) or not isinstance(balance, int):
+                raise ControlError("balance must be an integer")
+            state.account.balance = balance
+        if "suspended" in body:
+            if not isinstance(body["suspended"], bool):
+                raise ControlError("suspended must be a boolean")
+            state.account.suspended = body["suspended"]
+    current = state.account
+    return JSONResponse(
+        {
+            "balance": current.balance,
+            "suspended": current.suspended,
+            "webhook_url": current.webhook_url,
+        }
+    )
+
+
+async def webhook_url(request: Request) -> Response:
+    state = state_of(request)
+    if request.method == "POST":
+        body = await _body(request)
+        url = body.get("url")
+        if url is not None and (
+            not isinstance(url, str) or not url.startswith(("http://", "https://"))
+        ):
+            raise ControlError("url must be an http(s) URL or null")
+        state.account.webhook_url = url or None
+    return JSONResponse({"url": state.account.webhook_url})
+
+
+async def webhook_log(request: Request) -> Response:
+    return JSONResponse({"deliveries": state_of(request).webhooks.log})
+
+
+async def crm_received(request: Request) -> Response:
+    batches = state_of(request).crm_received
+    items = [item for batch in batches for item in batch["data"]]
+    return JSONResponse({"batches": batches, "items": items})
+
+
+async def download(request: Request) -> Response:
+    state = state_of(request)
+    stored = state.downloads.get(request.path_params["token"])
+    if stored is None:
+        return Response("Not found", 404, media_type="text/plain")
+    settings = state.faults.settings
+    headers = {"Content-Disposition": f'attachment; filename="{stored.filename}"'}
+    if not settings.download_delay_ms and not settings.download_bytes_per_second:
+        return Response(stored.content, media_type="text/csv", headers=headers)
+    headers["Content-Length"] = str(len(stored.content))
+
+    async def slowly() -> AsyncIterator[bytes]:
+        if settings.download_delay_ms:
+            await asyncio.sleep(settings.download_delay_ms / 1000)
+        content = stored.content
+        for start in range(0, len(content), DOWNLOAD_CHUNK):
+            chunk = content[start : start + DOWNLOAD_CHUNK]
+            if settings.download_bytes_per_second:
+                await asyncio.sleep(len(chunk) / settings.download_bytes_per_second)
+            yield chunk
+
+    return StreamingResponse(slowly(), media_type="text/csv", headers=headers)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_sandbox/health", _guard(health), methods=["GET"]),
+        Route("/_sandbox/reset", _guard(reset), methods=["POST"]),
+        Route("/_sandbox/faults", _guard(faults), methods=["GET", "POST"]),
+        Route("/_sandbox/settings", _guard(settings), methods=["GET", "POST"]),
+        Route("/_sandbox/account", _guard(account), methods=["GET", "POST"]),
+        Route("/_sandbox/webhook-url", _guard(webhook_url), methods=["GET", "POST"]),
+        Route("/_sandbox/webhooks", _guard(webhook_log), methods=["GET"]),
+        Route("/_sandbox/crm/received", _guard(crm_received), methods=["GET"]),
+        Route("/files/{token}.csv", download, methods=["GET"]),
+    ]
