@@ -15,6 +15,7 @@ import django_rq
 import redis
 from django.conf import settings
 from django.db import transaction
+from rq.callbacks import Callback
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
@@ -38,15 +39,24 @@ def get_queue(name: str):
 
 
 def _enqueue_now(
-    func: Callable, args: tuple, *, job_id: str, queue: str, delay: float | None
+    func: Callable,
+    args: tuple,
+    *,
+    job_id: str,
+    queue: str,
+    delay: float | None,
+    on_failure: Callable | None = None,
 ) -> None:
     q = get_queue(queue)
+    options = {"job_id": job_id, "unique": True}
+    if on_failure is not None:
+        options["on_failure"] = Callback(on_failure)
     for _attempt in range(2):
         try:
             if delay:
-                q.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, unique=True)
+                q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
             else:
-                q.enqueue_call(func, args=args, job_id=job_id, unique=True)
+                q.enqueue_call(func, args=args, **options)
             return
         except DuplicateJobError:
             existing = Job.fetch(job_id, connection=q.connection)
@@ -62,6 +72,14 @@ def enqueue_step(
     job_id: str,
     queue: str = "default",
     delay: float | None = None,
+    on_failure: Callable | None = None,
 ) -> None:
-    """Queue `func(*args)` as `job_id` once the current transaction (if any) commits."""
-    transaction.on_commit(lambda: _enqueue_now(func, args, job_id=job_id, queue=queue, delay=delay))
+    """Queue `func(*args)` as `job_id` once the current transaction (if any) commits.
+
+    `on_failure(rq_job, connection, exc_type, exc_value, traceback)` runs if it crashes.
+    """
+    transaction.on_commit(
+        lambda: _enqueue_now(
+            func, args, job_id=job_id, queue=queue, delay=delay, on_failure=on_failure
+        )
+    )

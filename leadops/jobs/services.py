@@ -118,7 +118,13 @@ def _enqueue(
     func = getattr(entry_points, step)
     queue = "high" if step in {"ingest", "poll"} else "default"
     queueing.enqueue_step(
-        func, job.JOB_LABEL, job.pk, job_id=_step_id(job, step, n), queue=queue, delay=delay
+        func,
+        job.JOB_LABEL,
+        job.pk,
+        job_id=_step_id(job, step, n),
+        queue=queue,
+        delay=delay,
+        on_failure=entry_points.step_crashed,
     )
 
 
@@ -442,3 +448,16 @@ def job_poll_now(*, job: PaidJob, why: str) -> bool:
     job_event(job=job, detail=why)
     _enqueue(job, "poll", n=f"now{job.poll_count}")
     return True
+
+
+def job_step_crashed(*, label: str, job_id: int, step: str, error: str) -> None:
+    """An RQ step raised something unexpected: put it on the timeline for people to see.
+
+    The job keeps its state; the reconciliation sweep runs the step again after
+    JOB_STUCK_AFTER_SECONDS, and the hard limit fails it (releasing credits) if it never heals.
+    """
+    model, _steps = lookup(label)
+    job = model.objects.filter(pk=job_id).first()
+    if job is None or job.is_terminal:
+        return
+    job_event(job=job, detail=f"The {step} step crashed ({error}); it will be retried")

@@ -257,3 +257,26 @@ def test_webhook_that_beat_the_commit_is_replayed_when_job_is_submitted(
     event.refresh_from_db()
     assert event.status == EventStatus.PENDING  # queued again for processing
     assert webhook_process(event_id=event.pk).status == EventStatus.PROCESSED
+
+
+def test_crashing_step_is_recorded_on_the_timeline(
+    make_job, staff, steps, rq_redis, django_capture_on_commit_callbacks
+):
+    import django_rq
+    from rq import SimpleWorker
+
+    class Boom(Script):
+        def submit(self, job):
+            raise ZeroDivisionError("division by zero")
+
+    steps.impl = Boom()
+    job = make_job()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_queue(job=job, actor=staff)
+    queue = django_rq.get_queue("default")
+    SimpleWorker([queue], connection=rq_redis).work(burst=True)
+    job.refresh_from_db()
+    assert job.status == S.SUBMITTING  # left for the sweep, not silently lost
+    assert services.job_events(job=job).last().detail == (
+        "The submit step crashed (ZeroDivisionError: division by zero); it will be retried"
+    )
