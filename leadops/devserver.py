@@ -72,9 +72,17 @@ def cmd_redis() -> None:
 
 
 def cmd_sandbox() -> None:
-    if os.environ.get("PROVIDER_MODE", "sandbox") != "sandbox":
+    from django.conf import settings
+
+    if settings.PROVIDER_MODE != "sandbox":
         _idle("PROVIDER_MODE is not sandbox; the provider sandbox is not started")
         return
+    # The sandbox calls this app back at its webhook URL, as the real providers would once
+    # the URL is pasted into their dashboards (Settings shows it).
+    os.environ.setdefault(
+        "SANDBOX_WEBHOOK_URL",
+        f"{settings.PUBLIC_BASE_URL}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/",
+    )
     os.execv(sys.executable, [sys.executable, "-m", "leadops.sandbox"])  # noqa: S606
 
 
@@ -157,7 +165,7 @@ def main(argv: list[str]) -> None:
     }
     if len(argv) != 1 or argv[0] not in commands:
         sys.exit(f"usage: python -m leadops.devserver {{{','.join(commands)}}}")
-    if argv[0] in {"wait-redis", "preflight", "cron"}:
+    if argv[0] in {"wait-redis", "preflight", "cron", "sandbox"}:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
         import django
 

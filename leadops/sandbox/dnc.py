@@ -207,6 +207,7 @@ def dnc_summary(queue: DncQueue) -> dict[str, Any]:
 
 
 async def process_scrub(state: SandboxState, queue: DncQueue, base: str) -> None:
+    started = asyncio.get_running_loop().time()
     seconds = state.processing_seconds(len(queue.phones), PHONES_PER_SECOND)
     chunks = max(1, math.ceil(len(queue.phones) / CHUNK))
     results = []
@@ -214,7 +215,7 @@ async def process_scrub(state: SandboxState, queue: DncQueue, base: str) -> None
         for phone, label in queue.phones[index * CHUNK : (index + 1) * CHUNK]:
             flags = data.phone_flags(phone)
             results.append({"phone": phone, "label": label, **flags})
-        await asyncio.sleep(seconds / chunks)
+        await state.keep_pace(started, (index + 1) / chunks, seconds)
     clean = [row for row in results if row["is_clean"]]
     queue.download_url = state.add_download(
         base, "dnc", f"dnc-{queue.id}.csv", encode_csv(CSV_COLUMNS, results)

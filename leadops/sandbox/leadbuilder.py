@@ -319,6 +319,7 @@ def build_row(spec: dict[str, Any], areas: list, index: int, miss_rate: float) -
 
 async def build_list(state: SandboxState, lead_list: LeadList, base: str) -> None:
     seconds = state.processing_seconds(lead_list.capped_count, ROWS_PER_SECOND, overhead=1.0)
+    started = asyncio.get_running_loop().time()
     areas = properties.resolve_areas(lead_list.spec["geography"])
     miss_rate = state.settings.miss_rate
     lead_list.progress_stage = "fetching_properties"
@@ -333,15 +334,15 @@ async def build_list(state: SandboxState, lead_list: LeadList, base: str) -> Non
             if row is not None:
                 rows.append(row)
         lead_list.progress_percent = 5 + int(35 * (step + 1) / steps)
-        await asyncio.sleep(seconds * 0.4 / steps)
+        await state.keep_pace(started, 0.4 * (step + 1) / steps, seconds)
     lead_list.progress_stage = "skip_tracing"
     for tick in range(1, 4):
         lead_list.progress_percent = 40 + 15 * tick
-        await asyncio.sleep(seconds * 0.4 / 3)
+        await state.keep_pace(started, 0.4 + 0.4 * tick / 3, seconds)
     lead_list.progress_stage = "generating_csv"
     lead_list.progress_percent = 90
     content = encode_csv(properties.ROW_COLUMNS, rows)
-    await asyncio.sleep(seconds * 0.2)
+    await state.keep_pace(started, 1.0, seconds)
     lead_list.download_url = state.add_download(
         base, "lead-list", f"lead_list_{lead_list.id}.csv", content
     )

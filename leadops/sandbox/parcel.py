@@ -152,6 +152,7 @@ async def parcel_batch(request: Request, ctx: Ctx) -> Response:
 
 
 async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) -> None:
+    started = asyncio.get_running_loop().time()
     seconds = state.processing_seconds(len(queue.rows), PARCELS_PER_SECOND)
     chunks = max(1, math.ceil(len(queue.rows) / CHUNK))
     miss_rate = state.settings.miss_rate
@@ -160,7 +161,7 @@ async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) ->
         for parcel in queue.rows[index * CHUNK : (index + 1) * CHUNK]:
             found = parcel_owner(parcel["parcel_id"], parcel["county"], parcel["state"], miss_rate)
             results.append(csv_row(parcel, found))
-        await asyncio.sleep(seconds / chunks)
+        await state.keep_pace(started, (index + 1) / chunks, seconds)
     hits = sum(1 for row in results if row["hit"])
     content = encode_csv(CSV_COLUMNS, results)
     queue.download_url = state.add_download(base, "parcel", f"parcel-{queue.id}.csv", content)

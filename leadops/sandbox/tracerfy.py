@@ -187,6 +187,7 @@ async def trace_batch(request: Request, ctx: Ctx) -> Response:
 
 
 async def process_trace(state: SandboxState, queue: TraceQueue, seconds: float, base: str) -> None:
+    started = asyncio.get_running_loop().time()
     miss_rate = state.settings.miss_rate
     chunks = max(1, math.ceil(len(queue.rows) / CHUNK))
     records: list[dict[str, str]] = []
@@ -196,7 +197,7 @@ async def process_trace(state: SandboxState, queue: TraceQueue, seconds: float, 
             record, hit = data.trace_record(row, trace_type=queue.trace_type, miss_rate=miss_rate)
             records.append(record)
             hits += hit
-        await asyncio.sleep(seconds / chunks)
+        await state.keep_pace(started, (index + 1) / chunks, seconds)
     content = encode_csv(RECORD_COLUMNS, records)
     queue.download_url = state.add_download(base, "trace", f"queue-{queue.id}.csv", content)
     queue.records = records
