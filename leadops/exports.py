@@ -155,3 +155,26 @@ def csv_response(
     response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(filename: str, headers: Sequence[object], rows: Iterable[Sequence[object]]):
+    """An XLSX download. The workbook is written to a spooled temporary file (memory up to
+    8 MB, then disk), since a ZIP cannot be streamed before it is finished."""
+    import tempfile
+
+    from django.http import FileResponse
+
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
+    write_xlsx(headers, rows, spool)
+    spool.seek(0)
+    response = FileResponse(
+        spool,
+        as_attachment=True,
+        filename=safe_filename(filename, extension=".xlsx"),
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

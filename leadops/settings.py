@@ -197,3 +197,4 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)
 JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
+TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)

@@ -8,7 +8,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(TimeoutError):
     pass
 
 

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from leadops.waiting import wait_until as _wait_until
 
 from .app import base_urls, create_app
 from .config import SandboxConfig
@@ -178,18 +179,10 @@ def wait_until(
 ) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
 
-    Waits on a threading.Event rather than sleeping, so it never blocks a thread that
-    others depend on.
+    The sandbox's spelling of :func:`leadops.waiting.wait_until` (which it shares: that module
+    is Django-free), kept for the contract tests' ``message=`` keyword.
     """
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{message} within {timeout}s")
-        pause.wait(interval)
+    return _wait_until(predicate, timeout=timeout, interval=interval, what=message)
 
 
 @dataclass
