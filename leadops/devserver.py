@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import redis
@@ -62,13 +63,24 @@ def _idle(reason: str) -> None:
     signal.pause()
 
 
+REDIS_STOP_GRACE = 4.0
+
+
 def cmd_redis() -> None:
     if os.environ.get("REDIS_URL"):
         _idle("using external Redis at REDIS_URL; embedded Redis not started")
         return
     VAR.mkdir(exist_ok=True)
-    sock = VAR / "redis.sock"
-    os.execv(str(REDIS_SERVER), _redis_args(sock))  # noqa: S606
+    # Its own session: a terminal's Ctrl-C reaches the worker and web at once, and Redis
+    # must outlive them for a few seconds so their warm shutdown can still talk to it.
+    server = subprocess.Popen(_redis_args(VAR / "redis.sock"), start_new_session=True)  # noqa: S603
+
+    def stop(*_):
+        threading.Timer(REDIS_STOP_GRACE, server.terminate).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.exit(server.wait())
 
 
 def cmd_sandbox() -> None:
