@@ -5,7 +5,7 @@ import sys
 
 from bench.common import ROOT
 
-BENCHMARKS = ["webhooks"]
+BENCHMARKS = ["webhooks", "imports"]
 
 
 def main(names: list[str]) -> None:

@@ -22,6 +22,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("imports/", include("leadops.imports.urls")),
     path("traces/", include("traces.urls")),
     path("dnc/", include("dnc.urls")),
     path("leads/", include("leadbuilder.urls")),

@@ -44,3 +44,15 @@ class WalletFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     team = factory.SubFactory(TeamFactory)
+
+
+class MappingPresetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "imports.MappingPreset"
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Preset {n}")
+    headers = factory.LazyAttribute(lambda p: list(p.mapping))
+    mapping = factory.LazyFunction(
+        lambda: {"Address": "property_address", "City": "property_city", "State": "property_state"}
+    )

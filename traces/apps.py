@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class TracesConfig(AppConfig):
     name = "traces"
     verbose_name = "Skip Trace"
+
+    def ready(self):
+        from leadops.jobs.registry import register
+        from traces.models import TraceJob
+        from traces.steps import TracerfyTraceSteps
+
+        register(TraceJob, TracerfyTraceSteps())
+
+        from leadops.imports.registry import register_continuation
+
+        register_continuation(
+            ["trace_normal", "trace_advanced"], "traces:new", "Continue to cost preview"
+        )

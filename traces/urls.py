@@ -5,4 +5,10 @@ from traces import views
 app_name = "traces"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("new/<int:batch_id>/", views.new, name="new"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/progress/", views.progress, name="progress"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/export.<str:fmt>", views.export, name="export"),
 ]

@@ -1,7 +1,156 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from leadops import exports
+from leadops.accounts.scoping import get_for_team_or_404, scoped
+from leadops.credits.errors import InsufficientCredits
+from leadops.imports.models import ImportBatch
+from leadops.jobs import services as jobs
+from leadops.jobs.errors import JobError
+from traces import selectors, services
+from traces.filters import TraceResultFilter
+from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
+from traces.lookups import LookupFailed, lookup_run
+from traces.models import TraceJob, TraceLookup, TraceType
+from traces.tables import TraceJobTable, TraceResultTable
 
 
 @login_required
 def index(request):
-    return render(request, "traces/index.html")
+    table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, "traces/index.html", {"table": table})
+
+
+def _default_type(batch) -> str:
+    return TraceType.ADVANCED if batch.job_type == "trace_advanced" else TraceType.NORMAL
+
+
+@login_required
+def new(request, batch_id: int):
+    """Cost preview for a stored import, and the submit button."""
+    batch = get_for_team_or_404(ImportBatch, request, pk=batch_id, status="stored")
+    trace_type = request.POST.get("trace_type") or request.GET.get("type") or _default_type(batch)
+    if trace_type not in TraceType.values:
+        trace_type = _default_type(batch)
+    estimate = services.trace_estimate(batch=batch, trace_type=trace_type, user=request.user)
+    form = NewTraceForm(
+        request.POST or None,
+        initial={"trace_type": trace_type, "expected_credits": estimate.total_credits},
+    )
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["expected_credits"] != estimate.total_credits:
+            messages.warning(request, "The estimate changed since you looked; check it again.")
+        elif not estimate.affordable:
+            messages.error(request, f"You need {estimate.short_by:,} more credits for this trace.")
+        else:
+            try:
+                job = services.trace_job_create(
+                    batch=batch, trace_type=trace_type, user=request.user
+                )
+            except InsufficientCredits as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Trace #{job.pk} is queued.")
+                return redirect("traces:detail", job.pk)
+        form = NewTraceForm(
+            initial={"trace_type": trace_type, "expected_credits": estimate.total_credits}
+        )
+    return render(
+        request,
+        "traces/new.html",
+        {"batch": batch, "estimate": estimate, "form": form, "trace_type": trace_type},
+    )
+
+
+def _job(request, pk):
+    return get_for_team_or_404(
+        TraceJob.objects.select_related("batch", "created_by", "hold"), request, pk=pk
+    )
+
+
+@login_required
+def detail(request, pk: int):
+    job = _job(request, pk)
+    results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
+    table = TraceResultTable(results.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(
+        request,
+        "traces/detail.html",
+        {
+            "job": job,
+            "filter": results,
+            "table": table,
+            "events": jobs.job_events(job=job),
+        },
+    )
+
+
+@login_required
+def progress(request, pk: int):
+    """The live part of the job page, polled by htmx while the job runs."""
+    job = _job(request, pk)
+    return render(
+        request, "traces/_progress.html", {"job": job, "events": jobs.job_events(job=job)}
+    )
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    job = _job(request, pk)
+    try:
+        jobs.job_cancel(job=job, actor=request.user)
+    except JobError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Trace #{job.pk} cancelled; its credits are back.")
+    return redirect("traces:detail", job.pk)
+
+
+@login_required
+def export(request, pk: int, fmt: str):
+    job = _job(request, pk)
+    results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job)).qs
+    headers, rows = selectors.export_rows(job=job, results=results)
+    name = f"trace-{job.pk}-{slugify(job.batch.filename.rsplit('.', 1)[0])[:40] or 'results'}"
+    if fmt == "csv":
+        return exports.csv_response(f"{name}.csv", headers, rows)
+    if fmt == "xlsx":
+        return exports.xlsx_response(f"{name}.xlsx", headers, rows)
+    raise Http404("Unknown export format")
+
+
+@login_required
+def lookup(request):
+    """Instant address and APN lookups, with the team's recent lookups below."""
+    mode = request.POST.get("mode") or request.GET.get("mode") or "address"
+    address_form = AddressLookupForm(request.POST if mode == "address" else None)
+    apn_form = ApnLookupForm(request.POST if mode == "apn" else None)
+    result = None
+    form = apn_form if mode == "apn" else address_form
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind = "apn" if mode == "apn" else data.pop("find")
+        try:
+            result = lookup_run(team=request.team, user=request.user, kind=kind, query=data)
+        except LookupFailed as exc:
+            messages.error(request, f"The lookup failed and nothing was charged: {exc}")
+    history = scoped(TraceLookup, request).select_related("created_by")[:25]
+    return render(
+        request,
+        "traces/lookup.html",
+        {
+            "mode": mode,
+            "address_form": address_form,
+            "apn_form": apn_form,
+            "result": result,
+            "history": history,
+        },
+    )

@@ -68,6 +68,9 @@ class RejectCode(enum.StrEnum):
     CELL_TOO_LARGE = "cell_too_large"
     RAGGED_ROW = "ragged_row"
     MALFORMED_CSV = "malformed_csv"
+    # Raised by the Django import service once it knows the job: the file reads fine but
+    # no column could hold what the job needs (an address, a phone, a parcel number).
+    NO_USABLE_COLUMNS = "no_usable_columns"
 
 
 class ImportRejected(Exception):

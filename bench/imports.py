@@ -1,0 +1,301 @@
+"""Spreadsheet import on PostgreSQL: rows/s, peak memory, and the ratio to a naive save() loop.
+
+A generated 100,000-row CSV (PropStream-like columns, a title row, ZIPs that lost their
+leading zero, ~3 % repeated addresses, ~2 % rows without an address, some bad phones) goes
+through the real services: ``import_upload`` (stream to disk, read every row, auto-map),
+``import_set_mapping`` and ``import_store`` (read → map → normalize → dedupe → COPY, one
+transaction). Each side runs in its own child process, so ``ru_maxrss`` is that side's
+peak RSS alone.
+
+The naive baseline is the loop people write first: the same reader, mapper, normalizer
+and dedupe set, then ``ImportRecord(...).save()`` per row in autocommit. It runs on the
+first ``BENCH_IMPORT_NAIVE_ROWS`` rows (default 10,000; set it to 100000 for the full file)
+and the JSON says whether its time for the full file is measured or extrapolated linearly
+from that slice. The same loop inside one ``transaction.atomic()`` is reported too.
+"""
+
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, bench_database, emit
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+NAIVE_ROWS = min(ROWS, int(os.environ.get("BENCH_IMPORT_NAIVE_ROWS", "10000")))
+JOB_TYPE = "trace_normal"
+
+HEADERS = [
+    "Address",
+    "Unit #",
+    "City",
+    "State",
+    "Zip",
+    "County",
+    "APN",
+    "Owner 1 First Name",
+    "Owner 1 Last Name",
+    "Mailing Address",
+    "Mailing City",
+    "Mailing State",
+    "Mailing Zip",
+    "Phone 1",
+    "Phone 1 Type",
+    "Email 1",
+    "Est. Value",
+    "Notes",
+]
+STREETS = ["Main Street", "N. Oak Ave", "Elm Rd", "Harbor View Dr", "W 5th St", "Maple Ln"]
+PLACES = [
+    ("Boston", "MA", "2134"),
+    ("Austin", "TX", "78701"),
+    ("Newark", "NJ", "7102"),
+    ("Phoenix", "Arizona", "85004"),
+    ("Hartford", "CT", "06103"),
+    ("Miami", "FL", "33101"),
+]
+FIRST = ["JOHN", "Mary", "jose", "AN", "Li", "O'NEIL"]
+LAST = ["SMITH", "Garcia", "nguyen", "O'Brien", "McDonald", "Lee"]
+
+
+def generate(path: Path, rows: int) -> int:
+    rng = random.Random(6)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        handle.write("PropStream export - generated for the benchmark\n")
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for n in range(rows):
+            house = n if rng.random() > 0.03 else max(0, n - rng.randint(1, 50))  # repeats
+            city, state, zip_code = PLACES[house % len(PLACES)]
+            street = f"{100 + house} {STREETS[house % len(STREETS)]}" if rng.random() > 0.02 else ""
+            phone = f"({rng.choice(['617', '512', '973'])}) 555-{n % 10_000:04d}"
+            if rng.random() < 0.02:
+                phone = "555-1234"  # too short: flagged, the row is kept
+            writer.writerow(
+                [
+                    street,
+                    "" if n % 7 else f"Apt {n % 40}",
+                    city,
+                    state,
+                    zip_code,
+                    "Suffolk",
+                    f"{n:04d}-{house % 997:03d}",
+                    rng.choice(FIRST),
+                    rng.choice(LAST),
+                    f"PO Box {n % 9000}",
+                    city,
+                    state,
+                    zip_code,
+                    phone,
+                    rng.choice(["Mobile", "Landline", "wireless"]),
+                    f"owner{n}@example.com",
+                    str(100_000 + n * 7),
+                    "=SUM(A1)" if n % 1000 == 0 else "",
+                ]
+            )
+    return path.stat().st_size
+
+
+def _setup(database_url: str, media_root: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["MEDIA_ROOT"] = media_root
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["IMPORT_MAX_ROWS"] = str(max(ROWS, 250_000))
+    os.environ["IMPORT_MAX_BYTES"] = str(200 * 1024 * 1024)
+    import django
+
+    django.setup()
+
+
+def _actors(name: str):
+    from django.contrib.auth import get_user_model
+
+    from leadops.accounts.models import Membership, Team
+
+    team = Team.objects.create(name=f"bench-{name}")
+    user = get_user_model().objects.create_user(f"bench-{name}")
+    Membership.objects.create(user=user, team=team)
+    return team, user
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def child_fast(csv_path: str) -> dict:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from leadops.imports import services
+
+    team, user = _actors("fast")
+    rss_before = _rss_mb()
+    with open(csv_path, "rb") as handle:
+        upload = UploadedFile(handle, name="bench.csv", size=os.path.getsize(csv_path))
+        t0 = time.perf_counter()
+        batch = services.import_upload(
+            team=team, user=user, uploaded_file=upload, job_type=JOB_TYPE
+        )
+    t1 = time.perf_counter()
+    services.import_set_mapping(batch=batch, mapping=batch.mapping, job_type=JOB_TYPE)
+    t2 = time.perf_counter()
+    services.import_store(batch=batch)
+    t3 = time.perf_counter()
+    stored = batch.records.count()
+    return {
+        "upload_seconds": round(t1 - t0, 2),
+        "store_seconds": round(t3 - t2, 2),
+        "rows_read": batch.rows_read,
+        "rows_unusable": batch.rows_unusable,
+        "duplicates": batch.duplicates,
+        "unique_records": batch.unique_records,
+        "records_stored": stored,
+        "rss_mb_after_django_setup": rss_before,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def child_naive(csv_path: str, limit: int, atomic: bool) -> dict:
+    """The loop people write first: same cleaning, then one INSERT (and commit) per row."""
+    from contextlib import nullcontext
+    from itertools import islice
+
+    from django.db import transaction
+
+    from leadops.imports.columns import RowMapper, auto_map
+    from leadops.imports.models import ImportBatch, ImportRecord
+    from leadops.imports.normalize import normalize_row
+    from leadops.imports.readers import open_table
+
+    team, user = _actors("naive-atomic" if atomic else "naive")
+    with open(csv_path, "rb") as handle:
+        table = open_table(handle, "bench.csv")
+        mapping = auto_map(table.headers)
+        batch = ImportBatch.objects.create(
+            team=team,
+            created_by=user,
+            filename="bench.csv",
+            headers=table.headers,
+            mapping=mapping,
+            job_type=JOB_TYPE,
+            kind="csv",
+        )
+        mapper = RowMapper(table.headers, mapping)
+        seen: dict[str, int] = {}
+        t0 = time.perf_counter()
+        with transaction.atomic() if atomic else nullcontext():
+            for line, cells in islice(table.rows(), limit):
+                row = normalize_row(
+                    mapper.values(cells), JOB_TYPE, line=line, columns=mapper.source_columns
+                )
+                first = seen.setdefault(row.dedupe_key, line) if row.usable else line
+                ImportRecord(
+                    batch=batch,
+                    line=line,
+                    values=row.values,
+                    extras=mapper.extras(cells),
+                    dedupe_key=row.dedupe_key[:255],
+                    usable=row.usable,
+                    errors=[
+                        {"column": e.column, "value": e.value, "reason": e.reason}
+                        for e in row.errors
+                    ],
+                    is_duplicate=first != line,
+                    duplicate_of_line=first if first != line else None,
+                ).save()
+        elapsed = time.perf_counter() - t0
+    return {"rows": batch.records.count(), "seconds": round(elapsed, 2), "peak_rss_mb": _rss_mb()}
+
+
+def _run_child(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.imports", "--child", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp, bench_database() as db_url:
+        csv_path = Path(tmp) / "leads.csv"
+        size = generate(csv_path, ROWS)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "DATABASE_URL": db_url},
+        )
+        media = str(Path(tmp) / "media")
+        fast = _run_child("fast", db_url, media, str(csv_path))
+        naive = _run_child("naive", db_url, media, str(csv_path), str(NAIVE_ROWS))
+        naive_atomic = _run_child("naive-atomic", db_url, media, str(csv_path), str(NAIVE_ROWS))
+
+    rows = fast["rows_read"]
+    end_to_end = fast["upload_seconds"] + fast["store_seconds"]
+    naive_per_row = naive["seconds"] / naive["rows"]
+    naive_atomic_per_row = naive_atomic["seconds"] / naive_atomic["rows"]
+    full = rows <= NAIVE_ROWS
+    result = {
+        "benchmark": "spreadsheet_import",
+        "database": "PostgreSQL (fresh database), COPY inside one transaction",
+        "file": {"rows": rows, "bytes": size, "columns": len(HEADERS), "job_type": JOB_TYPE},
+        "counts": {k: fast[k] for k in ("rows_unusable", "duplicates", "unique_records")},
+        "records_stored": fast["records_stored"],
+        "upload_seconds": fast["upload_seconds"],
+        "store_seconds": fast["store_seconds"],
+        "store_rows_per_second": round(rows / fast["store_seconds"]),
+        "end_to_end_rows_per_second": round(rows / end_to_end),
+        "peak_rss_mb": fast["peak_rss_mb"],
+        "rss_mb_after_django_setup": fast["rss_mb_after_django_setup"],
+        "naive_loop": {
+            "what": "same read/map/normalize/dedupe, then Model.save() per row (autocommit)",
+            "rows_measured": naive["rows"],
+            "seconds_measured": naive["seconds"],
+            "rows_per_second": round(1 / naive_per_row),
+            "seconds_for_full_file": round(naive_per_row * rows, 1),
+            "full_file": "measured"
+            if full
+            else f"extrapolated linearly from {naive['rows']:,} rows",
+        },
+        "naive_loop_in_one_transaction": {
+            "rows_measured": naive_atomic["rows"],
+            "seconds_measured": naive_atomic["seconds"],
+            "rows_per_second": round(1 / naive_atomic_per_row),
+        },
+        "speed_ratio_vs_naive": round(naive_per_row / (fast["store_seconds"] / rows), 1),
+        "speed_ratio_vs_naive_in_one_transaction": round(
+            naive_atomic_per_row / (fast["store_seconds"] / rows), 1
+        ),
+        "targets": {"ratio_at_least": 10, "peak_rss_mb_under": 200},
+    }
+    result["targets_met"] = result["speed_ratio_vs_naive"] >= 10 and result["peak_rss_mb"] < 200
+    emit(result)
+    if fast["records_stored"] != rows:
+        raise SystemExit("import benchmark: stored record count does not match rows read")
+
+
+def child_main(argv: list[str]) -> None:
+    kind, db_url, media, csv_path, *rest = argv
+    _setup(db_url, media)
+    if kind == "fast":
+        out = child_fast(csv_path)
+    else:
+        out = child_naive(csv_path, int(rest[0]), atomic=kind == "naive-atomic")
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2:])
+    else:
+        main()

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from leadops.imports.models import ImportBatch, MappingPreset
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Read-only: batches change only through the import services."""
+
+    list_display = [
+        "filename",
+        "team",
+        "created_by",
+        "job_type",
+        "status",
+        "rows_read",
+        "rows_unusable",
+        "duplicates",
+        "unique_records",
+        "created_at",
+    ]
+    list_filter = ["status", "job_type", "team"]
+    search_fields = ["filename", "created_by__username"]
+    list_select_related = ["team", "created_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MappingPreset)
+class MappingPresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "created_by", "updated_at"]
+    list_filter = ["team"]
+    search_fields = ["name"]
+    list_select_related = ["team", "created_by"]
+    readonly_fields = ["headers", "mapping", "created_by", "updated_at"]

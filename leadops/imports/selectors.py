@@ -1,0 +1,91 @@
+"""Reads of the imports app worth naming; every one starts from a team or a batch."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from leadops.accounts.models import Team
+from leadops.imports.columns import (
+    EXTRA,
+    FIELDS_BY_ID,
+    JOB_RECOMMENDED,
+    JOB_REQUIREMENTS,
+    header_key,
+)
+from leadops.imports.models import ImportBatch, ImportRecord, MappingPreset
+
+
+def usable_records(*, batch: ImportBatch) -> QuerySet[ImportRecord]:
+    """What a paid job sends: usable, first-seen records in file order."""
+    return ImportRecord.objects.filter(batch=batch, usable=True, is_duplicate=False).order_by(
+        "line"
+    )
+
+
+def unusable_records(*, batch: ImportBatch) -> QuerySet[ImportRecord]:
+    """Rows the chosen job cannot use, each with its reasons, in file order."""
+    return ImportRecord.objects.filter(batch=batch, usable=False).order_by("line")
+
+
+def team_presets(*, team: Team | None) -> QuerySet[MappingPreset]:
+    """The team's mapping presets, most recently saved first (auto-mapping's order)."""
+    return MappingPreset.objects.for_team(team).order_by("-updated_at", "-id")
+
+
+def recent_batches(*, team: Team | None, limit: int = 20) -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.for_team(team).select_related("created_by")[:limit]
+
+
+def mapping_with_preset(*, headers: list[str], current: dict[str, str], preset: MappingPreset):
+    """``current`` with the preset's choice for every header the preset knows.
+
+    Headers match the way auto-mapping matches them (case, spaces and punctuation
+    ignored); a field the preset gives to one header is taken from any other.
+    """
+    by_key = {header_key(header): target for header, target in preset.mapping.items()}
+    chosen = {
+        header: by_key[header_key(header)] for header in headers if header_key(header) in by_key
+    }
+    taken = {target for target in chosen.values() if target != EXTRA}
+    mapping = {}
+    for header in headers:
+        if header in chosen:
+            mapping[header] = chosen[header]
+        else:
+            target = current.get(header, EXTRA)
+            mapping[header] = EXTRA if target in taken else target
+    return mapping
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementState:
+    label: str
+    met: bool
+    required: bool = True
+
+
+def job_requirements(*, mapping: dict[str, str], job_type: str) -> list[RequirementState]:
+    """Each column the job needs (met or not), then the recommended ones not yet mapped."""
+    present = {target for target in mapping.values() if target != EXTRA}
+    states = [
+        RequirementState(req.label, req.satisfied_by(present))
+        for req in JOB_REQUIREMENTS.get(job_type, ())
+    ]
+    states.extend(
+        RequirementState(FIELDS_BY_ID[fid].label, fid in present, required=False)
+        for fid in JOB_RECOMMENDED.get(job_type, ())
+    )
+    return states
+
+
+def preview_sample(*, batch: ImportBatch, limit: int = 10) -> tuple[list[str], list[list[str]]]:
+    """Column labels and the first ``limit`` usable records' cleaned values (one query)."""
+    fields = [
+        target for header in batch.headers if (target := batch.mapping.get(header, EXTRA)) != EXTRA
+    ]
+    labels = ["Line", *(FIELDS_BY_ID[fid].label for fid in fields)]
+    rows = [
+        [str(line), *(values.get(fid, "") for fid in fields)]
+        for line, values in usable_records(batch=batch).values_list("line", "values")[:limit]
+    ]
+    return labels, rows

@@ -1,0 +1,705 @@
+"""The import flow: upload → map → store. Every write of the imports app happens here.
+
+    batch = import_upload(team=t, user=u, uploaded_file=f, job_type="trace_advanced")
+    batch = import_set_mapping(batch=batch, mapping={...}, job_type="trace_advanced")
+    batch = import_store(batch=batch)
+    selectors.usable_records(batch=batch)  # what a paid job sends
+
+``import_upload`` reads the whole file once before anything is saved, so every reject the
+reader can raise (ragged rows, too many rows, a huge cell…) reaches the upload page with
+nothing stored. ``import_store`` reads it again from disk, cleans and dedupes row by row,
+and writes in batches inside one transaction: a failure anywhere stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import IO, NamedTuple
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadops.accounts.models import Team
+from leadops.imports import selectors
+from leadops.imports.columns import (
+    EXTRA,
+    FIELDS_BY_ID,
+    MAX_PHONES,
+    JobType,
+    Requirement,
+    RowMapper,
+    auto_map,
+    header_key,
+    missing_fields,
+)
+from leadops.imports.errors import BatchStateError, MappingInvalid
+from leadops.imports.models import ImportBatch, ImportJobType, ImportRecord, ImportStatus
+from leadops.imports.models import MappingPreset as Preset
+from leadops.imports.normalize import CleanRow, normalize_row
+from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, Table, open_table
+
+__all__ = [
+    "RejectsCsv",
+    "import_choose_sheet",
+    "import_map_and_store",
+    "import_rejects_csv_rows",
+    "import_set_mapping",
+    "import_store",
+    "import_upload",
+    "read_limits",
+]
+
+WRITE_BATCH = 2_000
+SAMPLE_VALUES = 3
+SAMPLE_SCAN_ROWS = 500
+SAMPLE_VALUE_CHARS = 80
+PRESET_NAME_CHARS = 100
+_DEDUPE_KEY_CHARS = 255
+_MB = 1024 * 1024
+
+
+def read_limits() -> ReadLimits:
+    return ReadLimits(max_bytes=settings.IMPORT_MAX_BYTES, max_rows=settings.IMPORT_MAX_ROWS)
+
+
+# --------------------------------------------------------------------------------------
+# Upload
+# --------------------------------------------------------------------------------------
+
+
+def size_text(size: int) -> str:
+    if size >= _MB:
+        return f"{size / _MB:,.1f} MB".replace(".0 MB", " MB")
+    return f"{max(1, round(size / 1024)):,} KB"
+
+
+def _too_large(limit: int, size: int | None = None) -> ImportRejected:
+    what = f"The file is {size_text(size)}" if size else "The file is larger than that"
+    return ImportRejected(
+        RejectCode.TOO_LARGE,
+        f"{what}; the limit is {size_text(limit)}. Split it into smaller files and upload "
+        "them separately.",
+    )
+
+
+def _spool(uploaded_file: UploadedFile, limit: int) -> IO[bytes]:
+    """Copy the upload to a private temporary file, refusing it as soon as it passes
+    ``limit`` (the declared size is checked first, then a running count)."""
+    declared = getattr(uploaded_file, "size", None)
+    if declared is not None and declared > limit:
+        raise _too_large(limit, declared)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
+    written = 0
+    try:
+        for chunk in uploaded_file.chunks():
+            written += len(chunk)
+            if written > limit:
+                raise _too_large(limit)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _display_name(name: str) -> str:
+    """The user's filename for display only: no directories, at most 255 characters."""
+    base = PurePath(name.replace("\\", "/")).name.strip() or "upload"
+    return base[:255]
+
+
+@dataclass(slots=True)
+class _Scan:
+    rows: int
+    samples: list[list[str]]
+
+
+def _scan(table: Table) -> _Scan:
+    """Read every row (so any reject surfaces now) and keep a few example values per column."""
+    width = len(table.headers)
+    samples: list[list[str]] = [[] for _ in range(width)]
+    pending = set(range(width))
+    count = 0
+    for _line, cells in table.rows():
+        count += 1
+        if pending and count <= SAMPLE_SCAN_ROWS:
+            for index in list(pending):
+                value = " ".join(cells[index].split())[:SAMPLE_VALUE_CHARS]
+                if value and value not in samples[index]:
+                    samples[index].append(value)
+                    if len(samples[index]) >= SAMPLE_VALUES:
+                        pending.discard(index)
+    return _Scan(rows=count, samples=samples)
+
+
+def _team_presets(team: Team) -> list[Preset]:
+    return list(selectors.team_presets(team=team))
+
+
+def _auto_map(team: Team, headers: list[str]) -> tuple[dict[str, str], Preset | None]:
+    """Auto-map with the team's presets (most recent first) and name the preset that applied."""
+    presets = _team_presets(team)
+    keys = {header_key(header) for header in headers}
+    applicable = [
+        preset
+        for preset in presets
+        if preset.mapping and all(header_key(header) in keys for header in preset.mapping)
+    ]
+    # auto_map's rule: the preset with most headers wins, the most recent on a tie.
+    applied = max(applicable, key=lambda preset: len(preset.mapping)) if applicable else None
+    return auto_map(headers, [preset.mapping for preset in presets]), applied
+
+
+_STREET_RE = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?\s+\S*[A-Za-z]")
+_PHONE_DIGITS_RE = re.compile(r"\D")
+_APN_RE = re.compile(r"\d")
+
+
+def _looks_like_phone(value: str) -> bool:
+    return 10 <= len(_PHONE_DIGITS_RE.sub("", value.removesuffix(".0"))) <= 11
+
+
+# What a job cannot do without, how to recognise a column that could hold it from its
+# values when the header is unknown, and how to say it is missing.
+_ESSENTIALS = {
+    JobType.TRACE_NORMAL: ("property_address",),
+    JobType.TRACE_ADVANCED: ("property_address",),
+    JobType.DNC: tuple(f"phone_{n}" for n in range(1, MAX_PHONES + 1)),
+    JobType.APN: ("apn",),
+}
+_LOOKS_LIKE = {
+    JobType.TRACE_NORMAL: lambda v: bool(_STREET_RE.match(v)),
+    JobType.TRACE_ADVANCED: lambda v: bool(_STREET_RE.match(v)),
+    JobType.DNC: _looks_like_phone,
+    JobType.APN: lambda v: bool(_APN_RE.search(v)),
+}
+_NO_COLUMN = {
+    JobType.TRACE_NORMAL: (
+        "looks like a property address",
+        "A skip trace needs the property's street address, city and state",
+    ),
+    JobType.TRACE_ADVANCED: (
+        "looks like a property address",
+        "A skip trace needs the property's street address, city and state",
+    ),
+    JobType.DNC: ("holds phone numbers", "A DNC scrub needs at least one phone column"),
+    JobType.APN: (
+        "looks like a parcel number (APN)",
+        "An APN trace needs the parcel number, county and state",
+    ),
+}
+
+
+def _check_has_usable_column(
+    *, filename: str, job_type: str, headers: list[str], samples: list[list[str]], mapping
+) -> None:
+    """Refuse a file with no column the job could use at all, mapped or not.
+
+    A header the synonyms do not know still passes when its values look right: the user
+    can map it on the next page.
+    """
+    essentials = _ESSENTIALS[JobType(job_type)]
+    if any(target in essentials for target in mapping.values()):
+        return
+    looks_like = _LOOKS_LIKE[JobType(job_type)]
+    for index, header in enumerate(headers):
+        values = samples[index] if index < len(samples) else []
+        if mapping.get(header, EXTRA) == EXTRA and values and any(map(looks_like, values)):
+            return
+    what, needs = _NO_COLUMN[JobType(job_type)]
+    shown = ", ".join(f"“{header}”" for header in headers[:12])
+    more = f" and {len(headers) - 12} more" if len(headers) > 12 else ""
+    raise ImportRejected(
+        RejectCode.NO_USABLE_COLUMNS,
+        f"No column in “{filename}” {what}; its columns are {shown}{more}. {needs}: add "
+        "them to the file and upload it again.",
+    )
+
+
+def import_upload(
+    *,
+    team: Team,
+    user: AbstractBaseUser | None,
+    uploaded_file: UploadedFile,
+    job_type: str,
+    sheet: str | None = None,
+    continue_to: str = "",
+) -> ImportBatch:
+    """Check and keep an upload; read its headers and samples; auto-map its columns.
+
+    Raises ``ImportRejected`` (nothing stored, the message is for the user) for anything
+    the reader refuses anywhere in the file, and for a file with no column the job can use.
+    """
+    job_type = ImportJobType(job_type).value
+    filename = _display_name(uploaded_file.name or "")
+    limits = read_limits()
+    spool = _spool(uploaded_file, limits.max_bytes)
+    try:
+        table = open_table(spool, filename, limits=limits, sheet=sheet)
+        scan = _scan(table)
+        mapping, preset = _auto_map(team, table.headers)
+        _check_has_usable_column(
+            filename=filename,
+            job_type=job_type,
+            headers=table.headers,
+            samples=scan.samples,
+            mapping=mapping,
+        )
+        batch = ImportBatch(
+            team=team,
+            created_by=user,
+            filename=filename,
+            file_size=spool.seek(0, 2),
+            kind=table.kind,
+            encoding=table.encoding or "",
+            delimiter=table.delimiter or "",
+            sheet=table.sheet_name or "",
+            sheet_names=table.sheet_names,
+            headers=table.headers,
+            header_line=table.header_line,
+            samples=scan.samples,
+            mapping=mapping,
+            preset=preset,
+            job_type=job_type,
+            continue_to=continue_to,
+            rows_read=scan.rows,
+        )
+        spool.seek(0)
+        # A generated name: the user's filename never reaches the filesystem.
+        batch.file.save(f"{uuid.uuid4().hex}.{table.kind}", File(spool), save=False)
+    finally:
+        spool.close()
+    try:
+        batch.save()
+    except BaseException:
+        batch.file.delete(save=False)
+        raise
+    return batch
+
+
+def import_choose_sheet(*, batch: ImportBatch, sheet: str) -> ImportBatch:
+    """Read another sheet of a workbook: new headers, samples and auto-mapping."""
+    if batch.kind != "xlsx" or batch.status not in (ImportStatus.UPLOADED, ImportStatus.MAPPED):
+        raise BatchStateError("Only a workbook that is not stored yet can switch sheets.")
+    with batch.file.open("rb") as fileobj:
+        table = open_table(fileobj, batch.filename, limits=read_limits(), sheet=sheet)
+        scan = _scan(table)
+    mapping, preset = _auto_map(batch.team, table.headers)
+    batch.sheet = table.sheet_name or sheet
+    batch.headers = table.headers
+    batch.header_line = table.header_line
+    batch.samples = scan.samples
+    batch.mapping = mapping
+    batch.preset = preset
+    batch.rows_read = scan.rows
+    batch.status = ImportStatus.UPLOADED
+    batch.save()
+    return batch
+
+
+# --------------------------------------------------------------------------------------
+# Mapping
+# --------------------------------------------------------------------------------------
+
+# The field without which a job has nothing to work on, and how to say so.
+_NOTHING_TO_DO = {
+    JobType.TRACE_NORMAL: ("property_address", "the property address", "nothing to trace"),
+    JobType.TRACE_ADVANCED: ("property_address", "the property address", "nothing to trace"),
+    JobType.DNC: ("phone_1", "a phone number", "nothing to scrub"),
+    JobType.APN: ("apn", "the APN / parcel number", "nothing to trace"),
+}
+
+
+def _missing_message(missing: list[Requirement], job_type: str, mapping) -> str:
+    job = ImportJobType(job_type).label
+    essential, what, consequence = _NOTHING_TO_DO[JobType(job_type)]
+    if any(any(essential in option for option in req.any_of) for req in missing):
+        message = (
+            f"No column is mapped to {what}, so there is {consequence}. Choose the column "
+            "that holds it in the list below."
+        )
+        others = [req.label for req in missing if essential not in req.any_of[0]]
+        if others:
+            message += f" {job} also needs: {', '.join(others)}."
+        return message
+    message = (
+        f"{job} needs columns that are not mapped: {', '.join(r.label for r in missing)}. "
+        "Choose the column for each in the list below"
+    )
+    if job_type == JobType.TRACE_NORMAL and not missing_fields(mapping, JobType.TRACE_ADVANCED):
+        message += ", or choose an advanced trace, which needs only address, city and state"
+    return message + "."
+
+
+def _check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    unknown = [header for header in mapping if header not in headers]
+    if unknown:
+        raise MappingInvalid(f"The file has no column named “{unknown[0]}”.")
+    clean = {header: mapping.get(header) or EXTRA for header in headers}
+    bad = sorted({target for target in clean.values() if target not in FIELDS_BY_ID})
+    if bad:
+        raise MappingInvalid(f"“{bad[0]}” is not a LeadOps field.")
+    try:
+        RowMapper(headers, clean)
+    except ValueError as exc:
+        text = str(exc)
+        raise MappingInvalid(
+            f"{text[0].upper()}{text[1:]}. Each field can take one column."
+        ) from None
+    return clean
+
+
+def import_set_mapping(
+    *,
+    batch: ImportBatch,
+    mapping: Mapping[str, str],
+    job_type: str,
+    save_preset_as: str | None = None,
+    user: AbstractBaseUser | None = None,
+) -> ImportBatch:
+    """Set the column mapping and job type; optionally save the mapping as a team preset.
+
+    Raises ``MappingInvalid`` when a field takes two columns or the job's required
+    columns are not all mapped (the message says which). Remapping a stored batch drops
+    its records: store it again.
+    """
+    if batch.status == ImportStatus.REJECTED:
+        raise BatchStateError("This import was rejected; upload the file again.")
+    try:
+        job_type = ImportJobType(job_type).value
+    except ValueError:
+        raise MappingInvalid(f"“{job_type}” is not a job type.") from None
+    clean = _check_mapping(batch.headers, mapping)
+    missing = missing_fields(clean, job_type)
+    if missing:
+        raise MappingInvalid(_missing_message(missing, job_type, clean))
+    name = " ".join((save_preset_as or "").split())
+    if len(name) > PRESET_NAME_CHARS:
+        raise MappingInvalid(f"A preset name can have at most {PRESET_NAME_CHARS} characters.")
+    with transaction.atomic():
+        if name:
+            preset, _ = Preset.objects.update_or_create(
+                team=batch.team,
+                name=name,
+                defaults={"headers": batch.headers, "mapping": clean},
+                create_defaults={
+                    "headers": batch.headers,
+                    "mapping": clean,
+                    "created_by": user,
+                },
+            )
+            batch.preset = preset
+        if batch.status == ImportStatus.STORED:
+            batch.records.all().delete()
+            _reset_counts(batch)
+        batch.mapping = clean
+        batch.job_type = job_type
+        batch.status = ImportStatus.MAPPED
+        batch.save()
+    return batch
+
+
+def _reset_counts(batch: ImportBatch) -> None:
+    batch.rows_unusable = batch.rows_with_warnings = batch.duplicates = 0
+    batch.unique_records = 0
+    batch.problem_summary = []
+    batch.stored_at = None
+
+
+# --------------------------------------------------------------------------------------
+# Store
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tally:
+    rows_read: int = 0
+    rows_unusable: int = 0
+    rows_with_warnings: int = 0
+    duplicates: int = 0
+    unique_records: int = 0
+    problems: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+class _Row(NamedTuple):
+    line: int
+    values: dict[str, str]
+    extras: dict[str, str]
+    dedupe_key: str
+    usable: bool
+    errors: list[dict[str, str]]
+    is_duplicate: bool
+    duplicate_of_line: int | None
+
+
+_QUOTED_RE = re.compile(r"“[^”]*”")
+
+
+def _generic_reason(reason: str) -> str:
+    """A reason without the cell's value, so the same problem counts once in the summary."""
+    text = _QUOTED_RE.sub("the value", reason)
+    return text[:1].upper() + text[1:]
+
+
+def _phone_key(row: CleanRow, invalid: set[str]) -> str:
+    phones = sorted(
+        {
+            value
+            for fid, value in row.values.items()
+            if value
+            and fid.startswith("phone_")
+            and not fid.endswith("_type")
+            and fid not in invalid
+        }
+    )
+    return "phones:" + ",".join(phones) if phones else ""
+
+
+def _apn_key(row: CleanRow, invalid: set[str]) -> str:
+    apn = row.values.get("apn", "")
+    if not apn or "apn" in invalid:
+        return ""
+    return "|".join(
+        ["apn", apn, row.values.get("property_county", ""), row.values.get("property_state", "")]
+    )
+
+
+def _dedupe_key(job_type: str, row: CleanRow, invalid: set[str]) -> str:
+    """Address key (from normalize) for traces; the set of phones for a DNC list; the
+    parcel for an APN trace. Long keys are hashed to fit the indexed column."""
+    if job_type == JobType.DNC:
+        key = _phone_key(row, invalid)
+    elif job_type == JobType.APN:
+        key = _apn_key(row, invalid)
+    else:
+        key = row.dedupe_key
+    if len(key) > _DEDUPE_KEY_CHARS:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def _clean_rows(batch: ImportBatch, table: Table, tally: _Tally) -> Iterator[_Row]:
+    """Map, clean and dedupe each row as it is read; only the dedupe keys stay in memory."""
+    mapper = RowMapper(batch.headers, batch.mapping)
+    columns = mapper.source_columns
+    column_field = {header: fid for fid, header in columns.items()}
+    job_type = batch.job_type
+    first_line: dict[str, int] = {}
+    for line, cells in table.rows():
+        row = normalize_row(mapper.values(cells), job_type, line=line, columns=columns)
+        tally.rows_read += 1
+        invalid = {column_field.get(error.column, "") for error in row.errors}
+        key = _dedupe_key(job_type, row, invalid)
+        duplicate_of = None
+        if row.usable:
+            if key:
+                duplicate_of = first_line.setdefault(key, line)
+                if duplicate_of == line:
+                    duplicate_of = None
+            if duplicate_of is None:
+                tally.unique_records += 1
+            else:
+                tally.duplicates += 1
+            if row.errors:
+                tally.rows_with_warnings += 1
+        else:
+            tally.rows_unusable += 1
+            for error in row.errors:
+                tally.problems[(error.column, _generic_reason(error.reason))] += 1
+        yield _Row(
+            line=line,
+            # An invalid value stays in ``errors`` (with the cell as typed), never in
+            # ``values``: nothing downstream can send it to a provider by mistake.
+            values={
+                fid: value for fid, value in row.values.items() if value and fid not in invalid
+            },
+            extras={header: value for header, value in mapper.extras(cells).items() if value},
+            dedupe_key=key,
+            usable=row.usable,
+            errors=[
+                {"column": error.column, "value": error.value, "reason": error.reason}
+                for error in row.errors
+            ],
+            is_duplicate=duplicate_of is not None,
+            duplicate_of_line=duplicate_of,
+        )
+
+
+def _bulk_create(batch: ImportBatch, rows: Iterator[_Row]) -> None:
+    chunk: list[ImportRecord] = []
+    for row in rows:
+        chunk.append(ImportRecord(batch_id=batch.pk, **row._asdict()))
+        if len(chunk) >= WRITE_BATCH:
+            ImportRecord.objects.bulk_create(chunk)
+            chunk = []
+    if chunk:
+        ImportRecord.objects.bulk_create(chunk)
+
+
+def _json(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # PostgreSQL's jsonb refuses NUL characters; a spreadsheet cell never needs one.
+    return text.replace("\\u0000", "") if "\\u0000" in text else text
+
+
+def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
+    """PostgreSQL: stream every row through one COPY (several times faster than INSERTs)."""
+    meta = ImportRecord._meta
+    quote = connection.ops.quote_name
+    names = ["batch", *_Row._fields]
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    batch_id = batch.pk
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    batch_id,
+                    row.line,
+                    _json(row.values),
+                    _json(row.extras),
+                    row.dedupe_key,
+                    row.usable,
+                    _json(row.errors),
+                    row.is_duplicate,
+                    row.duplicate_of_line,
+                )
+            )
+
+
+def import_store(*, batch: ImportBatch) -> ImportBatch:
+    """Read the stored file again, clean, dedupe and store every row; set the counts.
+
+    One transaction: a reject mid-file (the file was replaced on disk, a limit was
+    lowered) stores nothing and marks the batch rejected. Running it again replaces the
+    records, so it is safe to retry.
+    """
+    if batch.status not in (ImportStatus.MAPPED, ImportStatus.STORED):
+        raise BatchStateError(
+            "Map the columns before storing this import."
+            if batch.status == ImportStatus.UPLOADED
+            else "This import was rejected; upload the file again."
+        )
+    tally = _Tally()
+    try:
+        with batch.file.open("rb") as fileobj, transaction.atomic():
+            # One store at a time per batch, whichever process runs it.
+            ImportBatch.objects.select_for_update().filter(pk=batch.pk).first()
+            table = open_table(
+                fileobj, batch.filename, limits=read_limits(), sheet=batch.sheet or None
+            )
+            if table.headers != batch.headers:
+                raise BatchStateError(
+                    "The stored file's columns no longer match this import; upload it again."
+                )
+            batch.records.all().delete()
+            rows = _clean_rows(batch, table, tally)
+            if connection.vendor == "postgresql":
+                _copy(batch, rows)
+            else:
+                _bulk_create(batch, rows)
+            batch.rows_read = tally.rows_read
+            batch.rows_unusable = tally.rows_unusable
+            batch.rows_with_warnings = tally.rows_with_warnings
+            batch.duplicates = tally.duplicates
+            batch.unique_records = tally.unique_records
+            batch.problem_summary = [
+                {"column": column, "reason": reason, "rows": count}
+                for (column, reason), count in tally.problems.most_common(20)
+            ]
+            batch.status = ImportStatus.STORED
+            batch.stored_at = timezone.now()
+            batch.save()
+    except ImportRejected as exc:
+        batch.status = ImportStatus.REJECTED
+        batch.reject_message = exc.message
+        _reset_counts(batch)
+        batch.save(
+            update_fields=[
+                "status",
+                "reject_message",
+                "rows_unusable",
+                "rows_with_warnings",
+                "duplicates",
+                "unique_records",
+                "problem_summary",
+                "stored_at",
+            ]
+        )
+        raise
+    return batch
+
+
+def import_map_and_store(
+    *,
+    batch: ImportBatch,
+    mapping: Mapping[str, str],
+    job_type: str,
+    save_preset_as: str | None = None,
+    user: AbstractBaseUser | None = None,
+) -> ImportBatch:
+    """The mapping page's submit: set the mapping (and preset), then store the rows."""
+    import_set_mapping(
+        batch=batch, mapping=mapping, job_type=job_type, save_preset_as=save_preset_as, user=user
+    )
+    return import_store(batch=batch)
+
+
+# --------------------------------------------------------------------------------------
+# Rejects download
+# --------------------------------------------------------------------------------------
+
+
+class RejectsCsv(NamedTuple):
+    headers: list[str]
+    rows: Iterator[list[str]]
+
+
+def _problems_text(errors: list[dict[str, str]]) -> str:
+    return "; ".join(f"{error['column']}: {error['reason']}" for error in errors)
+
+
+def import_rejects_csv_rows(*, batch: ImportBatch) -> RejectsCsv:
+    """The unusable rows as the user uploaded them, with line and reasons in front.
+
+    Staff fix the cells and upload the file again, so each row carries the original
+    cells (read again from the stored file), not the cleaned values. Streams: the file
+    and the records are walked together in line order.
+    """
+    headers = ["Line", "Problems", *batch.headers]
+
+    def rows() -> Iterator[list[str]]:
+        records = (
+            selectors.unusable_records(batch=batch)
+            .values_list("line", "errors")
+            .iterator(chunk_size=WRITE_BATCH)
+        )
+        pending = next(records, None)
+        if pending is None:
+            return
+        with batch.file.open("rb") as fileobj:
+            table = open_table(
+                fileobj, batch.filename, limits=read_limits(), sheet=batch.sheet or None
+            )
+            for line, cells in table.rows():
+                while pending is not None and pending[0] < line:
+                    pending = next(records, None)
+                if pending is None:
+                    return
+                if pending[0] == line:
+                    yield [str(line), _problems_text(pending[1]), *cells]
+
+    return RejectsCsv(headers=headers, rows=rows())

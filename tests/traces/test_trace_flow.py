@@ -1,0 +1,135 @@
+"""Skip tracing from upload to exported results, against the sandbox with real webhooks."""
+
+import csv
+import io
+
+import httpx
+import pytest
+from django.urls import reverse
+
+from leadops.jobs.models import JobStatus as S
+from leadops.waiting import wait_until
+from tests.jobs.conftest import assert_credits_balance
+from tests.traces.conftest import owner_rows
+from traces import services
+from traces.models import MatchStatus, TraceJob, TraceResult
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def live_sandbox(sandbox, live_server, rq_redis, settings):
+    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
+    url = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
+    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": url}, timeout=10)
+    return sandbox
+
+
+def run_until_done(job, run_worker, timeout=20):
+    def done():
+        run_worker()
+        return TraceJob.objects.get(pk=job.pk).is_terminal
+
+    wait_until(done, timeout=timeout, interval=0.2, what=f"trace #{job.pk} to finish")
+    return TraceJob.objects.get(pk=job.pk)
+
+
+@pytest.mark.parametrize("trace_type", ["normal", "advanced"])
+def test_trace_from_upload_to_results(live_sandbox, stored_batch, funded, run_worker, trace_type):
+    batch = stored_batch(owner_rows(12), job_type=f"trace_{trace_type}")
+    estimate = services.trace_estimate(batch=batch, trace_type=trace_type, user=funded)
+    per = 1 if trace_type == "normal" else 2
+    assert (estimate.unique_records, estimate.reused, estimate.total_credits) == (12, 0, 12 * per)
+    assert estimate.provider_balance is not None
+
+    job = services.trace_job_create(batch=batch, trace_type=trace_type, user=funded)
+    done = run_until_done(job, run_worker)
+    assert done.status == S.COMPLETE, done.error_message
+    results = TraceResult.objects.filter(job=done)
+    assert results.count() == 12
+    assert results.filter(record__isnull=True).count() == 0
+    hits = results.filter(status=MatchStatus.HIT).count()
+    assert done.hits == hits > 0
+    assert done.charged_credits == hits * per
+    # Each result answers the record it is attached to (same street).
+    for result in results.select_related("record"):
+        assert result.match_key.split("|")[0] == result.record.values["property_address"].upper()
+    funded.wallet.refresh_from_db()
+    assert funded.wallet.available == 500 - hits * per
+    assert_credits_balance(funded.wallet)
+
+
+def test_already_traced_records_are_reused_not_paid_again(
+    live_sandbox, stored_batch, funded, run_worker
+):
+    first = services.trace_job_create(
+        batch=stored_batch(owner_rows(10)), trace_type="normal", user=funded
+    )
+    first = run_until_done(first, run_worker)
+    again = stored_batch(owner_rows(10), name="same-again.csv")
+    estimate = services.trace_estimate(batch=again, trace_type="normal", user=funded)
+    assert estimate.reused == first.hits
+    assert estimate.to_send == 10 - first.hits
+    second = run_until_done(
+        services.trace_job_create(batch=again, trace_type="normal", user=funded), run_worker
+    )
+    assert second.records_reused == first.hits
+    assert second.results.filter(reused_from__isnull=False).count() == first.hits
+    assert second.charged_credits <= 10 - first.hits
+    assert_credits_balance(funded.wallet)
+
+
+def test_provider_out_of_credits_fails_and_charges_nothing(
+    live_sandbox, stored_batch, funded, run_worker, client
+):
+    httpx.post(f"{live_sandbox.base_url}/_sandbox/account", json={"balance": 0}, timeout=10)
+    job = services.trace_job_create(
+        batch=stored_batch(owner_rows(5)), trace_type="normal", user=funded
+    )
+    done = run_until_done(job, run_worker)
+    assert done.status == S.FAILED
+    assert done.error_message.startswith("Insufficient credits")
+    funded.wallet.refresh_from_db()
+    assert funded.wallet.available == 500
+    client.force_login(funded)
+    page = client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    assert "Insufficient credits" in page
+
+
+def test_export_has_original_columns_results_and_is_injection_safe(
+    live_sandbox, stored_batch, funded, run_worker, client
+):
+    job = run_until_done(
+        services.trace_job_create(
+            batch=stored_batch(owner_rows(4)), trace_type="normal", user=funded
+        ),
+        run_worker,
+    )
+    client.force_login(funded)
+    response = client.get(reverse("traces:export", args=[job.pk, "csv"]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["Line", "Property Address", "City"]
+    assert "Notes" in rows[0] and "Primary phone" in rows[0]
+    notes = rows[0].index("Notes")
+    assert {r[notes] for r in rows[1:]} == {f"'=note {i}" for i in range(4)}
+    assert len(rows) == 5
+    xlsx = client.get(reverse("traces:export", args=[job.pk, "xlsx"]))
+    assert xlsx.status_code == 200
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_results_filter_by_hit(live_sandbox, stored_batch, funded, run_worker, client):
+    job = run_until_done(
+        services.trace_job_create(
+            batch=stored_batch(owner_rows(12)), trace_type="normal", user=funded
+        ),
+        run_worker,
+    )
+    client.force_login(funded)
+    url = reverse("traces:detail", args=[job.pk])
+    hits_page = client.get(url, {"status": "hit"}).content.decode()
+    miss_page = client.get(url, {"status": "miss"}).content.decode()
+    assert hits_page.count('text-bg-success">Hit') == job.hits
+    assert miss_page.count('text-bg-secondary">Miss') == 12 - job.hits

@@ -1,0 +1,64 @@
+import pytest
+from django.urls import reverse
+
+from tests.traces.conftest import owner_rows
+from traces.models import MatchStatus, TraceJob, TraceResult
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job(stored_batch, staff, team_a):
+    batch = stored_batch(owner_rows(60))
+    job = TraceJob.objects.create(
+        team=team_a,
+        created_by=staff,
+        batch=batch,
+        trace_type="normal",
+        provider="tracerfy",
+        status="complete",
+    )
+    TraceResult.objects.bulk_create(
+        [
+            TraceResult(
+                team=team_a,
+                job=job,
+                record=record,
+                match_key=str(record.pk),
+                status=MatchStatus.HIT,
+                first_name="Pat",
+                phones=[{"number": "+12125550142", "type": "Mobile"}],
+            )
+            for record in batch.records.all()
+        ]
+    )
+    return job
+
+
+@pytest.mark.parametrize("name", ["traces:detail", "traces:progress"])
+def test_other_team_gets_404(client, outsider, job, name):
+    client.force_login(outsider)
+    assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+
+def test_other_team_cannot_export_or_preview(client, outsider, job):
+    client.force_login(outsider)
+    assert client.get(reverse("traces:export", args=[job.pk, "csv"])).status_code == 404
+    assert client.get(reverse("traces:new", args=[job.batch.pk])).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, job):
+    response = client.get(reverse("traces:detail", args=[job.pk]))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_detail_page_query_count_does_not_grow(staff_client, job, django_assert_max_num_queries):
+    with django_assert_max_num_queries(14):
+        response = staff_client.get(reverse("traces:detail", args=[job.pk]))
+    assert response.status_code == 200
+    assert response.content.decode().count("+12125550142") == 50  # first page of 60
+
+
+def test_index_lists_team_jobs(staff_client, job):
+    html = staff_client.get(reverse("traces:index")).content.decode()
+    assert f"#{job.pk}" in html and "leads.csv" in html

@@ -1,0 +1,135 @@
+"""Skip tracing: trace jobs over an imported spreadsheet, and one result per traced record."""
+
+from django.conf import settings
+from django.db import models
+
+from leadops.accounts.models import TeamScopedModel
+from leadops.jobs.models import PaidJob
+
+
+class TraceType(models.TextChoices):
+    NORMAL = "normal", "Normal (owner name + mailing address known)"
+    ADVANCED = "advanced", "Advanced (address only; finds the owner)"
+
+
+class TraceProvider(models.TextChoices):
+    TRACERFY = "tracerfy", "Tracerfy"
+
+
+CREDITS_PER_RECORD = {TraceType.NORMAL: 1, TraceType.ADVANCED: 2}
+
+
+class TraceJob(PaidJob):
+    """One batch skip trace (Tracerfy calls it a queue)."""
+
+    JOB_LABEL = "trace"
+    WEBHOOK_KINDS = ("trace",)
+
+    batch = models.ForeignKey("imports.ImportBatch", on_delete=models.PROTECT, related_name="+")
+    trace_type = models.CharField(max_length=10, choices=TraceType.choices)
+    records_sent = models.PositiveIntegerField(default=0)
+    records_reused = models.PositiveIntegerField(default=0)
+    results_unmatched = models.PositiveIntegerField(
+        default=0, help_text="Provider rows that matched no submitted record (kept aside)"
+    )
+
+    class Meta(PaidJob.Meta):
+        verbose_name = "trace job"
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Trace #{self.pk} ({self.batch.filename})"
+
+    @property
+    def credits_per_record(self) -> int:
+        return CREDITS_PER_RECORD[self.trace_type]
+
+
+class MatchStatus(models.TextChoices):
+    HIT = "hit", "Hit"
+    MISS = "miss", "Miss"
+    UNMATCHED = "unmatched", "Unmatched (kept aside)"
+
+
+class TraceResult(TeamScopedModel):
+    """What the provider found for one submitted record (or a reused earlier result).
+
+    `record` links the result to the exact input row it answers; a provider row that cannot
+    be matched unambiguously has no record and status UNMATCHED — never a guessed owner.
+    """
+
+    job = models.ForeignKey(TraceJob, on_delete=models.CASCADE, related_name="results")
+    record = models.ForeignKey(
+        "imports.ImportRecord",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trace_results",
+    )
+    match_key = models.CharField(max_length=300, db_index=True)
+    status = models.CharField(max_length=10, choices=MatchStatus.choices)
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    mail_address = models.CharField(max_length=255, blank=True)
+    mail_city = models.CharField(max_length=120, blank=True)
+    mail_state = models.CharField(max_length=20, blank=True)
+    primary_phone = models.CharField(max_length=32, blank=True)
+    primary_phone_type = models.CharField(max_length=32, blank=True)
+    phones = models.JSONField(default=list, help_text='[{"number", "type"}], best first')
+    emails = models.JSONField(default=list)
+    has_mobile = models.BooleanField(default=False)
+    has_email = models.BooleanField(default=False)
+    litigator = models.BooleanField(default=False)
+    raw = models.JSONField(default=dict, blank=True, help_text="The provider's row as received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "record"],
+                name="one_result_per_record",
+                condition=models.Q(record__isnull=False),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["job", "status"]),
+            models.Index(fields=["team", "match_key", "-created_at"]),
+        ]
+
+
+class LookupKind(models.TextChoices):
+    OWNER = "owner", "Find owner"
+    PERSON = "person", "Find person"
+    APN = "apn", "APN / parcel"
+
+
+class TraceLookup(TeamScopedModel):
+    """One instant lookup (address or parcel): what was asked, found and charged."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=LookupKind.choices)
+    query = models.JSONField(default=dict)
+    hit = models.BooleanField(default=False)
+    credits_charged = models.PositiveIntegerField(default=0)
+    persons = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    @property
+    def summary(self) -> str:
+        q = self.query
+        if self.kind == LookupKind.APN:
+            return (
+                f"APN {q.get('parcel_id', '')}, {q.get('county', '')} County, {q.get('state', '')}"
+            )
+        return ", ".join(v for v in [q.get("address"), q.get("city"), q.get("state")] if v)

@@ -1,0 +1,64 @@
+from django.db.models import QuerySet
+
+from traces.models import TraceJob, TraceResult
+
+
+def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
+    return TraceResult.objects.filter(job=job).select_related("record").order_by("id")
+
+
+EXPORT_RESULT_COLUMNS = [
+    ("Result", "status"),
+    ("Owner first name", "first_name"),
+    ("Owner last name", "last_name"),
+    ("Mailing address", "mail_address"),
+    ("Mailing city", "mail_city"),
+    ("Mailing state", "mail_state"),
+    ("Primary phone", "primary_phone"),
+    ("Primary phone type", "primary_phone_type"),
+]
+
+
+def _original(record, mapping: dict) -> dict:
+    """The record's columns as uploaded: mapped ones cleaned, unmapped ones kept as they were."""
+    return {
+        header: record.extras.get(header, "") if field == "extra" else record.values.get(field, "")
+        for header, field in mapping.items()
+    }
+
+
+def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
+    """Headers and rows: the original columns (mapped + kept extras), then the results."""
+    batch = job.batch
+    source = [h for h in batch.headers]
+    max_phones, max_emails = 5, 3
+    headers = [
+        "Line",
+        *source,
+        *[label for label, _ in EXPORT_RESULT_COLUMNS],
+        *[f"Phone {n}" for n in range(1, max_phones + 1)],
+        *[f"Phone {n} type" for n in range(1, max_phones + 1)],
+        *[f"Email {n}" for n in range(1, max_emails + 1)],
+        "Reused",
+    ]
+
+    def rows():
+        for result in results.iterator(chunk_size=2000):
+            record = result.record
+            original = _original(record, batch.mapping) if record else {}
+            phones = (result.phones or [])[:max_phones]
+            emails = (result.emails or [])[:max_emails]
+            yield [
+                record.line if record else "",
+                *[original.get(h, "") for h in source],
+                *[getattr(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
+                *[p.get("number", "") for p in phones],
+                *[""] * (max_phones - len(phones)),
+                *[p.get("type", "") for p in phones],
+                *[""] * (max_phones - len(phones)),
+                *emails,
+                *[""] * (max_emails - len(emails)),
+                "yes" if result.reused_from_id else "",
+            ]
+
+    return headers, rows()

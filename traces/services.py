@@ -1,0 +1,267 @@
+"""Skip-trace operations: estimate, create + queue, and storing results.
+
+Records already traced by the team within TRACE_REUSE_DAYS (same normalized address, a hit)
+are not sent or paid for again: their stored result is copied into the new job.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from leadops import providers
+from leadops.credits import services as credits
+from leadops.imports.normalize import dedupe_key_for_address
+from leadops.imports.selectors import usable_records
+from leadops.jobs import services as jobs
+from leadops.jobs.models import JobStatus
+from leadops.providers.errors import ProviderError
+from traces.models import CREDITS_PER_RECORD, MatchStatus, TraceJob, TraceProvider, TraceResult
+
+log = logging.getLogger(__name__)
+
+BULK = 2000
+
+
+def reuse_window() -> timedelta:
+    return timedelta(days=getattr(settings, "TRACE_REUSE_DAYS", 90))
+
+
+def match_key(*, address: str, city: str, state: str) -> str:
+    """The key that pairs an input record with a provider row: street, city, state.
+
+    ZIP is left out because providers do not echo it back; two inputs that share this key
+    are ambiguous and never get a guessed result (see ingest).
+    """
+    return dedupe_key_for_address(address, city, state, "")
+
+
+def record_match_key(values: dict) -> str:
+    return match_key(
+        address=values.get("property_address", ""),
+        city=values.get("property_city", ""),
+        state=values.get("property_state", ""),
+    )
+
+
+def _reusable(*, team, keys: set[str]) -> dict[str, TraceResult]:
+    """The newest hit per key traced by `team` within the reuse window."""
+    found: dict[str, TraceResult] = {}
+    if not keys:
+        return found
+    since = timezone.now() - reuse_window()
+    ordered = list(keys)
+    for start in range(0, len(ordered), BULK):
+        rows = TraceResult.objects.filter(
+            team=team,
+            status=MatchStatus.HIT,
+            created_at__gte=since,
+            match_key__in=ordered[start : start + BULK],
+        ).order_by("match_key", "-created_at")
+        for result in rows:
+            found.setdefault(result.match_key, result)
+    return found
+
+
+@dataclass(frozen=True)
+class TraceEstimate:
+    unique_records: int
+    reused: int
+    to_send: int
+    credits_per_record: int
+    total_credits: int
+    available: int
+    provider_balance: int | None
+    provider_note: str
+
+    @property
+    def short_by(self) -> int:
+        return max(0, self.total_credits - self.available)
+
+    @property
+    def affordable(self) -> bool:
+        return self.short_by == 0
+
+
+def trace_estimate(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceEstimate:
+    """What a trace of `batch` would cost, before anything is charged."""
+    keys = {
+        record_match_key(values)
+        for values in usable_records(batch=batch)
+        .values_list("values", flat=True)
+        .iterator(chunk_size=BULK)
+    }
+    keys.discard("")
+    reused = len(_reusable(team=batch.team, keys=keys))
+    unique = batch.unique_records
+    to_send = max(0, unique - reused)
+    per = CREDITS_PER_RECORD[trace_type]
+    wallet = credits.wallet_for(user=user, team=batch.team)
+    balance, note = None, ""
+    try:
+        with providers.tracerfy_client() as client:
+            balance = client.analytics().balance
+    except ProviderError as exc:
+        note = f"Tracerfy balance unavailable: {exc}"
+    return TraceEstimate(
+        unique_records=unique,
+        reused=reused,
+        to_send=to_send,
+        credits_per_record=per,
+        total_credits=to_send * per,
+        available=wallet.available,
+        provider_balance=balance,
+        provider_note=note,
+    )
+
+
+def trace_job_create(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceJob:
+    """Create the job, copy reused results, hold credits and queue the submission.
+
+    Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate.
+    """
+    with transaction.atomic():
+        job = TraceJob.objects.create(
+            team=batch.team,
+            created_by=user,
+            batch=batch,
+            trace_type=trace_type,
+            provider=TraceProvider.TRACERFY,
+        )
+        reused = _copy_reused(job=job)
+        to_send = usable_records(batch=batch).count() - reused
+        job.records_reused = reused
+        job.records_sent = to_send
+        job.rows_total = to_send
+        job.estimated_credits = to_send * CREDITS_PER_RECORD[trace_type]
+        job.save(
+            update_fields=["records_reused", "records_sent", "rows_total", "estimated_credits"]
+        )
+        if to_send == 0:
+            _complete_from_reuse(job=job, user=user)
+        else:
+            jobs.job_queue(job=job, actor=user)
+    return job
+
+
+def _copy_reused(*, job: TraceJob) -> int:
+    keyed = {}
+    for record in usable_records(batch=job.batch).only("pk", "values").iterator(chunk_size=BULK):
+        key = record_match_key(record.values)
+        if key:
+            keyed.setdefault(key, []).append(record.pk)
+    earlier = _reusable(team=job.team, keys=set(keyed))
+    copies = []
+    for key, result in earlier.items():
+        for record_id in keyed[key]:
+            copies.append(
+                TraceResult(
+                    team=job.team,
+                    job=job,
+                    record_id=record_id,
+                    match_key=key,
+                    status=result.status,
+                    reused_from=result,
+                    **{f: getattr(result, f) for f in RESULT_FIELDS},
+                )
+            )
+    TraceResult.objects.bulk_create(copies, batch_size=BULK)
+    return len(copies)
+
+
+RESULT_FIELDS = [
+    "first_name",
+    "last_name",
+    "mail_address",
+    "mail_city",
+    "mail_state",
+    "primary_phone",
+    "primary_phone_type",
+    "phones",
+    "emails",
+    "has_mobile",
+    "has_email",
+    "litigator",
+    "raw",
+]
+
+
+def _complete_from_reuse(*, job: TraceJob, user) -> None:
+    detail = f"Nothing to send: all {job.records_reused:,} records were traced recently"
+    for to in (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.INGESTING):
+        jobs.job_transition(job=job, to=to, actor=user, detail=detail if to == "queued" else "")
+    hits = job.results.filter(status=MatchStatus.HIT).count()
+    jobs.job_transition(
+        job=job,
+        to=JobStatus.COMPLETE,
+        actor=user,
+        charged_credits=0,
+        hits=hits,
+        rows_done=job.records_reused,
+        stage="Complete",
+        detail="Completed from earlier results",
+    )
+
+
+def records_to_send(*, job: TraceJob):
+    """Usable records of the batch that have no result in this job yet (not reused)."""
+    return usable_records(batch=job.batch).exclude(trace_results__job=job)
+
+
+def trace_results_store(*, job: TraceJob, rows: list[dict]) -> tuple[int, int, int]:
+    """Attach provider rows to the records they answer; replaceable (idempotent).
+
+    `rows` are dicts with the TraceResult fields plus address/city/state. A row is attached
+    only when exactly one sent record has its match key; anything else is kept aside as
+    UNMATCHED with no record. Records the provider returned nothing for are stored as misses.
+    Returns (rows stored, hits, unmatched).
+    """
+    with transaction.atomic():
+        job.results.filter(reused_from__isnull=True).delete()
+        by_key: dict[str, list[int]] = {}
+        for record in records_to_send(job=job).only("pk", "values").iterator(chunk_size=BULK):
+            by_key.setdefault(record_match_key(record.values), []).append(record.pk)
+        used: set[int] = set()
+        results, hits, unmatched = [], 0, 0
+        for row in rows:
+            key = match_key(address=row["address"], city=row["city"], state=row["state"])
+            candidates = by_key.get(key, [])
+            record_id = (
+                candidates[0] if len(candidates) == 1 and candidates[0] not in used else None
+            )
+            if record_id is None:
+                status, unmatched = MatchStatus.UNMATCHED, unmatched + 1
+            else:
+                used.add(record_id)
+                status = MatchStatus.HIT if row["hit"] else MatchStatus.MISS
+                hits += row["hit"]
+            results.append(
+                TraceResult(
+                    team=job.team,
+                    job=job,
+                    record_id=record_id,
+                    match_key=key,
+                    status=status,
+                    **{f: row[f] for f in RESULT_FIELDS if f in row},
+                )
+            )
+        for key, ids in by_key.items():
+            for record_id in ids:
+                if record_id not in used:
+                    results.append(
+                        TraceResult(
+                            team=job.team,
+                            job=job,
+                            record_id=record_id,
+                            status=MatchStatus.MISS,
+                            match_key=key,
+                            raw={"note": "not returned by the provider"},
+                        )
+                    )
+        TraceResult.objects.bulk_create(results, batch_size=BULK)
+        TraceJob.objects.filter(pk=job.pk).update(results_unmatched=unmatched)
+    return len(results), hits, unmatched

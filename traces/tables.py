@@ -1,0 +1,98 @@
+import django_tables2 as tables
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from traces.models import TraceJob, TraceResult
+
+BR = mark_safe("<br>")
+REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
+
+
+class TraceJobTable(tables.Table):
+    id = tables.LinkColumn(
+        "traces:detail", args=[tables.A("pk")], verbose_name="Job", text=lambda job: f"#{job.pk}"
+    )
+    filename = tables.Column(accessor="batch__filename", verbose_name="File")
+    trace_type = tables.Column(verbose_name="Type")
+    status = tables.Column()
+    records_sent = tables.Column(verbose_name="Sent", attrs={"td": {"class": "num"}})
+    hits = tables.Column(attrs={"td": {"class": "num"}})
+    charged_credits = tables.Column(
+        verbose_name="Credits", default="—", attrs={"td": {"class": "num"}}
+    )
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="M j, H:i")
+    created_by = tables.Column(verbose_name="By")
+
+    class Meta:
+        model = TraceJob
+        fields = [
+            "id",
+            "filename",
+            "trace_type",
+            "status",
+            "records_sent",
+            "hits",
+            "charged_credits",
+            "created_by",
+            "created_at",
+        ]
+        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
+        empty_text = "No skip traces yet. Upload a spreadsheet to start one."
+        order_by = "-created_at"
+
+    def render_status(self, record):
+        colour = {"complete": "success", "failed": "danger", "cancelled": "secondary"}.get(
+            record.status, "primary"
+        )
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>', colour, record.get_status_display()
+        )
+
+
+class TraceResultTable(tables.Table):
+    line = tables.Column(accessor="record__line", verbose_name="Line", default="—")
+    address = tables.Column(
+        accessor="record__values__property_address",
+        verbose_name="Property",
+        orderable=False,
+        default="—",
+    )
+    status = tables.Column()
+    owner = tables.Column(empty_values=(), orderable=False)
+    phones = tables.Column(orderable=False)
+    emails = tables.Column(orderable=False)
+    mailing = tables.Column(empty_values=(), orderable=False, verbose_name="Mailing address")
+
+    class Meta:
+        model = TraceResult
+        fields = ["line", "address", "status", "owner", "phones", "emails", "mailing"]
+        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
+        empty_text = "No results match these filters."
+
+    def render_status(self, record):
+        colour = {"hit": "success", "miss": "secondary", "unmatched": "warning"}[record.status]
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>{}',
+            colour,
+            record.get_status_display(),
+            REUSED if record.reused_from_id else "",
+        )
+
+    def render_owner(self, record):
+        return f"{record.first_name} {record.last_name}".strip() or "—"
+
+    def render_phones(self, value):
+        if not value:
+            return "—"
+        return format_html_join(
+            BR,
+            "{} <small class='text-secondary'>{}</small>",
+            ((p.get("number", ""), p.get("type", "")) for p in value[:4]),
+        )
+
+    def render_emails(self, value):
+        return format_html_join(BR, "{}", ((e,) for e in value[:3])) if value else "—"
+
+    def render_mailing(self, record):
+        parts = [record.mail_address, record.mail_city, record.mail_state]
+        return ", ".join(p for p in parts if p) or "—"
