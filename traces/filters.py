@@ -1,13 +1,20 @@
 import django_filters
+from django import forms
 
 from traces.models import MatchStatus, TraceResult
 
+ANY = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
 
 class TraceResultFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=MatchStatus.choices, empty_label="Any result")
-    has_mobile = django_filters.BooleanFilter(label="Has mobile")
-    has_email = django_filters.BooleanFilter(label="Has email")
-    litigator = django_filters.BooleanFilter(label="TCPA litigator")
+    status = django_filters.ChoiceFilter(
+        choices=MatchStatus.choices, empty_label="Any result", label="Result"
+    )
+    has_mobile = django_filters.BooleanFilter(label="Has mobile", widget=forms.Select(choices=ANY))
+    has_email = django_filters.BooleanFilter(label="Has email", widget=forms.Select(choices=ANY))
+    litigator = django_filters.BooleanFilter(
+        label="TCPA litigator", widget=forms.Select(choices=ANY)
+    )
 
     class Meta:
         model = TraceResult

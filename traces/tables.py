@@ -5,6 +5,18 @@ from django.utils.safestring import mark_safe
 from traces.models import TraceJob, TraceResult
 
 BR = mark_safe("<br>")
+
+
+def format_phone(number: str) -> str:
+    """(773) 555-0137 for US numbers in any common spelling; anything else as given."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        return number
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
 REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
 
 
@@ -87,7 +99,7 @@ class TraceResultTable(tables.Table):
         return format_html_join(
             BR,
             "{} <small class='text-secondary'>{}</small>",
-            ((p.get("number", ""), p.get("type", "")) for p in value[:4]),
+            ((format_phone(p.get("number", "")), p.get("type", "")) for p in value[:4]),
         )
 
     def render_emails(self, value):

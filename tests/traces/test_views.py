@@ -56,9 +56,29 @@ def test_detail_page_query_count_does_not_grow(staff_client, job, django_assert_
     with django_assert_max_num_queries(14):
         response = staff_client.get(reverse("traces:detail", args=[job.pk]))
     assert response.status_code == 200
-    assert response.content.decode().count("+12125550142") == 50  # first page of 60
+    assert response.content.decode().count("(212) 555-0142") == 50  # first page of 60
 
 
 def test_index_lists_team_jobs(staff_client, job):
     html = staff_client.get(reverse("traces:index")).content.decode()
     assert f"#{job.pk}" in html and "leads.csv" in html
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("7735550137", "(773) 555-0137"), ("+17735550137", "(773) 555-0137"), ("12345", "12345")],
+)
+def test_phones_are_shown_readably(raw, shown):
+    from traces.tables import format_phone
+
+    assert format_phone(raw) == shown
+
+
+def test_boolean_filters_offer_any_yes_no(staff_client, job):
+    url = reverse("traces:detail", args=[job.pk])
+    TraceResult.objects.filter(job=job, record__line__lte=11).update(has_mobile=True)
+    with_mobile = staff_client.get(url, {"has_mobile": "true"}).content.decode()
+    assert '<option value="true" selected>Yes</option>' in with_mobile
+    assert with_mobile.count("(212) 555-0142") == 10  # data lines 2..11
+    without = staff_client.get(url, {"has_mobile": "false"}).content.decode()
+    assert without.count("(212) 555-0142") == 50  # a full page of the other 50

@@ -1,0 +1,124 @@
+"""Journey: log in → upload a messy spreadsheet → fix one mapping → cost preview → submit →
+progress reaches complete → filter results → export. Real sandbox, webhooks and RQ worker."""
+
+import threading
+
+import django_rq
+import httpx
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+from leadops.accounts.models import Role
+from leadops.credits import services as credits
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from traces.models import TraceJob
+
+# A title row, an owner column the auto-mapper cannot place ("Deed Holder"), lower-case and
+# abbreviated streets, a duplicate, a zip that lost its zero, and an injection attempt.
+MESSY = (
+    "Absentee list - Springfield IL\n"
+    "Site Address,Site City,ST,Zip Code,Deed Holder,Mail Address,Mail City,Mail State,Notes\n"
+    + "".join(
+        f'{100 + n} oak avenue,Springfield,il,62701,"OWNER{n}, PAT",{100 + n} Oak Ave,'
+        f"Springfield,IL,{'=HYPERLINK(1)' if n == 0 else 'ok'}\n"
+        for n in range(14)
+    )
+    + '101 Oak Ave,Springfield,IL,62701,"OWNER1, PAT",101 Oak Ave,Springfield,IL,dupe\n'
+)
+
+
+@pytest.fixture
+def member(transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    team = TeamFactory(name="Trace Team")
+    user = UserFactory(username="trace-staff")
+    MembershipFactory(user=user, team=team, role=Role.STAFF)
+    credits.grant(
+        wallet=credits.wallet_for(user=user, team=team),
+        amount=200,
+        actor=None,
+        reason="Trial credits",
+        idempotency_key="e2e-trace",
+    )
+    return user
+
+
+class ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can run off the main thread (signals belong to the main one)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+@pytest.fixture
+def worker(rq_redis):
+    """An RQ worker draining the queues in the background while the browser watches."""
+    stop = threading.Event()
+
+    def loop():
+        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
+        while not stop.is_set():
+            ThreadWorker(queues, connection=rq_redis).work(burst=True)
+            stop.wait(0.2)
+        connection.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+def test_trace_journey(page, live_server, sandbox, worker, member, settings, screenshot):
+    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
+    hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
+    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)
+    base = live_server.url
+
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill("trace-staff")
+    page.get_by_label("Password").fill("pw-for-tests")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Skip Trace").click()
+    page.get_by_role("link", name="New skip trace").click()
+
+    page.get_by_label("Spreadsheet").set_input_files(
+        files=[{"name": "springfield.csv", "mimeType": "text/csv", "buffer": MESSY.encode()}]
+    )
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_role("heading", name="Map columns")).to_be_visible()
+    page.get_by_label("Deed Holder").select_option("owner_full_name")
+    screenshot("mapping")
+    page.get_by_role("button", name="Save mapping and preview").click()
+    expect(page.get_by_test_id("unique-records")).to_have_text("14")
+    expect(page.get_by_test_id("duplicates")).to_have_text("1")
+    page.get_by_test_id("continue").click()
+
+    expect(page.get_by_role("heading", name="Cost preview")).to_be_visible()
+    expect(page.get_by_test_id("estimate-total")).to_have_text("14")
+    screenshot("cost-preview")
+    page.get_by_role("button", name="Submit trace (14 credits held)").click()
+
+    expect(page.get_by_text("is queued")).to_be_visible()
+    expect(page.get_by_test_id("job-stage")).to_contain_text("Complete", timeout=30_000)
+    job = TraceJob.objects.get()
+    assert job.status == "complete" and job.hits > 0
+    expect(page.get_by_test_id("header-credits")).to_contain_text(f"{200 - job.hits} credits")
+    page.reload()
+    screenshot("complete")
+
+    page.get_by_label("Result").select_option("hit")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(job.hits)
+    screenshot("hits")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV").click()
+    body = download_info.value.path().read_text(encoding="utf-8-sig")
+    assert body.count("\n") == job.hits + 1
+    assert "'=HYPERLINK(1)" in body or "=HYPERLINK" not in body
