@@ -7,10 +7,10 @@ class TracesConfig(AppConfig):
 
     def ready(self):
         from leadops.jobs.registry import register
-        from traces.models import TraceJob
-        from traces.steps import TracerfyTraceSteps
+        from traces.models import TraceJob, TraceProvider
+        from traces.steps import TracerfySteps, TraceSteps
 
-        register(TraceJob, TracerfyTraceSteps())
+        register(TraceJob, TraceSteps({TraceProvider.TRACERFY: TracerfySteps()}))
 
         from leadops.imports.registry import register_continuation
 

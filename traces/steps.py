@@ -91,7 +91,7 @@ def find_queue(client, queue_id: str) -> TraceQueue | None:
     return next((q for q in walk_queues(client) if str(q.id) == queue_id), None)
 
 
-class TracerfyTraceSteps:
+class TracerfySteps:
     def submit(self, job: TraceJob) -> Submitted:
         columns = COLUMNS if job.trace_type == "normal" else ADVANCED_COLUMNS
         with providers.tracerfy_client() as client:
@@ -196,3 +196,25 @@ def _result_row(record) -> dict:
         "has_email": bool(record.emails),
         "litigator": False,
     }
+
+
+class TraceSteps:
+    """The steps registered for TraceJob: each job's own provider does the work."""
+
+    def __init__(self, by_provider: dict[str, object]):
+        self.by_provider = by_provider
+
+    def _for(self, job: TraceJob):
+        return self.by_provider[job.provider]
+
+    def submit(self, job: TraceJob) -> Submitted:
+        return self._for(job).submit(job)
+
+    def find_submission(self, job: TraceJob) -> Submitted | None:
+        return self._for(job).find_submission(job)
+
+    def poll(self, job: TraceJob) -> PollResult:
+        return self._for(job).poll(job)
+
+    def ingest(self, job: TraceJob) -> Ingested:
+        return self._for(job).ingest(job)
