@@ -5,7 +5,7 @@ import sys
 
 from bench.common import ROOT
 
-BENCHMARKS = ["webhooks", "imports"]
+BENCHMARKS = ["webhooks", "imports", "trace_ingest"]
 
 
 def main(names: list[str]) -> None:

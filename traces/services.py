@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadops import providers
+from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
 from leadops.imports.normalize import dedupe_key_for_address
 from leadops.imports.selectors import usable_records
@@ -173,6 +174,21 @@ def _copy_reused(*, job: TraceJob) -> int:
     return len(copies)
 
 
+_EMPTY = {
+    "first_name": "",
+    "last_name": "",
+    "mail_address": "",
+    "mail_city": "",
+    "mail_state": "",
+    "primary_phone": "",
+    "primary_phone_type": "",
+    "phones": [],
+    "emails": [],
+    "has_mobile": False,
+    "has_email": False,
+    "litigator": False,
+    "raw": {},
+}
 RESULT_FIELDS = [
     "first_name",
     "last_name",
@@ -223,45 +239,50 @@ def trace_results_store(*, job: TraceJob, rows: list[dict]) -> tuple[int, int, i
     with transaction.atomic():
         job.results.filter(reused_from__isnull=True).delete()
         by_key: dict[str, list[int]] = {}
-        for record in records_to_send(job=job).only("pk", "values").iterator(chunk_size=BULK):
-            by_key.setdefault(record_match_key(record.values), []).append(record.pk)
+        sent = records_to_send(job=job).values_list("pk", "values").iterator(chunk_size=BULK)
+        for record_id, values in sent:
+            by_key.setdefault(record_match_key(values), []).append(record_id)
         used: set[int] = set()
-        results, hits, unmatched = [], 0, 0
-        for row in rows:
-            key = match_key(address=row["address"], city=row["city"], state=row["state"])
-            candidates = by_key.get(key, [])
-            record_id = (
-                candidates[0] if len(candidates) == 1 and candidates[0] not in used else None
-            )
-            if record_id is None:
-                status, unmatched = MatchStatus.UNMATCHED, unmatched + 1
-            else:
-                used.add(record_id)
-                status = MatchStatus.HIT if row["hit"] else MatchStatus.MISS
-                hits += row["hit"]
-            results.append(
-                TraceResult(
-                    team=job.team,
-                    job=job,
-                    record_id=record_id,
-                    match_key=key,
-                    status=status,
-                    **{f: row[f] for f in RESULT_FIELDS if f in row},
+        counts = {"hits": 0, "unmatched": 0}
+
+        def result_rows():
+            for row in rows:
+                key = match_key(address=row["address"], city=row["city"], state=row["state"])
+                candidates = by_key.get(key, [])
+                record_id = candidates[0] if len(candidates) == 1 else None
+                if record_id is None or record_id in used:
+                    record_id, status = None, MatchStatus.UNMATCHED
+                    counts["unmatched"] += 1
+                else:
+                    used.add(record_id)
+                    status = MatchStatus.HIT if row["hit"] else MatchStatus.MISS
+                    counts["hits"] += bool(row["hit"])
+                yield (
+                    job.team_id,
+                    job.pk,
+                    record_id,
+                    key,
+                    status,
+                    *[row.get(f, _EMPTY[f]) for f in RESULT_FIELDS],
                 )
-            )
-        for key, ids in by_key.items():
-            for record_id in ids:
-                if record_id not in used:
-                    results.append(
-                        TraceResult(
-                            team=job.team,
-                            job=job,
-                            record_id=record_id,
-                            status=MatchStatus.MISS,
-                            match_key=key,
-                            raw={"note": "not returned by the provider"},
+            for key, ids in by_key.items():
+                for record_id in ids:
+                    if record_id not in used:
+                        yield (
+                            job.team_id,
+                            job.pk,
+                            record_id,
+                            key,
+                            MatchStatus.MISS,
+                            *[_EMPTY[f] for f in RESULT_FIELDS[:-1]],
+                            {"note": "not returned by the provider"},
                         )
-                    )
-        TraceResult.objects.bulk_create(results, batch_size=BULK)
+
+        stored = bulk_insert(
+            TraceResult,
+            ["team", "job", "record", "match_key", "status", *RESULT_FIELDS],
+            result_rows(),
+        )
+        hits, unmatched = counts["hits"], counts["unmatched"]
         TraceJob.objects.filter(pk=job.pk).update(results_unmatched=unmatched)
-    return len(results), hits, unmatched
+    return stored, hits, unmatched
