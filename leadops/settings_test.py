@@ -36,3 +36,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # A test-only job kind that exercises the shared job machinery against the real sandbox.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobsapp"]  # noqa: F405
 JOB_RECONCILE_DELAY = 0.2
+
+# Provider calls in tests go to the sandbox a test starts (it sets these); anything else hits
+# a closed port and fails fast, never a developer's running `make run` sandbox.
+TRACERFY_BASE_URL = "http://127.0.0.1:9/tracerfy/v1/api/"
+REAPI_BASE_URL = "http://127.0.0.1:9/reapi/v1/"
+CRM_BASE_URL = "http://127.0.0.1:9/crm/v1/"

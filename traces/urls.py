@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new/<int:batch_id>/", views.new, name="new"),
     path("lookup/", views.lookup, name="lookup"),
+    path("queues/", views.queues, name="queues"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

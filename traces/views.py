@@ -12,11 +12,12 @@ from leadops.credits.errors import InsufficientCredits
 from leadops.imports.models import ImportBatch
 from leadops.jobs import services as jobs
 from leadops.jobs.errors import JobError
-from traces import selectors, services
+from leadops.providers.errors import ProviderError
+from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
 from traces.lookups import LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup, TraceType
+from traces.models import TraceJob, TraceLookup, TraceProvider, TraceType
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -24,7 +25,35 @@ from traces.tables import TraceJobTable, TraceResultTable
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    return render(request, "traces/index.html", {"table": table})
+    analytics, analytics_note = account.tracerfy_analytics()
+    return render(
+        request,
+        "traces/index.html",
+        {
+            "table": table,
+            "analytics": analytics,
+            "analytics_note": analytics_note,
+        },
+    )
+
+
+@login_required
+def queues(request):
+    """The provider's queue history, as far as this user may see it."""
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    history, error = None, ""
+    try:
+        history = account.tracerfy_queue_history(
+            team=request.team,
+            page=page,
+            can_manage=bool(request.membership and request.membership.can_manage),
+        )
+    except ProviderError as exc:
+        error = f"Tracerfy's queue list is unavailable right now: {exc}"
+    return render(request, "traces/queues.html", {"history": history, "error": error})
 
 
 def _default_type(batch) -> str:
@@ -38,33 +67,46 @@ def new(request, batch_id: int):
     trace_type = request.POST.get("trace_type") or request.GET.get("type") or _default_type(batch)
     if trace_type not in TraceType.values:
         trace_type = _default_type(batch)
-    estimate = services.trace_estimate(batch=batch, trace_type=trace_type, user=request.user)
-    form = NewTraceForm(
-        request.POST or None,
-        initial={"trace_type": trace_type, "expected_credits": estimate.total_credits},
+    provider = request.POST.get("provider") or request.GET.get("provider") or "tracerfy"
+    if provider not in TraceProvider.values:
+        provider = TraceProvider.TRACERFY
+    estimate = services.trace_estimate(
+        batch=batch, trace_type=trace_type, user=request.user, provider=provider
     )
+    initial = {
+        "provider": provider,
+        "trace_type": trace_type,
+        "expected_credits": estimate.total_credits,
+    }
+    form = NewTraceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["expected_credits"] != estimate.total_credits:
             messages.warning(request, "The estimate changed since you looked; check it again.")
+        elif estimate.problem:
+            messages.error(request, estimate.problem)
         elif not estimate.affordable:
             messages.error(request, f"You need {estimate.short_by:,} more credits for this trace.")
         else:
             try:
                 job = services.trace_job_create(
-                    batch=batch, trace_type=trace_type, user=request.user
+                    batch=batch, trace_type=trace_type, user=request.user, provider=provider
                 )
-            except InsufficientCredits as exc:
+            except (InsufficientCredits, services.TraceRefused) as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, f"Trace #{job.pk} is queued.")
                 return redirect("traces:detail", job.pk)
-        form = NewTraceForm(
-            initial={"trace_type": trace_type, "expected_credits": estimate.total_credits}
-        )
+        form = NewTraceForm(initial=initial)
     return render(
         request,
         "traces/new.html",
-        {"batch": batch, "estimate": estimate, "form": form, "trace_type": trace_type},
+        {
+            "batch": batch,
+            "estimate": estimate,
+            "form": form,
+            "trace_type": trace_type,
+            "provider": provider,
+        },
     )
 
 
