@@ -82,3 +82,15 @@ def test_boolean_filters_offer_any_yes_no(staff_client, job):
     assert with_mobile.count("(212) 555-0142") == 10  # data lines 2..11
     without = staff_client.get(url, {"has_mobile": "false"}).content.decode()
     assert without.count("(212) 555-0142") == 50  # a full page of the other 50
+
+
+def test_resubmit_is_offered_only_when_the_provider_never_accepted(staff_client, job):
+    url = reverse("traces:detail", args=[job.pk])
+    TraceJob.objects.filter(pk=job.pk).update(status="failed", provider_ref="")
+    html = staff_client.get(url).content.decode()
+    assert 'data-testid="resubmit"' in html
+    assert f'href="/traces/new/{job.batch.pk}/?type=normal"' in html
+    TraceJob.objects.filter(pk=job.pk).update(provider_ref="1001")
+    html = staff_client.get(url).content.decode()
+    assert 'data-testid="resubmit"' not in html
+    assert "The provider accepted queue 1001" in html
