@@ -51,7 +51,20 @@ HEADERS = [
     "Est. Value",
     "Notes",
 ]
-STREETS = ["Main Street", "N. Oak Ave", "Elm Rd", "Harbor View Dr", "W 5th St", "Maple Ln"]
+STREETS = [
+    "Main Street",
+    "N. Oak Ave",
+    "Elm Rd",
+    "Harbor View Dr",
+    "W 5th St",
+    "Maple Ln",
+    "Lake Shore Blvd",
+    "Cedar Ct",
+    "S Pine St",
+    "Old Mill Road",
+    "Sunset Terrace",
+]
+# (city, state as exported, ZIP as a spreadsheet left it): some lost their leading zero.
 PLACES = [
     ("Boston", "MA", "2134"),
     ("Austin", "TX", "78701"),
@@ -59,13 +72,55 @@ PLACES = [
     ("Phoenix", "Arizona", "85004"),
     ("Hartford", "CT", "06103"),
     ("Miami", "FL", "33101"),
+    ("Saint Louis", "MO", "63101"),
+    ("Fort Worth", "tx", "76102"),
+    ("Providence", "RI", "2903"),
+    ("Portland", "ME", "4101"),
+    ("Denver", "CO", "80202"),
+    ("Atlanta", "Georgia", "30303"),
 ]
-FIRST = ["JOHN", "Mary", "jose", "AN", "Li", "O'NEIL"]
-LAST = ["SMITH", "Garcia", "nguyen", "O'Brien", "McDonald", "Lee"]
+_SYLLABLES = [
+    "an",
+    "bel",
+    "cor",
+    "da",
+    "el",
+    "fin",
+    "gar",
+    "hal",
+    "is",
+    "jo",
+    "ka",
+    "lin",
+    "mar",
+    "no",
+    "or",
+    "pe",
+    "quin",
+    "ro",
+    "sa",
+    "ter",
+    "u",
+    "vin",
+    "wal",
+    "ya",
+]
+
+
+def _names(rng: random.Random, count: int, parts: int) -> list[str]:
+    names = set()
+    while len(names) < count:
+        names.add("".join(rng.choice(_SYLLABLES) for _ in range(parts)))
+    return sorted(names)
 
 
 def generate(path: Path, rows: int) -> int:
+    """A PropStream-like export: ~250 first and ~2,000 last names (mixed case), a mailing
+    address equal to the property for about half the owners, ~3 % repeated properties,
+    ~2 % rows without an address and ~2 % phones too short to be valid."""
     rng = random.Random(6)
+    first_names = _names(rng, 250, 2)
+    last_names = _names(rng, 2000, 3)
     with path.open("w", newline="", encoding="utf-8") as handle:
         handle.write("PropStream export - generated for the benchmark\n")
         writer = csv.writer(handle)
@@ -73,28 +128,34 @@ def generate(path: Path, rows: int) -> int:
         for n in range(rows):
             house = n if rng.random() > 0.03 else max(0, n - rng.randint(1, 50))  # repeats
             city, state, zip_code = PLACES[house % len(PLACES)]
-            street = f"{100 + house} {STREETS[house % len(STREETS)]}" if rng.random() > 0.02 else ""
+            street = f"{100 + house} {STREETS[house % len(STREETS)]}"
+            unit = "" if house % 7 else f"Apt {house % 40}"
+            if rng.random() < 0.5:
+                mailing = (street, city, state, zip_code)
+            else:
+                m_city, m_state, m_zip = rng.choice(PLACES)
+                mailing = (f"PO Box {rng.randint(1, 99_999)}", m_city, m_state, m_zip)
             phone = f"({rng.choice(['617', '512', '973'])}) 555-{n % 10_000:04d}"
             if rng.random() < 0.02:
                 phone = "555-1234"  # too short: flagged, the row is kept
+            first, last = rng.choice(first_names), rng.choice(last_names)
+            if n % 3 == 0:
+                first, last = first.upper(), last.upper()
             writer.writerow(
                 [
-                    street,
-                    "" if n % 7 else f"Apt {n % 40}",
+                    street if rng.random() > 0.02 else "",
+                    unit,
                     city,
                     state,
                     zip_code,
                     "Suffolk",
                     f"{n:04d}-{house % 997:03d}",
-                    rng.choice(FIRST),
-                    rng.choice(LAST),
-                    f"PO Box {n % 9000}",
-                    city,
-                    state,
-                    zip_code,
+                    first.title() if n % 3 else first,
+                    last.title() if n % 3 else last,
+                    *mailing,
                     phone,
                     rng.choice(["Mobile", "Landline", "wireless"]),
-                    f"owner{n}@example.com",
+                    f"{first.lower()}.{last.lower()}{n}@example.com",
                     str(100_000 + n * 7),
                     "=SUM(A1)" if n % 1000 == 0 else "",
                 ]
@@ -129,6 +190,46 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Current RSS of ``root`` and all its descendants (the cleaning workers), from /proc."""
+    total, frontier = 0, [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                frontier.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+class _TreeSampler:
+    """Samples the process tree's total RSS every 100 ms in a thread; keeps the peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+
+    def __enter__(self) -> "_TreeSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def child_fast(csv_path: str) -> dict:
     from django.core.files.uploadedfile import UploadedFile
 
@@ -145,7 +246,8 @@ def child_fast(csv_path: str) -> dict:
     t1 = time.perf_counter()
     services.import_set_mapping(batch=batch, mapping=batch.mapping, job_type=JOB_TYPE)
     t2 = time.perf_counter()
-    services.import_store(batch=batch)
+    with _TreeSampler() as sampler:
+        services.import_store(batch=batch)
     t3 = time.perf_counter()
     stored = batch.records.count()
     return {
@@ -158,6 +260,8 @@ def child_fast(csv_path: str) -> dict:
         "records_stored": stored,
         "rss_mb_after_django_setup": rss_before,
         "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb_with_workers": round(sampler.peak_kb / 1024, 1),
+        "workers": services._workers(batch.rows_read),
     }
 
 
@@ -255,7 +359,9 @@ def main() -> None:
         "store_seconds": fast["store_seconds"],
         "store_rows_per_second": round(rows / fast["store_seconds"]),
         "end_to_end_rows_per_second": round(rows / end_to_end),
+        "cleaning_worker_processes": fast["workers"],
         "peak_rss_mb": fast["peak_rss_mb"],
+        "peak_rss_mb_with_workers": fast["peak_rss_mb_with_workers"],
         "rss_mb_after_django_setup": fast["rss_mb_after_django_setup"],
         "naive_loop": {
             "what": "same read/map/normalize/dedupe, then Model.save() per row (autocommit)",
@@ -276,7 +382,8 @@ def main() -> None:
         "speed_ratio_vs_naive_in_one_transaction": round(
             naive_atomic_per_row / (fast["store_seconds"] / rows), 1
         ),
-        "targets": {"ratio_at_least": 10, "peak_rss_mb_under": 200},
+        "targets": {"ratio_at_least": 10, "peak_rss_mb_with_workers_under": 200},
+        "cpus": os.cpu_count(),
     }
     result["targets_met"] = result["speed_ratio_vs_naive"] >= 10 and result["peak_rss_mb"] < 200
     emit(result)

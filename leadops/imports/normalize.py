@@ -48,8 +48,9 @@ __all__ = [
 ]
 
 
-# Cities, states, ZIPs and phone types repeat down a list; their cleaned values are
-# immutable, so a small per-process cache saves most of the work on big imports.
+# Cities, states, ZIPs, phone types, first and last names and units repeat down a list,
+# and a mailing address often repeats the property address on the same row; their cleaned
+# values are immutable, so a small per-process cache saves much of the work on big imports.
 _repeated = functools.lru_cache(maxsize=8192)
 
 # Compiled once: these run several times per row on 250k-row imports.
@@ -517,6 +518,7 @@ def _format_street(tokens: list[str]) -> list[str]:
     return tokens
 
 
+@_repeated
 def normalize_address(value: str) -> Cleaned:
     """A street line in USPS style: "123 North Main Street, Apt #4" -> "123 N MAIN ST APT 4"."""
     if not value.strip():
@@ -532,6 +534,7 @@ def normalize_address(value: str) -> Cleaned:
     return Cleaned(" ".join([*_format_street(street), *_format_unit(unit)]))
 
 
+@_repeated
 def normalize_unit(value: str) -> Cleaned:
     """A unit column ("Apt 4", "#4", "4B") in the form appended to the street line."""
     text = _clean_text(value)
@@ -707,10 +710,12 @@ def _clean_name(value: str) -> str:
     return _name_case(" ".join(value.replace(",", " ").split()))
 
 
+@_repeated
 def normalize_first_name(value: str) -> Cleaned:
     return Cleaned(_clean_name(value))
 
 
+@_repeated
 def normalize_last_name(value: str) -> Cleaned:
     return Cleaned(_clean_name(value))
 

@@ -13,8 +13,7 @@ and writes in batches inside one transaction: a failure anywhere stores nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
 import re
 import tempfile
 import uuid
@@ -47,7 +46,7 @@ from leadops.imports.columns import (
 from leadops.imports.errors import BatchStateError, MappingInvalid
 from leadops.imports.models import ImportBatch, ImportJobType, ImportRecord, ImportStatus
 from leadops.imports.models import MappingPreset as Preset
-from leadops.imports.normalize import CleanRow, normalize_row
+from leadops.imports.pipeline import CleanSpec, clean_rows
 from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, Table, open_table
 
 __all__ = [
@@ -62,11 +61,13 @@ __all__ = [
 ]
 
 WRITE_BATCH = 2_000
+# Files this big are cleaned in a process pool (see pipeline.py); smaller ones in-process.
+PARALLEL_MIN_ROWS = 20_000
+MAX_WORKERS = 4
 SAMPLE_VALUES = 3
 SAMPLE_SCAN_ROWS = 500
 SAMPLE_VALUE_CHARS = 80
 PRESET_NAME_CHARS = 100
-_DEDUPE_KEY_CHARS = 255
 _MB = 1024 * 1024
 
 
@@ -445,94 +446,46 @@ class _Row(NamedTuple):
     duplicate_of_line: int | None
 
 
-_QUOTED_RE = re.compile(r"“[^”]*”")
-
-
-def _generic_reason(reason: str) -> str:
-    """A reason without the cell's value, so the same problem counts once in the summary."""
-    text = _QUOTED_RE.sub("the value", reason)
-    return text[:1].upper() + text[1:]
-
-
-def _phone_key(row: CleanRow, invalid: set[str]) -> str:
-    phones = sorted(
-        {
-            value
-            for fid, value in row.values.items()
-            if value
-            and fid.startswith("phone_")
-            and not fid.endswith("_type")
-            and fid not in invalid
-        }
-    )
-    return "phones:" + ",".join(phones) if phones else ""
-
-
-def _apn_key(row: CleanRow, invalid: set[str]) -> str:
-    apn = row.values.get("apn", "")
-    if not apn or "apn" in invalid:
-        return ""
-    return "|".join(
-        ["apn", apn, row.values.get("property_county", ""), row.values.get("property_state", "")]
-    )
-
-
-def _dedupe_key(job_type: str, row: CleanRow, invalid: set[str]) -> str:
-    """Address key (from normalize) for traces; the set of phones for a DNC list; the
-    parcel for an APN trace. Long keys are hashed to fit the indexed column."""
-    if job_type == JobType.DNC:
-        key = _phone_key(row, invalid)
-    elif job_type == JobType.APN:
-        key = _apn_key(row, invalid)
-    else:
-        key = row.dedupe_key
-    if len(key) > _DEDUPE_KEY_CHARS:
-        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
+def _workers(rows_expected: int) -> int:
+    """Cleaning is CPU-bound: big files use a process per CPU (up to MAX_WORKERS)."""
+    if rows_expected < PARALLEL_MIN_ROWS:
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
 def _clean_rows(batch: ImportBatch, table: Table, tally: _Tally) -> Iterator[_Row]:
     """Map, clean and dedupe each row as it is read; only the dedupe keys stay in memory."""
-    mapper = RowMapper(batch.headers, batch.mapping)
-    columns = mapper.source_columns
-    column_field = {header: fid for fid, header in columns.items()}
-    job_type = batch.job_type
+    spec = CleanSpec(
+        headers=tuple(batch.headers),
+        mapping=tuple(batch.mapping.items()),
+        job_type=batch.job_type,
+        json_out=connection.vendor == "postgresql",
+    )
     first_line: dict[str, int] = {}
-    for line, cells in table.rows():
-        row = normalize_row(mapper.values(cells), job_type, line=line, columns=columns)
+    for row in clean_rows(table.rows(), spec=spec, workers=_workers(batch.rows_read)):
         tally.rows_read += 1
-        invalid = {column_field.get(error.column, "") for error in row.errors}
-        key = _dedupe_key(job_type, row, invalid)
         duplicate_of = None
         if row.usable:
-            if key:
-                duplicate_of = first_line.setdefault(key, line)
-                if duplicate_of == line:
+            if row.dedupe_key:
+                duplicate_of = first_line.setdefault(row.dedupe_key, row.line)
+                if duplicate_of == row.line:
                     duplicate_of = None
             if duplicate_of is None:
                 tally.unique_records += 1
             else:
                 tally.duplicates += 1
-            if row.errors:
+            if row.has_errors:
                 tally.rows_with_warnings += 1
         else:
             tally.rows_unusable += 1
-            for error in row.errors:
-                tally.problems[(error.column, _generic_reason(error.reason))] += 1
+            tally.problems.update(row.problems)
         yield _Row(
-            line=line,
-            # An invalid value stays in ``errors`` (with the cell as typed), never in
-            # ``values``: nothing downstream can send it to a provider by mistake.
-            values={
-                fid: value for fid, value in row.values.items() if value and fid not in invalid
-            },
-            extras={header: value for header, value in mapper.extras(cells).items() if value},
-            dedupe_key=key,
+            line=row.line,
+            values=row.values,
+            extras=row.extras,
+            dedupe_key=row.dedupe_key,
             usable=row.usable,
-            errors=[
-                {"column": error.column, "value": error.value, "reason": error.reason}
-                for error in row.errors
-            ],
+            errors=row.errors,
             is_duplicate=duplicate_of is not None,
             duplicate_of_line=duplicate_of,
         )
@@ -549,14 +502,10 @@ def _bulk_create(batch: ImportBatch, rows: Iterator[_Row]) -> None:
         ImportRecord.objects.bulk_create(chunk)
 
 
-def _json(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    # PostgreSQL's jsonb refuses NUL characters; a spreadsheet cell never needs one.
-    return text.replace("\\u0000", "") if "\\u0000" in text else text
-
-
 def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
-    """PostgreSQL: stream every row through one COPY (several times faster than INSERTs)."""
+    """PostgreSQL: stream every row through one COPY (several times faster than INSERTs).
+
+    The rows' JSON columns arrive already encoded (``CleanSpec.json_out``)."""
     meta = ImportRecord._meta
     quote = connection.ops.quote_name
     names = ["batch", *_Row._fields]
@@ -569,11 +518,11 @@ def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
                 (
                     batch_id,
                     row.line,
-                    _json(row.values),
-                    _json(row.extras),
+                    row.values,
+                    row.extras,
                     row.dedupe_key,
                     row.usable,
-                    _json(row.errors),
+                    row.errors,
                     row.is_duplicate,
                     row.duplicate_of_line,
                 )
