@@ -34,8 +34,11 @@ def test_overview_shows_account_figures(tracerfy, staff_client, sandbox):
 
 
 def test_overview_says_when_figures_are_unavailable(tracerfy, staff_client, sandbox):
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults",
-               json={"error_rate": 1.0, "paths": ["/tracerfy/v1/api/analytics/"]}, timeout=5)
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={"error_rate": 1.0, "paths": ["/tracerfy/v1/api/analytics/"]},
+        timeout=5,
+    )
     html = staff_client.get(reverse("traces:index")).content.decode()
     assert "Tracerfy account figures are unavailable right now" in html
 
@@ -45,10 +48,22 @@ def test_history_shows_own_jobs_and_outside_queues_to_managers_only(
 ):
     ours, theirs, outside = make_queue(tracerfy), make_queue(tracerfy), make_queue(tracerfy)
     batch = stored_batch(owner_rows(10))
-    mine = TraceJob.objects.create(team=team_a, created_by=staff, batch=batch, trace_type="normal",
-                                   provider="tracerfy", provider_ref=str(ours))
-    TraceJob.objects.create(team=team_b, created_by=outsider, batch=batch, trace_type="normal",
-                            provider="tracerfy", provider_ref=str(theirs))
+    mine = TraceJob.objects.create(
+        team=team_a,
+        created_by=staff,
+        batch=batch,
+        trace_type="normal",
+        provider="tracerfy",
+        provider_ref=str(ours),
+    )
+    TraceJob.objects.create(
+        team=team_b,
+        created_by=outsider,
+        batch=batch,
+        trace_type="normal",
+        provider="tracerfy",
+        provider_ref=str(theirs),
+    )
     url = reverse("traces:queues")
 
     client.force_login(owner)  # team admin
