@@ -13,12 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from .base import ProviderClient, RetryPolicy, Timeouts
+from .base import ProviderClient
 from .errors import InvalidRequest, ParseError
 from .parsing import as_list, as_mapping, opt_bool, opt_dict, opt_int, opt_str, req_str
-from .ratelimit import RateLimiter
 
 BATCH = "reapi.batch"
 MIN_ITEMS = 10
@@ -157,24 +154,9 @@ class ReapiClient(ProviderClient):
     provider = "reapi"
     display_name = "RealEstateAPI"
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        api_key: str,
-        timeouts: Timeouts | None = None,
-        limiter: RateLimiter | None = None,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            timeouts=timeouts,
-            limiter=limiter,
-            retry=retry,
-            transport=transport,
-            headers={"x-api-key": api_key},
-        )
+    def __init__(self, *, api_key: str, **options: Any) -> None:
+        """``options`` are ProviderClient's: base_url, timeouts, limiter, retry, transport."""
+        super().__init__(headers={"x-api-key": api_key}, **options)
 
     def error_message(self, body: Any) -> str:
         if isinstance(body, Mapping):

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
-from .base import ProviderClient, RetryPolicy, Timeouts
+from .base import ProviderClient
 from .errors import AuthFailed, InsufficientCredits, ProviderError
 from .parsing import (
     as_list,
@@ -38,7 +36,6 @@ from .parsing import (
     req_str,
     str_tuple,
 )
-from .ratelimit import RateLimiter
 
 TraceType = Literal["normal", "advanced"]
 
@@ -1001,24 +998,9 @@ class TracerfyClient(ProviderClient):
     provider = "tracerfy"
     display_name = "Tracerfy"
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        api_key: str,
-        timeouts: Timeouts | None = None,
-        limiter: RateLimiter | None = None,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            timeouts=timeouts,
-            limiter=limiter,
-            retry=retry,
-            transport=transport,
-            headers={"Authorization": f"Bearer {api_key}"},
-        )
+    def __init__(self, *, api_key: str, **options: Any) -> None:
+        """``options`` are ProviderClient's: base_url, timeouts, limiter, retry, transport."""
+        super().__init__(headers={"Authorization": f"Bearer {api_key}"}, **options)
 
     def classify(self, status: int, body: Any, message: str) -> type[ProviderError] | None:
         # Tracerfy documents the messages, not the statuses, of these errors: the words
