@@ -13,6 +13,7 @@ and writes in batches inside one transaction: a failure anywhere stores nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -48,6 +49,9 @@ from leadops.imports.models import ImportBatch, ImportJobType, ImportRecord, Imp
 from leadops.imports.models import MappingPreset as Preset
 from leadops.imports.pipeline import CleanSpec, clean_rows
 from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, Table, open_table
+from leadops.jobs.queueing import enqueue_step, redis_connection
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RejectsCsv",
@@ -453,7 +457,9 @@ def _workers(rows_expected: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def _clean_rows(batch: ImportBatch, table: Table, tally: _Tally) -> Iterator[_Row]:
+def _clean_rows(
+    batch: ImportBatch, table: Table, tally: _Tally, *, report_progress: bool = False
+) -> Iterator[_Row]:
     """Map, clean and dedupe each row as it is read; only the dedupe keys stay in memory."""
     spec = CleanSpec(
         headers=tuple(batch.headers),
@@ -464,6 +470,8 @@ def _clean_rows(batch: ImportBatch, table: Table, tally: _Tally) -> Iterator[_Ro
     first_line: dict[str, int] = {}
     for row in clean_rows(table.rows(), spec=spec, workers=_workers(batch.rows_read)):
         tally.rows_read += 1
+        if report_progress and tally.rows_read % PROGRESS_EVERY == 0:
+            store_progress_set(batch=batch, rows_done=tally.rows_read)
         duplicate_of = None
         if row.usable:
             if row.dedupe_key:
@@ -529,7 +537,7 @@ def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
             )
 
 
-def import_store(*, batch: ImportBatch) -> ImportBatch:
+def import_store(*, batch: ImportBatch, report_progress: bool = False) -> ImportBatch:
     """Read the stored file again, clean, dedupe and store every row; set the counts.
 
     One transaction: a reject mid-file (the file was replaced on disk, a limit was
@@ -555,7 +563,7 @@ def import_store(*, batch: ImportBatch) -> ImportBatch:
                     "The stored file's columns no longer match this import; upload it again."
                 )
             batch.records.all().delete()
-            rows = _clean_rows(batch, table, tally)
+            rows = _clean_rows(batch, table, tally, report_progress=report_progress)
             if connection.vendor == "postgresql":
                 _copy(batch, rows)
             else:
@@ -592,6 +600,46 @@ def import_store(*, batch: ImportBatch) -> ImportBatch:
     return batch
 
 
+# Files with more rows than this are stored by an RQ job while the preview shows progress.
+BACKGROUND_ROWS = 5_000
+PROGRESS_EVERY = 2_000
+PROGRESS_TTL = 3600
+
+
+def _progress_key(batch: ImportBatch) -> str:
+    return f"leadops:import-progress:{batch.pk}"
+
+
+def store_progress_set(*, batch: ImportBatch, rows_done: int) -> None:
+    """Progress lives in Redis: the store is one transaction, invisible until it commits."""
+    redis_connection().set(_progress_key(batch), rows_done, ex=PROGRESS_TTL)
+
+
+def store_progress(*, batch: ImportBatch) -> int | None:
+    """Rows cleaned so far by a background store, or None when none is running."""
+    value = redis_connection().get(_progress_key(batch))
+    return int(value) if value is not None else None
+
+
+def import_store_in_background(*, batch: ImportBatch) -> None:
+    """Queue the store (after commit); the preview page follows it with a progress bar."""
+    from leadops.imports import jobs
+
+    store_progress_set(batch=batch, rows_done=0)
+    enqueue_step(jobs.store, batch.pk, job_id=f"import-store-{batch.pk}", queue="default")
+
+
+def import_store_job(*, batch_id: int) -> None:
+    """The RQ side: store, and always clear the progress marker (a reject is on the batch)."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        import_store(batch=batch, report_progress=True)
+    except ImportRejected:
+        log.info("import %s rejected while storing: %s", batch.pk, batch.reject_message)
+    finally:
+        redis_connection().delete(_progress_key(batch))
+
+
 def import_map_and_store(
     *,
     batch: ImportBatch,
@@ -604,6 +652,9 @@ def import_map_and_store(
     import_set_mapping(
         batch=batch, mapping=mapping, job_type=job_type, save_preset_as=save_preset_as, user=user
     )
+    if batch.rows_read > BACKGROUND_ROWS:
+        import_store_in_background(batch=batch)
+        return batch
     return import_store(batch=batch)
 
 

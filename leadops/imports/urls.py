@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:batch_id>/mapping/check/", views.mapping_check, name="mapping_check"),
     path("<int:batch_id>/sheet/", views.choose_sheet, name="sheet"),
     path("<int:batch_id>/rejects.csv", views.rejects_csv, name="rejects_csv"),
+    path("<int:batch_id>/progress/", views.store_progress, name="store_progress"),
 ]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -167,8 +167,14 @@ def choose_sheet(request, batch_id: int):
 @require_GET
 def preview(request, batch_id: int):
     batch = get_for_team_or_404(ImportBatch.objects.select_related("preset"), request, pk=batch_id)
+    if batch.status == ImportStatus.REJECTED:
+        messages.error(request, batch.reject_message or "This import was rejected.")
+        return redirect("imports:upload")
     if batch.status != ImportStatus.STORED:
-        return redirect("imports:mapping", batch.pk)
+        progress = services.store_progress(batch=batch)
+        if progress is None:
+            return redirect("imports:mapping", batch.pk)
+        return render(request, "imports/storing.html", {"batch": batch, "rows_done": progress})
     table = UnusableRecordTable(selectors.unusable_records(batch=batch))
     RequestConfig(request, paginate={"per_page": PREVIEW_PAGE_SIZE}).configure(table)
     sample_labels, sample_rows = selectors.preview_sample(batch=batch)
@@ -186,6 +192,21 @@ def preview(request, batch_id: int):
                 reverse(continuation.url_name, args=[batch.pk]) if continuation else None
             ),
         },
+    )
+
+
+@login_required
+@require_GET
+def store_progress(request, batch_id: int):
+    """htmx: the progress bar of a background store; reloads the page when it is done."""
+    batch = get_for_team_or_404(ImportBatch, request, pk=batch_id)
+    progress = services.store_progress(batch=batch)
+    if progress is None:  # finished (stored or rejected): the preview says which
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("imports:preview", args=[batch.pk])
+        return response
+    return render(
+        request, "imports/_storing_progress.html", {"batch": batch, "rows_done": progress}
     )
 
 
