@@ -7,10 +7,20 @@ class TracesConfig(AppConfig):
 
     def ready(self):
         from leadops.jobs.registry import register
+        from traces import reapi
         from traces.models import TraceJob, TraceProvider
         from traces.steps import TracerfySteps, TraceSteps
 
-        register(TraceJob, TraceSteps({TraceProvider.TRACERFY: TracerfySteps()}))
+        register(
+            TraceJob,
+            TraceSteps(
+                {
+                    TraceProvider.TRACERFY: TracerfySteps(),
+                    TraceProvider.REAPI: reapi.ReapiSteps(),
+                }
+            ),
+        )
+        reapi.register()
 
         from leadops.imports.registry import register_continuation
 

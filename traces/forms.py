@@ -1,9 +1,15 @@
 from django import forms
 
-from traces.models import TraceType
+from traces.models import TraceProvider, TraceType
 
 
 class NewTraceForm(forms.Form):
+    provider = forms.ChoiceField(
+        choices=TraceProvider.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        initial=TraceProvider.TRACERFY,
+    )
     trace_type = forms.ChoiceField(choices=TraceType.choices, widget=forms.RadioSelect)
     # The estimate the user saw; a changed estimate is shown again instead of charging.
     expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

@@ -14,9 +14,12 @@ class TraceType(models.TextChoices):
 
 class TraceProvider(models.TextChoices):
     TRACERFY = "tracerfy", "Tracerfy"
+    REAPI = "reapi", "RealEstateAPI"
 
 
 CREDITS_PER_RECORD = {TraceType.NORMAL: 1, TraceType.ADVANCED: 2}
+# RealEstateAPI has one kind of skip trace (names are sent when the row has them).
+REAPI_CREDITS_PER_RECORD = 1
 
 
 class TraceJob(PaidJob):
@@ -41,7 +44,13 @@ class TraceJob(PaidJob):
         return f"Trace #{self.pk} ({self.batch.filename})"
 
     @property
+    def provider_label(self) -> str:
+        return TraceProvider(self.provider).label
+
+    @property
     def credits_per_record(self) -> int:
+        if self.provider == TraceProvider.REAPI:
+            return REAPI_CREDITS_PER_RECORD
         return CREDITS_PER_RECORD[self.trace_type]
 
 
@@ -133,3 +142,29 @@ class TraceLookup(TeamScopedModel):
                 f"APN {q.get('parcel_id', '')}, {q.get('county', '')} County, {q.get('state', '')}"
             )
         return ", ".join(v for v in [q.get("address"), q.get("city"), q.get("state")] if v)
+
+
+class ReapiBatch(models.Model):
+    """One chunk of a RealEstateAPI trace job, recorded the moment RealEstateAPI accepts it.
+
+    A job of more than 1,000 records (or 256 KB) is sent as several batches; the row exists
+    before the next chunk is sent, so a retried submission resumes after the last accepted
+    chunk and never sends one twice. `received` counts distinct per-item results stored.
+    """
+
+    job = models.ForeignKey(TraceJob, on_delete=models.CASCADE, related_name="reapi_batches")
+    batch_id = models.CharField(max_length=80, db_index=True)
+    chunk = models.PositiveIntegerField(help_text="0-based position in the job's chunk plan")
+    keys = models.PositiveIntegerField(help_text="Skip requests in this chunk")
+    received = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "chunk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "chunk"], name="reapi_batch_job_chunk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"RealEstateAPI batch {self.batch_id} (trace #{self.job_id}, chunk {self.chunk})"

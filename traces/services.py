@@ -21,11 +21,37 @@ from leadops.imports.selectors import usable_records
 from leadops.jobs import services as jobs
 from leadops.jobs.models import JobStatus
 from leadops.providers.errors import ProviderError
-from traces.models import CREDITS_PER_RECORD, MatchStatus, TraceJob, TraceProvider, TraceResult
+from traces.models import (
+    CREDITS_PER_RECORD,
+    REAPI_CREDITS_PER_RECORD,
+    MatchStatus,
+    TraceJob,
+    TraceProvider,
+    TraceResult,
+)
 
 log = logging.getLogger(__name__)
 
 BULK = 2000
+# RealEstateAPI refuses a batch of fewer skip requests (and so a job of fewer records).
+REAPI_MIN_RECORDS = 10
+
+
+class TraceRefused(Exception):
+    """The trace cannot be submitted as asked; the message is safe to show to a user."""
+
+
+def credits_per_record(*, provider: str, trace_type: str) -> int:
+    if provider == TraceProvider.REAPI:
+        return REAPI_CREDITS_PER_RECORD
+    return CREDITS_PER_RECORD[trace_type]
+
+
+def reapi_too_few(count: int) -> str:
+    return (
+        f"RealEstateAPI traces at least {REAPI_MIN_RECORDS} records in a batch; this trace "
+        f"would send {count}. Choose Tracerfy, or trace a larger file."
+    )
 
 
 def reuse_window() -> timedelta:
@@ -78,6 +104,9 @@ class TraceEstimate:
     available: int
     provider_balance: int | None
     provider_note: str
+    provider: str = TraceProvider.TRACERFY
+    # Why this trace cannot be submitted as it stands ("" when it can).
+    problem: str = ""
 
     @property
     def short_by(self) -> int:
@@ -88,7 +117,9 @@ class TraceEstimate:
         return self.short_by == 0
 
 
-def trace_estimate(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceEstimate:
+def trace_estimate(
+    *, batch, trace_type: str, user: AbstractBaseUser, provider: str = TraceProvider.TRACERFY
+) -> TraceEstimate:
     """What a trace of `batch` would cost, before anything is charged."""
     keys = {
         record_match_key(values)
@@ -100,14 +131,19 @@ def trace_estimate(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceEs
     reused = len(_reusable(team=batch.team, keys=keys))
     unique = batch.unique_records
     to_send = max(0, unique - reused)
-    per = CREDITS_PER_RECORD[trace_type]
+    per = credits_per_record(provider=provider, trace_type=trace_type)
     wallet = credits.wallet_for(user=user, team=batch.team)
-    balance, note = None, ""
-    try:
-        with providers.tracerfy_client() as client:
-            balance = client.analytics().balance
-    except ProviderError as exc:
-        note = f"Tracerfy balance unavailable: {exc}"
+    balance, note, problem = None, "", ""
+    if provider == TraceProvider.REAPI:
+        note = "RealEstateAPI does not report a balance through its API; see its dashboard."
+        if 0 < to_send < REAPI_MIN_RECORDS:
+            problem = reapi_too_few(to_send)
+    else:
+        try:
+            with providers.tracerfy_client() as client:
+                balance = client.analytics().balance
+        except ProviderError as exc:
+            note = f"Tracerfy balance unavailable: {exc}"
     return TraceEstimate(
         unique_records=unique,
         reused=reused,
@@ -117,13 +153,22 @@ def trace_estimate(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceEs
         available=wallet.available,
         provider_balance=balance,
         provider_note=note,
+        provider=provider,
+        problem=problem,
     )
 
 
-def trace_job_create(*, batch, trace_type: str, user: AbstractBaseUser) -> TraceJob:
+def trace_job_create(
+    *,
+    batch,
+    trace_type: str,
+    user: AbstractBaseUser,
+    provider: str = TraceProvider.TRACERFY,
+) -> TraceJob:
     """Create the job, copy reused results, hold credits and queue the submission.
 
-    Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate.
+    Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate,
+    and TraceRefused (nothing is created) when RealEstateAPI would get fewer than 10 records.
     """
     with transaction.atomic():
         job = TraceJob.objects.create(
@@ -131,14 +176,16 @@ def trace_job_create(*, batch, trace_type: str, user: AbstractBaseUser) -> Trace
             created_by=user,
             batch=batch,
             trace_type=trace_type,
-            provider=TraceProvider.TRACERFY,
+            provider=provider,
         )
         reused = _copy_reused(job=job)
         to_send = usable_records(batch=batch).count() - reused
+        if provider == TraceProvider.REAPI and 0 < to_send < REAPI_MIN_RECORDS:
+            raise TraceRefused(reapi_too_few(to_send))
         job.records_reused = reused
         job.records_sent = to_send
         job.rows_total = to_send
-        job.estimated_credits = to_send * CREDITS_PER_RECORD[trace_type]
+        job.estimated_credits = to_send * job.credits_per_record
         job.save(
             update_fields=["records_reused", "records_sent", "rows_total", "estimated_credits"]
         )

@@ -17,7 +17,7 @@ from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
 from traces.lookups import LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup, TraceType
+from traces.models import TraceJob, TraceLookup, TraceProvider, TraceType
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -67,33 +67,46 @@ def new(request, batch_id: int):
     trace_type = request.POST.get("trace_type") or request.GET.get("type") or _default_type(batch)
     if trace_type not in TraceType.values:
         trace_type = _default_type(batch)
-    estimate = services.trace_estimate(batch=batch, trace_type=trace_type, user=request.user)
-    form = NewTraceForm(
-        request.POST or None,
-        initial={"trace_type": trace_type, "expected_credits": estimate.total_credits},
+    provider = request.POST.get("provider") or request.GET.get("provider") or "tracerfy"
+    if provider not in TraceProvider.values:
+        provider = TraceProvider.TRACERFY
+    estimate = services.trace_estimate(
+        batch=batch, trace_type=trace_type, user=request.user, provider=provider
     )
+    initial = {
+        "provider": provider,
+        "trace_type": trace_type,
+        "expected_credits": estimate.total_credits,
+    }
+    form = NewTraceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["expected_credits"] != estimate.total_credits:
             messages.warning(request, "The estimate changed since you looked; check it again.")
+        elif estimate.problem:
+            messages.error(request, estimate.problem)
         elif not estimate.affordable:
             messages.error(request, f"You need {estimate.short_by:,} more credits for this trace.")
         else:
             try:
                 job = services.trace_job_create(
-                    batch=batch, trace_type=trace_type, user=request.user
+                    batch=batch, trace_type=trace_type, user=request.user, provider=provider
                 )
-            except InsufficientCredits as exc:
+            except (InsufficientCredits, services.TraceRefused) as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, f"Trace #{job.pk} is queued.")
                 return redirect("traces:detail", job.pk)
-        form = NewTraceForm(
-            initial={"trace_type": trace_type, "expected_credits": estimate.total_credits}
-        )
+        form = NewTraceForm(initial=initial)
     return render(
         request,
         "traces/new.html",
-        {"batch": batch, "estimate": estimate, "form": form, "trace_type": trace_type},
+        {
+            "batch": batch,
+            "estimate": estimate,
+            "form": form,
+            "trace_type": trace_type,
+            "provider": provider,
+        },
     )
 
 

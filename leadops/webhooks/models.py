@@ -21,6 +21,8 @@ class WebhookEvent(models.Model):
     dedupe_key = models.CharField(max_length=255, unique=True)
     body = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
+    # The URL's query string: RealEstateAPI callbacks carry our job id there (?job=42).
+    query = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(

@@ -33,6 +33,7 @@ def webhook_receive(
                 dedupe_key=key[:255],
                 body=body.decode("utf-8", errors="replace"),
                 headers=kept,
+                query=query,
             )
             enqueue_step(webhook_process_job, event.pk, job_id=f"webhook-{event.pk}", queue="high")
     except IntegrityError:

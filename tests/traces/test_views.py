@@ -94,3 +94,21 @@ def test_resubmit_is_offered_only_when_the_provider_never_accepted(staff_client,
     html = staff_client.get(url).content.decode()
     assert 'data-testid="resubmit"' not in html
     assert "The provider accepted queue 1001" in html
+
+
+def test_job_title_names_the_provider(staff_client, job):
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    assert "leads.csv · Tracerfy · Normal" in html
+    TraceJob.objects.filter(pk=job.pk).update(provider="reapi")
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    assert "leads.csv · RealEstateAPI</small>" in html
+
+
+def test_live_progress_also_refreshes_facts_and_actions(staff_client, job):
+    TraceJob.objects.filter(pk=job.pk).update(status="submitted", provider_ref="4242")
+    html = staff_client.get(
+        reverse("traces:progress", args=[job.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'id="job-facts" hx-swap-oob="true"' in html and "4242" in html
+    assert 'id="job-actions" class="d-flex align-items-center" hx-swap-oob="true"' in html
+    assert 'id="header-credits"' in html
