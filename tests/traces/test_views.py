@@ -112,3 +112,13 @@ def test_live_progress_also_refreshes_facts_and_actions(staff_client, job):
     assert 'id="job-facts" hx-swap-oob="true"' in html and "4242" in html
     assert 'id="job-actions" class="d-flex align-items-center" hx-swap-oob="true"' in html
     assert 'id="header-credits"' in html
+
+
+def test_admin_can_look_at_trace_jobs_but_not_edit(owner_client, job):
+    listing = owner_client.get(reverse("admin:traces_tracejob_changelist"))
+    assert listing.status_code == 200
+    assert f'href="/admin/traces/tracejob/{job.pk}/change/' in listing.content.decode()
+    page = owner_client.get(reverse("admin:traces_tracejob_change", args=[job.pk]))
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    assert owner_client.get(reverse("admin:traces_tracejob_add")).status_code == 403

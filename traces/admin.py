@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from traces.models import ReapiBatch, TraceJob, TraceLookup, TraceResult
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Trace data is written by the job machinery only; admins look, they do not edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReapiBatchInline(admin.TabularInline):
+    model = ReapiBatch
+    extra = 0
+    can_delete = False
+    readonly_fields = ["chunk", "batch_id", "keys", "received", "completed_at", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TraceJob)
+class TraceJobAdmin(ReadOnly):
+    list_display = [
+        "id",
+        "team",
+        "provider",
+        "trace_type",
+        "status",
+        "records_sent",
+        "hits",
+        "estimated_credits",
+        "charged_credits",
+        "provider_ref",
+        "created_at",
+    ]
+    list_filter = ["status", "provider", "trace_type", "team"]
+    search_fields = ["provider_ref", "batch__filename", "created_by__username"]
+    list_select_related = ["team"]
+    inlines = [ReapiBatchInline]
+
+
+@admin.register(TraceResult)
+class TraceResultAdmin(ReadOnly):
+    list_display = ["id", "job", "status", "first_name", "last_name", "primary_phone", "match_key"]
+    list_filter = ["status"]
+    search_fields = ["match_key", "last_name", "primary_phone"]
+    raw_id_fields = ["job", "record", "reused_from"]
+
+
+@admin.register(TraceLookup)
+class TraceLookupAdmin(ReadOnly):
+    list_display = ["created_at", "team", "kind", "hit", "credits_charged", "created_by"]
+    list_filter = ["kind", "hit", "team"]
