@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import binascii
@@ -54,19 +55,22 @@ def constant_time_in(candidate: str, allowed: tuple[str, ...]) -> bool:
     return matched
 
 
-class Provider:
+class Provider(abc.ABC):
     """Auth and error shapes of one provider."""
 
     name = "provider"
 
+    @abc.abstractmethod
     def authenticate(self, request: Request, state: SandboxState) -> str | Response:
-        raise NotImplementedError
+        """The API key the request authenticated with, or the provider's 401 response."""
 
+    @abc.abstractmethod
     def throttled(self, retry_after: float, bucket: str | None) -> Response:
-        raise NotImplementedError
+        """The provider's 429 response."""
 
+    @abc.abstractmethod
     def unavailable(self, status: int, message: str | None) -> Response:
-        raise NotImplementedError
+        """The provider's 5xx response."""
 
 
 class TracerfyProvider(Provider):
