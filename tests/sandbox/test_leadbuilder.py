@@ -164,7 +164,9 @@ def test_preview_rate_limit(api):
 
 
 def test_execute_status_rows_download_and_webhook(api, sandbox, receiver, account_hook):
-    control(sandbox.base_url, "settings", {"speed": 20})
+    # Slow enough that the "still processing" request below always lands while the build
+    # runs (at speed 20 a loaded machine could finish it first), fast enough to finish soon.
+    control(sandbox.base_url, "settings", {"speed": 5})
     response = api.post("lead-builder/execute/", json={**SPEC, "name": "Phoenix Q2"})
     assert response.status_code == 202
     body = response.json()
@@ -330,7 +332,7 @@ def test_autocomplete(api, sandbox):
     assert best["city"] == "Brooklyn"
     assert best["fips"] == best["state_fips"] + best["county_fips"]
     assert best["location"] == f"POINT ({best['longitude']} {best['latitude']})"
-    assert 1 <= len(body["results"]) <= 10
+    assert len(body["results"]) in range(1, 11)  # at least one, at most the documented 10
     nothing = api.post("lead-builder/autocomplete/", json={"search": "no number here"}).json()
     assert nothing["results"] == []
     assert control(sandbox.base_url, "account")["balance"] == 100_000

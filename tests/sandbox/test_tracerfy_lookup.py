@@ -111,4 +111,4 @@ def test_rate_limit_500_per_minute(api, sandbox):
     assert set(statuses) == {200}
     response = api.post("trace/lookup/", json=OWNER)
     assert response.status_code == 429
-    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert int(response.headers["Retry-After"]) in range(1, 61)  # seconds, within the window
