@@ -23,7 +23,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -300,6 +300,43 @@ class ProviderClient:
             request_sent=True,
             provider=self.provider,
         )
+
+    # -- result files ------------------------------------------------------------------
+
+    def download_csv(self, url: str, *, max_bytes: int | None = None) -> Iterator[dict[str, str]]:
+        """Stream the CSV at a provider's ``download_url`` and yield one dict per row.
+
+        The header row gives the keys (a UTF-8 BOM is dropped); values are strings exactly
+        as the provider wrote them (no stripping, no type conversion; a short row is padded
+        with ""). The file is decoded as UTF-8 and parsed while it streams, never held
+        whole; quoted fields may span lines.
+
+        Security: the link is fetched by a separate HTTP client that sends only our
+        User-Agent, so the API's Authorization / ``x-api-key`` never reaches the download
+        host or a host it redirects to (at most 3 redirects, each to http(s) only). Logs
+        and error messages show ``scheme://host/path`` only: the query string carries the
+        link's signature and is never logged.
+
+        The link is checked when this is called; everything else is raised while iterating:
+
+        - ``InvalidRequest`` (permanent): empty, relative or non-http(s) link (at call
+          time); any other 4xx from the download host;
+        - ``DownloadExpired`` (not permanent): HTTP 403/404/410, the signed link expired or
+          the file is gone; read the job's status again for a fresh link;
+        - ``ProviderUnavailable(request_sent=False)`` (not permanent): connect/read
+          failures and 5xx, retried per ``self.retry`` while no row has been yielded; a
+          failure after rows were yielded is raised at once;
+        - ``MalformedResponse`` (permanent): larger than ``max_bytes`` (default
+          ``downloads.DOWNLOAD_MAX_BYTES``, 512 MB; by Content-Length or while streaming),
+          not UTF-8, unreadable CSV, a row wider than the header, too many redirects.
+
+        A download can fail after some rows were yielded: store the rows in one
+        transaction and roll it back on any error, so partial results are discarded.
+        Reads wait at least 60 s (files can be slow); connects use ``self.timeouts``.
+        """
+        from .downloads import CsvDownload  # downloads builds on this module
+
+        return CsvDownload(self, url, max_bytes=max_bytes).rows()
 
     # -- errors ------------------------------------------------------------------------
 

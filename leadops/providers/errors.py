@@ -95,6 +95,13 @@ class NotReady(ProviderError):
     permanent = False
 
 
+class DownloadExpired(ProviderError):
+    """A result file's signed link has expired or its file is gone (HTTP 403, 404, 410 from
+    the download host). Not permanent: reading the job's status again gives a fresh link."""
+
+    permanent = False
+
+
 class ProviderUnavailable(ProviderError):
     """The provider could not be reached or failed on its side (timeouts, 5xx).
 
