@@ -7,7 +7,7 @@ class TracesConfig(AppConfig):
 
     def ready(self):
         from leadops.jobs.registry import register
-        from traces import reapi
+        from traces import parcel, reapi
         from traces.models import TraceJob, TraceProvider
         from traces.steps import TracerfySteps, TraceSteps
 
@@ -17,7 +17,8 @@ class TracesConfig(AppConfig):
                 {
                     TraceProvider.TRACERFY: TracerfySteps(),
                     TraceProvider.REAPI: reapi.ReapiSteps(),
-                }
+                },
+                parcel=parcel.ParcelSteps(),
             ),
         )
         reapi.register()
@@ -25,5 +26,5 @@ class TracesConfig(AppConfig):
         from leadops.imports.registry import register_continuation
 
         register_continuation(
-            ["trace_normal", "trace_advanced"], "traces:new", "Continue to cost preview"
+            ["trace_normal", "trace_advanced", "apn"], "traces:new", "Continue to cost preview"
         )

@@ -10,6 +10,7 @@ from leadops.jobs.models import PaidJob
 class TraceType(models.TextChoices):
     NORMAL = "normal", "Normal (owner name + mailing address known)"
     ADVANCED = "advanced", "Advanced (address only; finds the owner)"
+    PARCEL = "parcel", "APN / parcel (finds the owner from the parcel number)"
 
 
 class TraceProvider(models.TextChoices):
@@ -17,16 +18,21 @@ class TraceProvider(models.TextChoices):
     REAPI = "reapi", "RealEstateAPI"
 
 
-CREDITS_PER_RECORD = {TraceType.NORMAL: 1, TraceType.ADVANCED: 2}
+CREDITS_PER_RECORD = {TraceType.NORMAL: 1, TraceType.ADVANCED: 2, TraceType.PARCEL: 5}
 # RealEstateAPI has one kind of skip trace (names are sent when the row has them).
 REAPI_CREDITS_PER_RECORD = 1
 
 
 class TraceJob(PaidJob):
-    """One batch skip trace (Tracerfy calls it a queue)."""
+    """One batch skip trace (Tracerfy calls it a queue; an APN trace, a parcel queue).
+
+    An APN / parcel trace is a TraceJob with trace_type PARCEL over an import of job type
+    "apn": Tracerfy only, its own submit/poll/ingest steps (traces.parcel) and its own
+    completion webhook (`parcel_trace`, keyed by parcel_queue_id — a separate id space).
+    """
 
     JOB_LABEL = "trace"
-    WEBHOOK_KINDS = ("trace",)
+    WEBHOOK_KINDS = ("trace", "parcel_trace")
 
     batch = models.ForeignKey("imports.ImportBatch", on_delete=models.PROTECT, related_name="+")
     trace_type = models.CharField(max_length=10, choices=TraceType.choices)
@@ -46,6 +52,20 @@ class TraceJob(PaidJob):
     @property
     def provider_label(self) -> str:
         return TraceProvider(self.provider).label
+
+    @property
+    def is_parcel(self) -> bool:
+        return self.trace_type == TraceType.PARCEL
+
+    @property
+    def webhook_kinds(self) -> tuple[str, ...]:
+        return ("parcel_trace",) if self.is_parcel else ("trace",)
+
+    @classmethod
+    def webhook_filter(cls, kind: str) -> models.Q:
+        # Trace queue 42 and parcel queue 42 are different queues at Tracerfy.
+        parcel = models.Q(trace_type=TraceType.PARCEL)
+        return parcel if kind == "parcel_trace" else ~parcel
 
     @property
     def credits_per_record(self) -> int:

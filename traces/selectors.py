@@ -27,17 +27,36 @@ def _original(record, mapping: dict) -> dict:
     }
 
 
+# What an APN trace finds besides the owner: the parcel's property address (kept in raw).
+PARCEL_EXPORT_COLUMNS = [
+    ("Property address (found)", "property_address"),
+    ("Property city (found)", "property_city"),
+    ("Property state (found)", "property_state"),
+    ("Property ZIP (found)", "property_zip"),
+]
+
+
+def _dnc(phone: dict) -> str:
+    """ "yes"/"no" where the provider reported a DNC flag, "" where it did not say."""
+    if "dnc" not in phone:
+        return ""
+    return "yes" if phone["dnc"] else "no"
+
+
 def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
     """Headers and rows: the original columns (mapped + kept extras), then the results."""
     batch = job.batch
     source = [h for h in batch.headers]
     max_phones, max_emails = 5, 3
+    found = PARCEL_EXPORT_COLUMNS if job.is_parcel else []
     headers = [
         "Line",
         *source,
         *[label for label, _ in EXPORT_RESULT_COLUMNS],
+        *[label for label, _ in found],
         *[f"Phone {n}" for n in range(1, max_phones + 1)],
         *[f"Phone {n} type" for n in range(1, max_phones + 1)],
+        *[f"Phone {n} DNC" for n in range(1, max_phones + 1)],
         *[f"Email {n}" for n in range(1, max_emails + 1)],
         "Reused",
     ]
@@ -52,9 +71,12 @@ def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
                 record.line if record else "",
                 *[original.get(h, "") for h in source],
                 *[getattr(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
+                *[(result.raw or {}).get(key, "") for _, key in found],
                 *[p.get("number", "") for p in phones],
                 *[""] * (max_phones - len(phones)),
                 *[p.get("type", "") for p in phones],
+                *[""] * (max_phones - len(phones)),
+                *[_dnc(p) for p in phones],
                 *[""] * (max_phones - len(phones)),
                 *emails,
                 *[""] * (max_emails - len(emails)),

@@ -5,6 +5,7 @@ are not sent or paid for again: their stored result is copied into the new job.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +17,8 @@ from django.utils import timezone
 from leadops import providers
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
-from leadops.imports.normalize import dedupe_key_for_address
+from leadops.imports.models import ImportJobType
+from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import usable_records
 from leadops.jobs import services as jobs
 from leadops.jobs.models import JobStatus
@@ -28,6 +30,7 @@ from traces.models import (
     TraceJob,
     TraceProvider,
     TraceResult,
+    TraceType,
 )
 
 log = logging.getLogger(__name__)
@@ -67,12 +70,47 @@ def match_key(*, address: str, city: str, state: str) -> str:
     return dedupe_key_for_address(address, city, state, "")
 
 
-def record_match_key(values: dict) -> str:
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
+def parcel_match_key(*, apn: str, county: str, state: str) -> str:
+    """The key for an APN trace: the parcel number's letters and digits, county, state.
+
+    Tracerfy formats parcel ids "to match the standard APN format for each county" and may
+    echo one as "#00-42-41…"; ignoring '#', spaces and punctuation lets that echo find its
+    record. Two parcels of one county that differ only in punctuation share a key, so
+    neither gets a guessed result (the store keeps such rows aside).
+    """
+    compact = _NOT_ALNUM.sub("", apn.upper())
+    if not compact:
+        return ""
+    return "|".join(["apn", compact, normalize_county(county).value, state.strip().upper()])
+
+
+def record_match_key(values: dict, *, parcel: bool = False) -> str:
+    if parcel:
+        return parcel_match_key(
+            apn=values.get("apn", ""),
+            county=values.get("property_county", ""),
+            state=values.get("property_state", ""),
+        )
     return match_key(
         address=values.get("property_address", ""),
         city=values.get("property_city", ""),
         state=values.get("property_state", ""),
     )
+
+
+def trace_refusal(*, batch, trace_type: str, provider: str) -> str:
+    """Why this kind of trace cannot run on this import ("" when it can)."""
+    is_apn = batch.job_type == ImportJobType.APN
+    if trace_type == TraceType.PARCEL and not is_apn:
+        return "An APN trace needs an import of parcel numbers (job type APN / parcel trace)."
+    if is_apn and trace_type != TraceType.PARCEL:
+        return "This import holds parcel numbers, not addresses: choose the APN / parcel trace."
+    if trace_type == TraceType.PARCEL and provider != TraceProvider.TRACERFY:
+        return "APN / parcel traces run on Tracerfy only."
+    return ""
 
 
 def _reusable(*, team, keys: set[str]) -> dict[str, TraceResult]:
@@ -121,8 +159,9 @@ def trace_estimate(
     *, batch, trace_type: str, user: AbstractBaseUser, provider: str = TraceProvider.TRACERFY
 ) -> TraceEstimate:
     """What a trace of `batch` would cost, before anything is charged."""
+    parcel = trace_type == TraceType.PARCEL
     keys = {
-        record_match_key(values)
+        record_match_key(values, parcel=parcel)
         for values in usable_records(batch=batch)
         .values_list("values", flat=True)
         .iterator(chunk_size=BULK)
@@ -133,10 +172,11 @@ def trace_estimate(
     to_send = max(0, unique - reused)
     per = credits_per_record(provider=provider, trace_type=trace_type)
     wallet = credits.wallet_for(user=user, team=batch.team)
-    balance, note, problem = None, "", ""
+    balance, note = None, ""
+    problem = trace_refusal(batch=batch, trace_type=trace_type, provider=provider)
     if provider == TraceProvider.REAPI:
         note = "RealEstateAPI does not report a balance through its API; see its dashboard."
-        if 0 < to_send < REAPI_MIN_RECORDS:
+        if 0 < to_send < REAPI_MIN_RECORDS and not problem:
             problem = reapi_too_few(to_send)
     else:
         try:
@@ -168,8 +208,12 @@ def trace_job_create(
     """Create the job, copy reused results, hold credits and queue the submission.
 
     Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate,
-    and TraceRefused (nothing is created) when RealEstateAPI would get fewer than 10 records.
+    and TraceRefused (nothing is created) when RealEstateAPI would get fewer than 10 records
+    or the trace type does not fit the import (addresses vs parcel numbers).
     """
+    refusal = trace_refusal(batch=batch, trace_type=trace_type, provider=provider)
+    if refusal:
+        raise TraceRefused(refusal)
     with transaction.atomic():
         job = TraceJob.objects.create(
             team=batch.team,
@@ -199,7 +243,7 @@ def trace_job_create(
 def _copy_reused(*, job: TraceJob) -> int:
     keyed = {}
     for record in usable_records(batch=job.batch).only("pk", "values").iterator(chunk_size=BULK):
-        key = record_match_key(record.values)
+        key = record_match_key(record.values, parcel=job.is_parcel)
         if key:
             keyed.setdefault(key, []).append(record.pk)
     earlier = _reusable(team=job.team, keys=set(keyed))
@@ -278,8 +322,9 @@ def records_to_send(*, job: TraceJob):
 def trace_results_store(*, job: TraceJob, rows: list[dict]) -> tuple[int, int, int]:
     """Attach provider rows to the records they answer; replaceable (idempotent).
 
-    `rows` are dicts with the TraceResult fields plus address/city/state. A row is attached
-    only when exactly one sent record has its match key; anything else is kept aside as
+    `rows` are dicts with the TraceResult fields plus address/city/state (or, for an APN
+    trace, their `match_key` already made). A row is attached only when exactly one sent
+    record has its match key; anything else is kept aside as
     UNMATCHED with no record. Records the provider returned nothing for are stored as misses.
     Returns (rows stored, hits, unmatched).
     """
@@ -288,13 +333,15 @@ def trace_results_store(*, job: TraceJob, rows: list[dict]) -> tuple[int, int, i
         by_key: dict[str, list[int]] = {}
         sent = records_to_send(job=job).values_list("pk", "values").iterator(chunk_size=BULK)
         for record_id, values in sent:
-            by_key.setdefault(record_match_key(values), []).append(record_id)
+            by_key.setdefault(record_match_key(values, parcel=job.is_parcel), []).append(record_id)
         used: set[int] = set()
         counts = {"hits": 0, "unmatched": 0}
 
         def result_rows():
             for row in rows:
-                key = match_key(address=row["address"], city=row["city"], state=row["state"])
+                key = row.get("match_key") or match_key(
+                    address=row["address"], city=row["city"], state=row["state"]
+                )
                 candidates = by_key.get(key, [])
                 record_id = candidates[0] if len(candidates) == 1 else None
                 if record_id is None or record_id in used:

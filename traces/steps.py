@@ -146,11 +146,21 @@ class TracerfySteps:
         return PollResult(ready=True, detail=f"Tracerfy finished queue {queue.id}")
 
     def ingest(self, job: TraceJob) -> Ingested:
+        """Results from the records endpoint; from the queue's download CSV when that
+        endpoint is down or answers nothing for a finished queue that had rows."""
         with providers.tracerfy_client() as client:
             queue = find_queue(client, job.provider_ref)
-            records = client.get_queue(int(job.provider_ref))
-        rows = [_result_row(r) for r in records]
-        stored, hits, unmatched = trace_results_store(job=job, rows=rows)
+            link = queue.download_url if queue else None
+            try:
+                records = client.get_queue(int(job.provider_ref))
+            except ProviderUnavailable:
+                if not link:
+                    raise
+                records = ()
+            if not records and link and (queue.rows_uploaded or job.records_sent):
+                records = client.trace_download(link)
+            rows = (_result_row(r) for r in records)
+            stored, hits, unmatched = trace_results_store(job=job, rows=rows)
         charged = (
             queue.credits_deducted
             if queue and queue.credits_deducted is not None
@@ -199,13 +209,15 @@ def _result_row(record) -> dict:
 
 
 class TraceSteps:
-    """The steps registered for TraceJob: each job's own provider does the work."""
+    """The steps registered for TraceJob: each job's own provider does the work, and APN /
+    parcel traces have steps of their own (traces.parcel)."""
 
-    def __init__(self, by_provider: dict[str, object]):
+    def __init__(self, by_provider: dict[str, object], *, parcel: object):
         self.by_provider = by_provider
+        self.parcel = parcel
 
     def _for(self, job: TraceJob):
-        return self.by_provider[job.provider]
+        return self.parcel if job.is_parcel else self.by_provider[job.provider]
 
     def submit(self, job: TraceJob) -> Submitted:
         return self._for(job).submit(job)

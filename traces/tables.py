@@ -17,6 +17,10 @@ def format_phone(number: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
+DNC = mark_safe(
+    ' <span class="badge text-bg-danger" title="On a Do-Not-Call list (as the provider reports)">'
+    "DNC</span>"
+)
 REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
 
 
@@ -63,12 +67,7 @@ class TraceJobTable(tables.Table):
 
 class TraceResultTable(tables.Table):
     line = tables.Column(accessor="record__line", verbose_name="Line", default="—")
-    address = tables.Column(
-        accessor="record__values__property_address",
-        verbose_name="Property",
-        orderable=False,
-        default="—",
-    )
+    address = tables.Column(empty_values=(), verbose_name="Property", orderable=False)
     status = tables.Column()
     owner = tables.Column(empty_values=(), orderable=False)
     phones = tables.Column(orderable=False)
@@ -90,6 +89,23 @@ class TraceResultTable(tables.Table):
             REUSED if record.reused_from_id else "",
         )
 
+    def render_address(self, record):
+        values = record.record.values if record.record_id else {}
+        if values.get("apn") or record.match_key.startswith("apn|"):
+            raw = record.raw or {}
+            apn = values.get("apn") or raw.get("parcel_id", "")
+            county = values.get("property_county") or raw.get("county", "")
+            found = ", ".join(
+                p for p in [raw.get("property_address"), raw.get("property_city")] if p
+            )
+            return format_html(
+                "APN {} <small class='text-secondary'>{} County</small>{}",
+                apn,
+                county.title(),
+                format_html("<br>{}", found) if found else "",
+            )
+        return values.get("property_address") or "—"
+
     def render_owner(self, record):
         return f"{record.first_name} {record.last_name}".strip() or "—"
 
@@ -98,8 +114,11 @@ class TraceResultTable(tables.Table):
             return "—"
         return format_html_join(
             BR,
-            "{} <small class='text-secondary'>{}</small>",
-            ((format_phone(p.get("number", "")), p.get("type", "")) for p in value[:4]),
+            "{} <small class='text-secondary'>{}</small>{}",
+            (
+                (format_phone(p.get("number", "")), p.get("type", ""), DNC if p.get("dnc") else "")
+                for p in value[:4]
+            ),
         )
 
     def render_emails(self, value):

@@ -9,3 +9,8 @@ class InvalidTransition(JobError):
             f"{type(job)._meta.verbose_name.capitalize()} #{job.pk} cannot go from "
             f"{job.get_status_display().lower()} to {to}."
         )
+
+
+class SubmissionLost(Exception):
+    """A submission got no answer, the provider offers no way to look it up, and the time to
+    hear from it (a completion webhook) has passed: fail the job rather than send twice."""

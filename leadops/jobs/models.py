@@ -92,6 +92,17 @@ class PaidJob(TeamScopedModel):
         ordering = ["-created_at"]
 
     @property
+    def webhook_kinds(self) -> tuple[str, ...]:
+        """The webhook kinds that can announce this job's completion (a subset of the
+        class's WEBHOOK_KINDS when one model holds several kinds of provider queue)."""
+        return self.WEBHOOK_KINDS
+
+    @classmethod
+    def webhook_filter(cls, kind: str) -> models.Q:
+        """Which jobs of this model a webhook of `kind` may be about."""
+        return models.Q()
+
+    @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from leadops.credits import services as credits
 from leadops.jobs import queueing
-from leadops.jobs.errors import InvalidTransition
+from leadops.jobs.errors import InvalidTransition, SubmissionLost
 from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
 from leadops.jobs.registry import lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
@@ -284,8 +284,13 @@ def job_reconcile_submission_step(*, label: str, job_id: int) -> None:
         return
     try:
         found = steps.find_submission(job)
+    except SubmissionLost as exc:
+        job_fail(job=job, reason=str(exc))
+        return
     except ProviderError as exc:
-        job_event(job=job, detail=f"Could not check the provider's queue list: {exc}")
+        detail = f"Could not confirm the submission yet: {exc}"
+        if job_events(job=job).order_by("-pk").values_list("detail", flat=True).first() != detail:
+            job_event(job=job, detail=detail)
         _enqueue(job, "reconcile_submission", delay=_conf("JOB_RECONCILE_DELAY", 10) * 3)
         return
     if found is not None:

@@ -20,10 +20,10 @@ def replay_early_events(*, job) -> int:
     A fast provider can call back between its answer to our POST and our commit; such an
     event was kept as unmatched. Returns how many were queued again.
     """
-    if not job.WEBHOOK_KINDS or not job.provider.startswith("tracerfy"):
+    if not job.webhook_kinds or not job.provider.startswith("tracerfy"):
         return 0
     prefixes = Q()
-    for kind in job.WEBHOOK_KINDS:
+    for kind in job.webhook_kinds:
         prefixes |= Q(dedupe_key__startswith=f"tracerfy:{kind}:{job.provider_ref}:")
     early = WebhookEvent.objects.filter(prefixes, status=EventStatus.UNMATCHED)
     for event in early:
@@ -40,7 +40,11 @@ def tracerfy_completed(*, event, payload: dict) -> str:
     for model, _steps in all_kinds():
         if event.kind not in model.WEBHOOK_KINDS:
             continue
-        job = model.objects.filter(provider__startswith="tracerfy", provider_ref=str(ref)).first()
+        job = (
+            model.objects.filter(model.webhook_filter(event.kind))
+            .filter(provider__startswith="tracerfy", provider_ref=str(ref))
+            .first()
+        )
         if job is not None:
             job_poll_now(job=job, why=f"Provider webhook: {event.kind} {ref} finished")
             return EventStatus.PROCESSED

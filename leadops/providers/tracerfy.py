@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from .base import ProviderClient
-from .errors import AuthFailed, InsufficientCredits, ProviderError
+from .errors import AuthFailed, InsufficientCredits, MalformedResponse, ParseError, ProviderError
 from .parsing import (
     as_list,
     as_mapping,
@@ -1027,6 +1027,19 @@ class TracerfyClient(ProviderClient):
         """``GET queue/:id``: the traced records of one queue."""
         response = self.request("GET", f"queue/{int(queue_id)}", family=READ, idempotent=True)
         return self.parse(response, TraceRecord.list_from_json)
+
+    def trace_download(self, download_url: str) -> Iterator[TraceRecord]:
+        """The traced records of a finished queue from its ``download_url`` CSV (the same
+        columns as ``GET queue/:id``), streamed. Raises what ``download_csv`` raises, and
+        ``MalformedResponse`` for a row without an address."""
+        for line, row in enumerate(self.download_csv(download_url), start=2):
+            try:
+                yield TraceRecord.from_json(row)
+            except ParseError as exc:
+                raise MalformedResponse(
+                    f"Tracerfy's result file has an unreadable row (line {line}): {exc}.",
+                    provider=self.provider,
+                ) from exc
 
     def analytics(self) -> Analytics:
         response = self.request("GET", "analytics/", family=READ, idempotent=True)

@@ -1,3 +1,5 @@
+import json
+
 from django.db import models
 
 
@@ -39,3 +41,11 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.kind or '?'} {self.dedupe_key}"
+
+    def payload(self) -> dict:
+        """The body as JSON ({} if it is not an object; intake refuses non-JSON bodies)."""
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}

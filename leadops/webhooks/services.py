@@ -1,4 +1,3 @@
-import json
 import logging
 
 from django.db import IntegrityError, transaction
@@ -52,7 +51,7 @@ def webhook_process(*, event_id: int) -> WebhookEvent:
     status, error = EventStatus.IGNORED, ""
     if handler is not None:
         try:
-            status = handler(event=event, payload=json.loads(event.body))
+            status = handler(event=event, payload=event.payload())
         except Exception as exc:
             log.exception("webhook %s failed", event.pk)
             status, error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"

@@ -5,9 +5,18 @@ Screenshots land in test-artifacts/ (kept by CI as artifacts).
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
+import django_rq
 import pytest
+from django.db import connection
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+from leadops.accounts.models import Role
+from leadops.credits import services as credits
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -56,3 +65,47 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+@pytest.fixture
+def trace_member(transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    team = TeamFactory(name="Trace Team")
+    user = UserFactory(username="trace-staff")
+    MembershipFactory(user=user, team=team, role=Role.STAFF)
+    credits.grant(
+        wallet=credits.wallet_for(user=user, team=team),
+        amount=200,
+        actor=None,
+        reason="Trial credits",
+        idempotency_key="e2e-trace",
+    )
+    return user
+
+
+class ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can run off the main thread (signals belong to the main one)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+@pytest.fixture
+def worker(rq_redis):
+    """An RQ worker draining the queues in the background while the browser watches."""
+    stop = threading.Event()
+
+    def loop():
+        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
+        while not stop.is_set():
+            ThreadWorker(queues, connection=rq_redis).work(burst=True)
+            stop.wait(0.2)
+        connection.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)

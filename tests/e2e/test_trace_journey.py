@@ -1,19 +1,9 @@
 """Journey: log in → upload a messy spreadsheet → fix one mapping → cost preview → submit →
 progress reaches complete → filter results → export. Real sandbox, webhooks and RQ worker."""
 
-import threading
-
-import django_rq
 import httpx
-import pytest
-from django.db import connection
 from playwright.sync_api import expect
-from rq import SimpleWorker
-from rq.timeouts import TimerDeathPenalty
 
-from leadops.accounts.models import Role
-from leadops.credits import services as credits
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from traces.models import TraceJob
 
 # A title row, an owner column the auto-mapper cannot place ("Deed Holder"), lower-case and
@@ -30,51 +20,7 @@ MESSY = (
 )
 
 
-@pytest.fixture
-def member(transactional_db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    team = TeamFactory(name="Trace Team")
-    user = UserFactory(username="trace-staff")
-    MembershipFactory(user=user, team=team, role=Role.STAFF)
-    credits.grant(
-        wallet=credits.wallet_for(user=user, team=team),
-        amount=200,
-        actor=None,
-        reason="Trial credits",
-        idempotency_key="e2e-trace",
-    )
-    return user
-
-
-class ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can run off the main thread (signals belong to the main one)."""
-
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self):
-        pass
-
-
-@pytest.fixture
-def worker(rq_redis):
-    """An RQ worker draining the queues in the background while the browser watches."""
-    stop = threading.Event()
-
-    def loop():
-        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
-        while not stop.is_set():
-            ThreadWorker(queues, connection=rq_redis).work(burst=True)
-            stop.wait(0.2)
-        connection.close()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
-
-
-def test_trace_journey(page, live_server, sandbox, worker, member, settings, screenshot):
+def test_trace_journey(page, live_server, sandbox, worker, trace_member, settings, screenshot):
     settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
     hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
     httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)

@@ -11,27 +11,16 @@ import pytest
 from leadops.credits import services as credits
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
-from leadops.waiting import wait_until
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from leadops.webhooks.services import webhook_reprocess
 from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import owner_rows
+from tests.traces.conftest import control, deliveries, owner_rows, run_until_done
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FIXTURES = "tests/fixtures/reapi"
-
-
-def control(sandbox, path, body):
-    httpx.post(f"{sandbox.base_url}/_sandbox/{path}", json=body, timeout=10).raise_for_status()
-
-
-def deliveries(sandbox, kind):
-    log = httpx.get(f"{sandbox.base_url}/_sandbox/webhooks", timeout=10).json()
-    entries = log["deliveries"] if isinstance(log, dict) else log
-    return [d for d in entries if d["kind"] == kind]
 
 
 @pytest.fixture
@@ -43,22 +32,6 @@ def live_reapi(sandbox, live_server, rq_redis, settings):
 
 def reapi_job(batch, user):
     return services.trace_job_create(batch=batch, trace_type="normal", user=user, provider="reapi")
-
-
-def run_until_done(job, run_worker, timeout=30, sweep=False, reconcile=False, resubmit=False):
-    def done():
-        if sweep:
-            job_services.job_reconcile_all()
-        # What the scheduled reconcile / retry steps do (burst workers skip scheduled jobs).
-        if reconcile:
-            job_services.job_reconcile_submission_step(label="trace", job_id=job.pk)
-        if resubmit:
-            job_services.job_submit_step(label="trace", job_id=job.pk)
-        run_worker()
-        return TraceJob.objects.get(pk=job.pk).is_terminal
-
-    wait_until(done, timeout=timeout, interval=0.2, what=f"trace #{job.pk} to finish")
-    return TraceJob.objects.get(pk=job.pk)
 
 
 def assert_attached_by_key(job, expected: int) -> list[TraceResult]:

@@ -8,30 +8,12 @@ import pytest
 from django.urls import reverse
 
 from leadops.jobs.models import JobStatus as S
-from leadops.waiting import wait_until
 from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import owner_rows
+from tests.traces.conftest import control, owner_rows, run_until_done
 from traces import services
-from traces.models import MatchStatus, TraceJob, TraceResult
+from traces.models import MatchStatus, TraceResult
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live_sandbox(sandbox, live_server, rq_redis, settings):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    url = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
-    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": url}, timeout=10)
-    return sandbox
-
-
-def run_until_done(job, run_worker, timeout=20):
-    def done():
-        run_worker()
-        return TraceJob.objects.get(pk=job.pk).is_terminal
-
-    wait_until(done, timeout=timeout, interval=0.2, what=f"trace #{job.pk} to finish")
-    return TraceJob.objects.get(pk=job.pk)
 
 
 @pytest.mark.parametrize("trace_type", ["normal", "advanced"])
@@ -133,3 +115,34 @@ def test_results_filter_by_hit(live_sandbox, stored_batch, funded, run_worker, c
     miss_page = client.get(url, {"status": "miss"}).content.decode()
     assert hits_page.count('text-bg-success">Hit') == job.hits
     assert miss_page.count('text-bg-secondary">Miss') == 12 - job.hits
+
+
+def test_results_come_from_the_download_csv_when_the_records_endpoint_is_down(
+    live_sandbox, stored_batch, funded, run_worker
+):
+    control(
+        live_sandbox,
+        "faults",
+        {
+            "error_rate": 1.0,
+            "error_status": 503,
+            "paths": ["/tracerfy/v1/api/queue/"],
+            "fault_budget": 100,
+        },
+    )
+    job = services.trace_job_create(
+        batch=stored_batch(owner_rows(10)), trace_type="normal", user=funded
+    )
+    done = run_until_done(job, run_worker)
+    assert done.status == S.COMPLETE, done.error_message
+    faults = httpx.get(f"{live_sandbox.base_url}/_sandbox/faults", timeout=10).json()
+    assert faults["fault_budget_remaining"] < 100  # the records endpoint did fail
+    results = TraceResult.objects.filter(job=done)
+    assert results.filter(record__isnull=False).count() == 10
+    assert not results.filter(status=MatchStatus.UNMATCHED).exists()
+    assert done.hits == results.filter(status=MatchStatus.HIT).count() > 0
+    assert done.charged_credits == done.hits
+    for result in results.filter(status=MatchStatus.HIT).select_related("record"):
+        assert result.match_key.split("|")[0] == result.record.values["property_address"].upper()
+        assert result.primary_phone or result.emails
+    assert_credits_balance(funded.wallet)
