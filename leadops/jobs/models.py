@@ -8,10 +8,13 @@ Concrete job models subclass `PaidJob`; every status change goes through
 `JobEvent` (the timeline on the job's page).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from leadops.accounts.models import TeamScopedModel
 
@@ -86,6 +89,9 @@ class PaidJob(TeamScopedModel):
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expected_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider expects to finish (its estimate)"
+    )
 
     class Meta:
         abstract = True
@@ -112,11 +118,40 @@ class PaidJob(TeamScopedModel):
 
     @property
     def progress_percent(self) -> int:
+        """Rows done where the provider reports them; else time against its own estimate
+        (capped at 95 % so an overdue job never looks finished)."""
         if self.status == JobStatus.COMPLETE:
             return 100
-        if not self.rows_total:
-            return 0
-        return min(99, round(100 * self.rows_done / self.rows_total))
+        if self.rows_total and self.rows_done:
+            return min(99, round(100 * self.rows_done / self.rows_total))
+        if self.status == JobStatus.SUBMITTED and self.submitted_at and self.expected_done_at:
+            span = (self.expected_done_at - self.submitted_at).total_seconds()
+            spent = (timezone.now() - self.submitted_at).total_seconds()
+            return min(95, round(100 * spent / span)) if span > 0 else 95
+        return 0
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        """How long the job has been running (to completion, once it is over)."""
+        start = self.queued_at or self.created_at
+        if start is None:
+            return None
+        end = self.completed_at if self.is_terminal and self.completed_at else timezone.now()
+        return max(timedelta(0), end - start)
+
+    @property
+    def remaining(self) -> timedelta | None:
+        """Estimated time left: from the rate of rows done when the provider reports rows,
+        else from the provider's own estimate; None when there is no basis for a guess."""
+        if self.is_terminal or self.status not in (JobStatus.SUBMITTED, JobStatus.INGESTING):
+            return None
+        now = timezone.now()
+        if self.rows_total and 0 < self.rows_done < self.rows_total and self.submitted_at:
+            spent = now - self.submitted_at
+            return spent * ((self.rows_total - self.rows_done) / self.rows_done)
+        if self.status == JobStatus.SUBMITTED and self.expected_done_at:
+            return max(timedelta(0), self.expected_done_at - now)
+        return None
 
 
 class JobEvent(models.Model):

@@ -253,6 +253,7 @@ def _mark_submitted(job: PaidJob, result) -> None:
             detail=result.detail or f"Accepted by the provider as {result.provider_ref}",
             stage="Processing at the provider",
             next_poll_at=timezone.now() + timedelta(seconds=result.expected_seconds),
+            expected_done_at=timezone.now() + timedelta(seconds=result.expected_seconds),
         )
         # A webhook usually arrives first; this poll (and the sweep) cover a lost one.
         _enqueue(job, "poll", delay=result.expected_seconds, n=job.poll_count)

@@ -122,3 +122,25 @@ def test_admin_can_look_at_trace_jobs_but_not_edit(owner_client, job):
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
     assert owner_client.get(reverse("admin:traces_tracejob_add")).status_code == 403
+
+
+def test_progress_shows_elapsed_and_time_left_from_the_providers_estimate(staff_client, job):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    TraceJob.objects.filter(pk=job.pk).update(
+        status="submitted",
+        rows_done=0,
+        queued_at=now - timedelta(seconds=70),
+        submitted_at=now - timedelta(seconds=60),
+        expected_done_at=now + timedelta(seconds=120),
+    )
+    html = staff_client.get(reverse("traces:progress", args=[job.pk])).content.decode()
+    assert "Elapsed 1 min" in html
+    assert "about 1 min 59 s left" in html or "about 2 min left" in html
+    assert 'style="width: 33%"' in html
+    TraceJob.objects.filter(pk=job.pk).update(status="complete", completed_at=now)
+    html = staff_client.get(reverse("traces:progress", args=[job.pk])).content.decode()
+    assert "Took 1 min 10 s" in html and "left" not in html
