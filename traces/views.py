@@ -135,6 +135,8 @@ def detail(request, pk: int):
     job = _job(request, pk)
     results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
     table = TraceResultTable(results.qs)
+    if not job.is_terminal:
+        table.empty_text = "Results appear here as soon as the provider returns them."
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(
         request,

@@ -144,3 +144,13 @@ def test_progress_shows_elapsed_and_time_left_from_the_providers_estimate(staff_
     TraceJob.objects.filter(pk=job.pk).update(status="complete", completed_at=now)
     html = staff_client.get(reverse("traces:progress", args=[job.pk])).content.decode()
     assert "Took 1 min 10 s" in html and "left" not in html
+
+
+def test_a_running_job_says_results_are_coming_not_that_filters_match_nothing(staff_client, job):
+    TraceResult.objects.filter(job=job).delete()
+    TraceJob.objects.filter(pk=job.pk).update(status="submitted")
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    assert "Results appear here as soon as the provider returns them." in html
+    TraceJob.objects.filter(pk=job.pk).update(status="complete")
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    assert "No results match these filters." in html
