@@ -16,7 +16,6 @@ import io
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from leadops import providers
@@ -76,9 +75,9 @@ def result_fields(row: dict[str, str]) -> dict:
     """TraceResult fields (plus `match_key` and `hit`) from one row of the parcel CSV."""
     phones = []
     for n in range(1, 21):
-        number = (row.get(f"phone_{n}") or "").strip()
         if f"phone_{n}" not in row:
             break
+        number = (row[f"phone_{n}"] or "").strip()
         if number:
             phones.append(
                 {
@@ -132,7 +131,7 @@ class ParcelSteps:
                 state_column="state",
                 filename=f"leadops-apn-{job.pk}.csv",
             )
-        uploaded = accepted.rows_uploaded if accepted.rows_uploaded is not None else None
+        uploaded = accepted.rows_uploaded
         note = ""
         if uploaded is not None and uploaded != job.records_sent:
             note = f" (LeadOps sent {job.records_sent:,}; Tracerfy kept {uploaded:,})"
@@ -150,7 +149,7 @@ class ParcelSteps:
         claimed = _claimed_refs()
         candidates = set()
         events = WebhookEvent.objects.filter(
-            Q(provider="tracerfy", kind="parcel_trace", received_at__gte=since)
+            provider="tracerfy", kind="parcel_trace", received_at__gte=since
         )
         for event in events:
             payload = event.payload()
