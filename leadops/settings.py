@@ -198,3 +198,8 @@ JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)
 JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
 TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)
+# How long to wait for proof of a submission whose answer was lost (see README, Skip tracing).
+PARCEL_LOST_AFTER_SECONDS = env.float("PARCEL_LOST_AFTER_SECONDS", default=900)
+REAPI_CONFIRM_SECONDS = env.float("REAPI_CONFIRM_SECONDS", default=300)
+REAPI_RESULT_GRACE_SECONDS = env.float("REAPI_RESULT_GRACE_SECONDS", default=60)
+REAPI_CHUNK_DEADLINE_SECONDS = env.float("REAPI_CHUNK_DEADLINE_SECONDS", default=600)

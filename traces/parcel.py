@@ -25,6 +25,7 @@ from leadops.providers.errors import ProviderUnavailable
 from leadops.webhooks.models import WebhookEvent
 from traces.models import TraceJob, TraceType
 from traces.services import parcel_match_key, records_to_send, trace_results_store
+from traces.steps import tracerfy_ingested
 
 CSV_COLUMNS = ["parcel_id", "county", "state"]
 FAILED_STATUSES = {"failed", "error", "cancelled", "canceled"}
@@ -212,19 +213,10 @@ class ParcelSteps:
                 )
             rows = (result_fields(row) for row in client.download_csv(queue.download_url))
             stored, hits, unmatched = trace_results_store(job=job, rows=rows)
-        charged = (
-            queue.credits_deducted
-            if queue.credits_deducted is not None
-            else hits * job.credits_per_record
-        )
-        note = (
-            f"; {unmatched:,} provider rows matched no parcel and were kept aside"
-            if unmatched
-            else ""
-        )
-        return Ingested(
-            charged_credits=min(charged, job.estimated_credits),
-            rows=stored,
+        return tracerfy_ingested(
+            job=job,
+            stored=stored,
             hits=hits,
-            detail=f"{stored:,} results stored, {hits:,} hits; Tracerfy charged {charged:,}{note}",
+            unmatched=unmatched,
+            charged=queue.credits_deducted,
         )

@@ -6,6 +6,7 @@ are not sent or paid for again: their stored result is copied into the new job.
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -101,15 +102,44 @@ def record_match_key(values: dict, *, parcel: bool = False) -> str:
     )
 
 
+@dataclass(frozen=True)
+class TraceOptions:
+    """What can trace an import: parcels go to Tracerfy's APN trace, addresses anywhere else."""
+
+    providers: list[tuple[str, str]]
+    trace_types: list[tuple[str, str]]
+    default_type: str
+
+
+def trace_options(*, batch) -> TraceOptions:
+    if batch.job_type == ImportJobType.APN:
+        return TraceOptions(
+            providers=[(TraceProvider.TRACERFY, TraceProvider.TRACERFY.label)],
+            trace_types=[(TraceType.PARCEL, TraceType.PARCEL.label)],
+            default_type=TraceType.PARCEL,
+        )
+    return TraceOptions(
+        providers=list(TraceProvider.choices),
+        trace_types=[c for c in TraceType.choices if c[0] != TraceType.PARCEL],
+        default_type=(
+            TraceType.ADVANCED
+            if batch.job_type == ImportJobType.TRACE_ADVANCED
+            else TraceType.NORMAL
+        ),
+    )
+
+
 def trace_refusal(*, batch, trace_type: str, provider: str) -> str:
     """Why this kind of trace cannot run on this import ("" when it can)."""
-    is_apn = batch.job_type == ImportJobType.APN
-    if trace_type == TraceType.PARCEL and not is_apn:
-        return "An APN trace needs an import of parcel numbers (job type APN / parcel trace)."
-    if is_apn and trace_type != TraceType.PARCEL:
+    options = trace_options(batch=batch)
+    if trace_type not in dict(options.trace_types):
+        if trace_type == TraceType.PARCEL:
+            return "An APN trace needs an import of parcel numbers (job type APN / parcel trace)."
         return "This import holds parcel numbers, not addresses: choose the APN / parcel trace."
-    if trace_type == TraceType.PARCEL and provider != TraceProvider.TRACERFY:
-        return "APN / parcel traces run on Tracerfy only."
+    if provider not in dict(options.providers):
+        if trace_type == TraceType.PARCEL:
+            return "APN / parcel traces run on Tracerfy only."
+        return f"LeadOps has no skip-trace provider called {provider!r}."
     return ""
 
 
@@ -319,14 +349,14 @@ def records_to_send(*, job: TraceJob):
     return usable_records(batch=job.batch).exclude(trace_results__job=job)
 
 
-def trace_results_store(*, job: TraceJob, rows: list[dict]) -> tuple[int, int, int]:
+def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, int, int]:
     """Attach provider rows to the records they answer; replaceable (idempotent).
 
-    `rows` are dicts with the TraceResult fields plus address/city/state (or, for an APN
-    trace, their `match_key` already made). A row is attached only when exactly one sent
-    record has its match key; anything else is kept aside as
-    UNMATCHED with no record. Records the provider returned nothing for are stored as misses.
-    Returns (rows stored, hits, unmatched).
+    `rows` (read once, so a stream of provider rows is fine) are dicts with the TraceResult
+    fields plus address/city/state (or, for an APN trace, their `match_key` already made).
+    A row is attached only when exactly one sent record has its match key; anything else is
+    kept aside as UNMATCHED with no record. Records the provider returned nothing for are
+    stored as misses. Returns (rows stored, hits, unmatched).
     """
     with transaction.atomic():
         job.results.filter(reused_from__isnull=True).delete()

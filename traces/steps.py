@@ -161,22 +161,31 @@ class TracerfySteps:
                 records = client.trace_download(link)
             rows = (_result_row(r) for r in records)
             stored, hits, unmatched = trace_results_store(job=job, rows=rows)
-        charged = (
-            queue.credits_deducted
-            if queue and queue.credits_deducted is not None
-            else (hits * job.credits_per_record)
-        )
-        note = (
-            f"; {unmatched:,} provider rows matched no record and were kept aside"
-            if unmatched
-            else ""
-        )
-        return Ingested(
-            charged_credits=min(charged, job.estimated_credits),
-            rows=stored,
+        return tracerfy_ingested(
+            job=job,
+            stored=stored,
             hits=hits,
-            detail=f"{stored:,} results stored, {hits:,} hits; Tracerfy charged {charged:,}{note}",
+            unmatched=unmatched,
+            charged=queue.credits_deducted if queue else None,
         )
+
+
+def tracerfy_ingested(
+    *, job: TraceJob, stored: int, hits: int, unmatched: int, charged: int | None
+) -> Ingested:
+    """The outcome of storing a Tracerfy queue's results: Tracerfy's own charge (hits times the
+    rate when it gives none), never more than was held."""
+    if charged is None:
+        charged = hits * job.credits_per_record
+    note = (
+        f"; {unmatched:,} provider rows matched no record and were kept aside" if unmatched else ""
+    )
+    return Ingested(
+        charged_credits=min(charged, job.estimated_credits),
+        rows=stored,
+        hits=hits,
+        detail=f"{stored:,} results stored, {hits:,} hits; Tracerfy charged {charged:,}{note}",
+    )
 
 
 def _result_row(record) -> dict:

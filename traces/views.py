@@ -17,7 +17,7 @@ from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
 from traces.lookups import LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup, TraceProvider, TraceType
+from traces.models import TraceJob, TraceLookup, TraceProvider
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -56,31 +56,16 @@ def queues(request):
     return render(request, "traces/queues.html", {"history": history, "error": error})
 
 
-def _choices(batch) -> tuple[list, list]:
-    """(providers, trace types) that fit this import: parcels go to Tracerfy's APN trace."""
-    if batch.job_type == "apn":
-        return [(TraceProvider.TRACERFY, TraceProvider.TRACERFY.label)], [
-            (TraceType.PARCEL, TraceType.PARCEL.label)
-        ]
-    return TraceProvider.choices, [c for c in TraceType.choices if c[0] != TraceType.PARCEL]
-
-
-def _default_type(batch) -> str:
-    return {"trace_advanced": TraceType.ADVANCED, "apn": TraceType.PARCEL}.get(
-        batch.job_type, TraceType.NORMAL
-    )
-
-
 @login_required
 def new(request, batch_id: int):
     """Cost preview for a stored import, and the submit button."""
     batch = get_for_team_or_404(ImportBatch, request, pk=batch_id, status="stored")
-    provider_choices, type_choices = _choices(batch)
-    trace_type = request.POST.get("trace_type") or request.GET.get("type") or _default_type(batch)
-    if trace_type not in dict(type_choices):
-        trace_type = _default_type(batch)
-    provider = request.POST.get("provider") or request.GET.get("provider") or "tracerfy"
-    if provider not in dict(provider_choices):
+    options = services.trace_options(batch=batch)
+    trace_type = request.POST.get("trace_type") or request.GET.get("type")
+    if trace_type not in dict(options.trace_types):
+        trace_type = options.default_type
+    provider = request.POST.get("provider") or request.GET.get("provider")
+    if provider not in dict(options.providers):
         provider = TraceProvider.TRACERFY
     estimate = services.trace_estimate(
         batch=batch, trace_type=trace_type, user=request.user, provider=provider
@@ -118,8 +103,7 @@ def new(request, batch_id: int):
             "form": form,
             "trace_type": trace_type,
             "provider": provider,
-            "provider_choices": provider_choices,
-            "type_choices": type_choices,
+            "options": options,
         },
     )
 

@@ -9,8 +9,10 @@ import threading
 from pathlib import Path
 
 import django_rq
+import httpx
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
@@ -109,3 +111,22 @@ def worker(rq_redis):
     yield
     stop.set()
     thread.join(timeout=10)
+
+
+def log_in(page, base, username, password="pw-for-tests"):
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+@pytest.fixture
+def tracing_app(page, live_server, sandbox, worker, trace_member, settings):
+    """trace-staff logged in, Tracerfy pointed at the sandbox and its webhooks at this app;
+    returns the app's base URL."""
+    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
+    hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
+    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)
+    log_in(page, live_server.url, trace_member.username)
+    return live_server.url

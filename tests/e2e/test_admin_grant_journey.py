@@ -3,14 +3,7 @@
 from playwright.sync_api import expect
 
 from leadops.credits.models import CreditEntry
-
-
-def log_in(page, base, username, password):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+from tests.e2e.conftest import log_in
 
 
 def test_admin_grants_and_staff_sees_balance(page, live_server, transactional_db, screenshot):

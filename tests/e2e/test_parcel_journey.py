@@ -2,7 +2,6 @@
 parcel trace → submit → complete → results show the parcel, the address Tracerfy found and
 DNC flags → export. Real sandbox, parcel_trace webhook and RQ worker."""
 
-import httpx
 from playwright.sync_api import expect
 
 from traces.models import TraceJob
@@ -12,17 +11,8 @@ PARCELS = "APN,County,State,Notes\n" + "".join(
 )
 
 
-def test_parcel_journey(page, live_server, sandbox, worker, trace_member, settings, screenshot):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
-    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)
-    base = live_server.url
-
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill("trace-staff")
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Log in").click()
-    page.goto(f"{base}/traces/")
+def test_parcel_journey(page, tracing_app, screenshot):
+    page.goto(f"{tracing_app}/traces/")
     page.get_by_role("link", name="New skip trace").click()
     page.get_by_label("Spreadsheet").set_input_files(
         files=[{"name": "parcels.csv", "mimeType": "text/csv", "buffer": PARCELS.encode()}]

@@ -1,7 +1,6 @@
 """Journey: log in → upload a messy spreadsheet → fix one mapping → cost preview → submit →
 progress reaches complete → filter results → export. Real sandbox, webhooks and RQ worker."""
 
-import httpx
 from playwright.sync_api import expect
 
 from traces.models import TraceJob
@@ -20,16 +19,7 @@ MESSY = (
 )
 
 
-def test_trace_journey(page, live_server, sandbox, worker, trace_member, settings, screenshot):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
-    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)
-    base = live_server.url
-
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill("trace-staff")
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Log in").click()
+def test_trace_journey(page, tracing_app, screenshot):
     page.get_by_role("link", name="Skip Trace").click()
     page.get_by_role("link", name="New skip trace").click()
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from leadops.providers.tracerfy import TraceColumns
 from leadops.sandbox.testing import wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -38,6 +39,20 @@ def eventually(read: Callable[[], T], done: Callable[[T], bool], timeout: float 
     wait_until(check, timeout=timeout, message="provider state not reached")
     return box[0]
 
+
+# The column parameters of a normal trace, for CSVs written from OWNERS.
+NORMAL = TraceColumns(
+    address="address",
+    city="city",
+    state="state",
+    zip="zip",
+    first_name="first_name",
+    last_name="last_name",
+    mail_address="mail_address",
+    mail_city="mail_city",
+    mail_state="mail_state",
+    mailing_zip="mailing_zip",
+)
 
 OWNERS = [
     {

@@ -1,4 +1,4 @@
-"""Result-file downloads: real files from the sandbox's CDN route, and (with respx) the cases
+"""Result-file downloads: real files from the sandbox's download route, and (with respx) the cases
 the sandbox cannot produce: redirects, signed query strings, size caps, broken streams."""
 
 from __future__ import annotations
@@ -21,32 +21,20 @@ from leadops.providers.errors import (
     ProviderUnavailable,
 )
 from leadops.providers.reapi import ReapiClient
-from leadops.providers.tracerfy import TraceColumns, TraceRecord, TracerfyClient
+from leadops.providers.tracerfy import TraceRecord, TracerfyClient
 
 from .conftest import FAST_RETRY, SANDBOX_KEY, TEST_TIMEOUTS, tracerfy_url
-from .helpers import OWNERS, csv_bytes, eventually
+from .helpers import NORMAL, OWNERS, csv_bytes, eventually
 
-NORMAL = TraceColumns(
-    address="address",
-    city="city",
-    state="state",
-    zip="zip",
-    first_name="first_name",
-    last_name="last_name",
-    mail_address="mail_address",
-    mail_city="mail_city",
-    mail_state="mail_state",
-    mailing_zip="mailing_zip",
-)
 PARCELS = [
     {"parcel_id": f"#0042410900000{7550 + i}", "county": "Palm Beach", "state": "FL"}
     for i in range(6)
 ]
 
-CDN_HOST = "cdn.example.test"
-CDN_PATH = "/tracerfy/9a584124.csv"
+FILE_HOST = "files.example.test"
+FILE_PATH = "/tracerfy/9a584124.csv"
 SIGNATURE = "deadbeefcafe0123"
-SIGNED = f"https://{CDN_HOST}{CDN_PATH}?X-Amz-Expires=3600&X-Amz-Signature={SIGNATURE}"
+SIGNED = f"https://{FILE_HOST}{FILE_PATH}?X-Amz-Expires=3600&X-Amz-Signature={SIGNATURE}"
 API_KEY = "secret-api-key-123"
 SIMPLE = b"address,city\r\n1 Main St,Austin\r\n2 Oak Ave,Dallas\r\n"
 
@@ -85,8 +73,8 @@ def pieces(body: bytes, size: int) -> list[bytes]:
     return [body[i : i + size] for i in range(0, len(body), size)]
 
 
-def cdn_route() -> respx.Route:
-    return respx.get(host=CDN_HOST, path=CDN_PATH)
+def file_route() -> respx.Route:
+    return respx.get(host=FILE_HOST, path=FILE_PATH)
 
 
 def finished_trace(client: TracerfyClient, owners: list[dict[str, str]]):
@@ -194,7 +182,7 @@ def test_an_unreachable_host_is_retried_then_unavailable_not_sent(caplog):
 )
 @respx.mock
 def test_the_api_credentials_never_reach_the_download_host(make, secret_header):
-    route = cdn_route().respond(200, content=SIMPLE)
+    route = file_route().respond(200, content=SIMPLE)
     with make() as client:
         assert secret_header in client._http.headers  # the API client does carry it
         rows = list(client.download_csv(SIGNED))
@@ -211,7 +199,7 @@ def test_the_api_credentials_never_reach_the_download_host(make, secret_header):
 
 @respx.mock
 def test_reads_wait_at_least_a_minute_and_connects_use_the_client_timeout():
-    route = cdn_route().respond(200, content=SIMPLE)
+    route = file_route().respond(200, content=SIMPLE)
     with offline() as client:
         list(client.download_csv(SIGNED))
     timeout = route.calls.last.request.extensions["timeout"]
@@ -222,13 +210,13 @@ def test_reads_wait_at_least_a_minute_and_connects_use_the_client_timeout():
 @respx.mock
 def test_the_signature_is_never_logged_but_the_path_is(caplog):
     caplog.set_level(logging.DEBUG)
-    cdn_route().respond(200, content=SIMPLE, headers={"x-amzn-requestid": "req-42"})
+    file_route().respond(200, content=SIMPLE, headers={"x-amzn-requestid": "req-42"})
     with offline() as client:
         list(client.download_csv(SIGNED))
     (record,) = provider_records(caplog)
-    assert record.endpoint == f"https://{CDN_HOST}{CDN_PATH}"
+    assert record.endpoint == f"https://{FILE_HOST}{FILE_PATH}"
     assert (record.method, record.status, record.request_id) == ("GET", 200, "req-42")
-    assert f"https://{CDN_HOST}{CDN_PATH} -> 200" in record.getMessage()
+    assert f"https://{FILE_HOST}{FILE_PATH} -> 200" in record.getMessage()
     for logged in caplog.records:
         text = logged.getMessage() + repr(vars(logged))
         assert SIGNATURE not in text
@@ -237,7 +225,7 @@ def test_the_signature_is_never_logged_but_the_path_is(caplog):
 
 @respx.mock
 def test_errors_do_not_carry_the_signature():
-    cdn_route().respond(500)
+    file_route().respond(500)
     with offline() as client, pytest.raises(ProviderUnavailable) as caught:
         list(client.download_csv(SIGNED))
     assert caught.value.status == 500
@@ -252,7 +240,7 @@ def test_errors_do_not_carry_the_signature():
 def test_a_redirect_to_another_host_is_followed_without_credentials(caplog):
     caplog.set_level(logging.INFO, "leadops.providers")
     moved = "https://files.example.test/real.csv?sig=second-secret"
-    cdn_route().respond(302, headers={"Location": moved})
+    file_route().respond(302, headers={"Location": moved})
     target = respx.get(host="files.example.test", path="/real.csv").respond(200, content=SIMPLE)
     with offline() as client:
         rows = list(client.download_csv(SIGNED))
@@ -261,7 +249,7 @@ def test_a_redirect_to_another_host_is_followed_without_credentials(caplog):
     assert "authorization" not in request.headers
     assert request.url.params["sig"] == "second-secret"
     assert [(r.endpoint, r.status) for r in provider_records(caplog)] == [
-        (f"https://{CDN_HOST}{CDN_PATH}", 302),
+        (f"https://{FILE_HOST}{FILE_PATH}", 302),
         ("https://files.example.test/real.csv", 200),
     ]
     assert not any("second-secret" in r.getMessage() for r in caplog.records)
@@ -269,8 +257,8 @@ def test_a_redirect_to_another_host_is_followed_without_credentials(caplog):
 
 @respx.mock
 def test_a_relative_redirect_is_resolved_against_the_link():
-    cdn_route().respond(307, headers={"Location": "/moved/file.csv?sig=x"})
-    moved = respx.get(host=CDN_HOST, path="/moved/file.csv").respond(200, content=SIMPLE)
+    file_route().respond(307, headers={"Location": "/moved/file.csv?sig=x"})
+    moved = respx.get(host=FILE_HOST, path="/moved/file.csv").respond(200, content=SIMPLE)
     with offline() as client:
         assert len(list(client.download_csv(SIGNED))) == 2
     assert moved.called
@@ -279,12 +267,12 @@ def test_a_relative_redirect_is_resolved_against_the_link():
 @respx.mock
 def test_more_than_three_redirects_are_refused():
     for hop in range(4):
-        respx.get(host=CDN_HOST, path=f"/hop{hop}.csv").respond(
-            302, headers={"Location": f"https://{CDN_HOST}/hop{hop + 1}.csv"}
+        respx.get(host=FILE_HOST, path=f"/hop{hop}.csv").respond(
+            302, headers={"Location": f"https://{FILE_HOST}/hop{hop + 1}.csv"}
         )
-    last = respx.get(host=CDN_HOST, path="/hop4.csv").respond(200, content=SIMPLE)
+    last = respx.get(host=FILE_HOST, path="/hop4.csv").respond(200, content=SIMPLE)
     with offline() as client, pytest.raises(MalformedResponse) as caught:
-        list(client.download_csv(f"https://{CDN_HOST}/hop0.csv"))
+        list(client.download_csv(f"https://{FILE_HOST}/hop0.csv"))
     assert caught.value.permanent
     assert "more than 3 times" in caught.value.message
     assert not last.called
@@ -292,12 +280,12 @@ def test_more_than_three_redirects_are_refused():
 
     respx.reset()
     with offline() as client:  # three redirects are fine
-        assert len(list(client.download_csv(f"https://{CDN_HOST}/hop1.csv"))) == 2
+        assert len(list(client.download_csv(f"https://{FILE_HOST}/hop1.csv"))) == 2
 
 
 @respx.mock
 def test_a_redirect_to_a_non_http_scheme_is_refused():
-    cdn_route().respond(302, headers={"Location": "file:///etc/passwd"})
+    file_route().respond(302, headers={"Location": "file:///etc/passwd"})
     with offline() as client, pytest.raises(MalformedResponse) as caught:
         list(client.download_csv(SIGNED))
     assert caught.value.permanent
@@ -311,7 +299,7 @@ def test_a_redirect_to_a_non_http_scheme_is_refused():
 @pytest.mark.parametrize("status", [403, 404, 410])
 @respx.mock
 def test_an_expired_or_missing_link_is_not_permanent(status):
-    route = cdn_route().respond(status, text="<Error><Code>AccessDenied</Code></Error>")
+    route = file_route().respond(status, text="<Error><Code>AccessDenied</Code></Error>")
     with offline() as client, pytest.raises(DownloadExpired) as caught:
         list(client.download_csv(SIGNED))
     assert caught.value.status == status
@@ -322,7 +310,7 @@ def test_an_expired_or_missing_link_is_not_permanent(status):
 
 @respx.mock
 def test_a_5xx_is_retried_and_a_later_success_is_read():
-    route = cdn_route().mock(
+    route = file_route().mock(
         side_effect=[httpx.Response(503), httpx.Response(502), httpx.Response(200, content=SIMPLE)]
     )
     with offline() as client:
@@ -332,7 +320,7 @@ def test_a_5xx_is_retried_and_a_later_success_is_read():
 
 @respx.mock
 def test_a_lasting_5xx_is_unavailable_after_the_retries():
-    route = cdn_route().respond(503)
+    route = file_route().respond(503)
     with offline() as client, pytest.raises(ProviderUnavailable) as caught:
         list(client.download_csv(SIGNED))
     assert (caught.value.status, caught.value.request_sent) == (503, False)
@@ -342,7 +330,7 @@ def test_a_lasting_5xx_is_unavailable_after_the_retries():
 
 @respx.mock
 def test_another_4xx_is_permanent_with_its_status():
-    route = cdn_route().respond(400)
+    route = file_route().respond(400)
     with offline() as client, pytest.raises(InvalidRequest) as caught:
         list(client.download_csv(SIGNED))
     assert (caught.value.status, caught.value.permanent) == (400, True)
@@ -357,7 +345,7 @@ def test_another_4xx_is_permanent_with_its_status():
     ("url", "words"),
     [
         ("file:///etc/passwd", "'file:' links"),
-        ("ftp://cdn.example.test/x.csv", "'ftp:' links"),
+        ("ftp://files.example.test/x.csv", "'ftp:' links"),
         ("javascript:alert(1)", "'javascript:' links"),
         ("/files/trace-1.csv", "relative links"),
         ("", "link is empty"),
@@ -379,7 +367,7 @@ def test_a_link_that_is_not_absolute_http_is_refused_at_call_time(url, words):
 @respx.mock
 def test_a_file_declared_larger_than_the_default_cap_is_refused_unread():
     huge = str(DOWNLOAD_MAX_BYTES + 1)
-    route = cdn_route().mock(
+    route = file_route().mock(
         return_value=httpx.Response(200, headers={"Content-Length": huge}, stream=Chunks([SIMPLE]))
     )
     with offline() as client:
@@ -397,7 +385,7 @@ def test_content_length_over_max_bytes_is_refused_before_any_row():
         headers = {"Content-Length": str(len(SIMPLE))}
         return httpx.Response(200, headers=headers, stream=Chunks(pieces(SIMPLE, 8)))
 
-    cdn_route().mock(side_effect=answer)
+    file_route().mock(side_effect=answer)
     seen: list[dict[str, str]] = []
     with offline() as client:
         with pytest.raises(MalformedResponse) as caught:
@@ -410,7 +398,7 @@ def test_content_length_over_max_bytes_is_refused_before_any_row():
 @respx.mock
 def test_a_stream_growing_past_max_bytes_is_refused_while_reading():
     body = b"n\r\n" + b"".join(f"{i:05d}\r\n".encode() for i in range(400))
-    route = cdn_route().mock(
+    route = file_route().mock(
         side_effect=lambda request: httpx.Response(200, stream=Chunks(pieces(body, 100)))
     )
     seen: list[dict[str, str]] = []
@@ -432,7 +420,7 @@ def test_a_quoted_field_with_newlines_is_one_row_across_any_chunking():
         'Bob,"",Zürich\r\n'
     ).encode()
     for size in (1, 2, 7, len(body)):
-        cdn_route().mock(
+        file_route().mock(
             side_effect=lambda request, size=size: httpx.Response(
                 200, stream=Chunks(pieces(body, size))
             )
@@ -449,7 +437,7 @@ def test_a_quoted_field_with_newlines_is_one_row_across_any_chunking():
 def test_a_bom_is_stripped_and_values_are_kept_as_written():
     body = "\ufeffaddress,zip, note \r\n 1 Main St ,00501,  \r\n".encode()
     for size in (1, len(body)):
-        cdn_route().mock(
+        file_route().mock(
             side_effect=lambda request, size=size: httpx.Response(
                 200, stream=Chunks(pieces(body, size))
             )
@@ -461,7 +449,7 @@ def test_a_bom_is_stripped_and_values_are_kept_as_written():
 
 @respx.mock
 def test_a_last_line_without_newline_and_blank_lines_and_short_rows():
-    cdn_route().respond(200, content=b"a,b,c\n\n1,2,3\n4\n5,6,7")
+    file_route().respond(200, content=b"a,b,c\n\n1,2,3\n4\n5,6,7")
     with offline() as client:
         rows = list(client.download_csv(SIGNED))
     assert rows == [
@@ -473,14 +461,14 @@ def test_a_last_line_without_newline_and_blank_lines_and_short_rows():
 
 @respx.mock
 def test_an_empty_file_has_no_rows():
-    cdn_route().respond(200, content=b"")
+    file_route().respond(200, content=b"")
     with offline() as client:
         assert list(client.download_csv(SIGNED)) == []
 
 
 @respx.mock
 def test_bytes_that_are_not_utf8_are_malformed():
-    cdn_route().respond(200, content=b"name,city\r\nJos\xe9,Austin\r\n")
+    file_route().respond(200, content=b"name,city\r\nJos\xe9,Austin\r\n")
     with offline() as client, pytest.raises(MalformedResponse) as caught:
         list(client.download_csv(SIGNED))
     assert caught.value.permanent
@@ -489,7 +477,7 @@ def test_bytes_that_are_not_utf8_are_malformed():
 
 @respx.mock
 def test_a_row_wider_than_the_header_is_malformed():
-    cdn_route().respond(200, content=b"a,b\r\n1,2\r\n1,2,3\r\n")
+    file_route().respond(200, content=b"a,b\r\n1,2\r\n1,2,3\r\n")
     seen: list[dict[str, str]] = []
     with offline() as client, pytest.raises(MalformedResponse) as caught:
         seen.extend(client.download_csv(SIGNED))
@@ -499,7 +487,7 @@ def test_a_row_wider_than_the_header_is_malformed():
 
 @respx.mock
 def test_a_header_repeating_a_column_is_malformed():
-    cdn_route().respond(200, content=b"phone,phone\r\n1,2\r\n")
+    file_route().respond(200, content=b"phone,phone\r\n1,2\r\n")
     with offline() as client, pytest.raises(MalformedResponse) as caught:
         list(client.download_csv(SIGNED))
     assert "repeats a column name" in caught.value.message
@@ -512,7 +500,7 @@ def test_a_header_repeating_a_column_is_malformed():
 def test_a_disconnect_after_rows_were_yielded_is_unavailable_and_not_retried(caplog):
     caplog.set_level(logging.INFO, "leadops.providers")
     body = b"address,city\r\n1 Main St,Austin\r\n2 Oak Ave,Dallas\r\n3 Elm"
-    route = cdn_route().mock(
+    route = file_route().mock(
         side_effect=lambda request: httpx.Response(
             200, stream=Chunks([body], httpx.RemoteProtocolError("peer closed connection"))
         )
@@ -538,7 +526,7 @@ def test_a_disconnect_before_the_first_row_is_retried():
     broken = httpx.Response(
         200, stream=Chunks([b"address,city\r\n1 Ma"], httpx.ReadError("connection reset"))
     )
-    route = cdn_route().mock(side_effect=[broken, httpx.Response(200, content=SIMPLE)])
+    route = file_route().mock(side_effect=[broken, httpx.Response(200, content=SIMPLE)])
     with offline() as client:
         rows = list(client.download_csv(SIGNED))
     assert [row["address"] for row in rows] == ["1 Main St", "2 Oak Ave"]
@@ -547,7 +535,7 @@ def test_a_disconnect_before_the_first_row_is_retried():
 
 @respx.mock
 def test_a_read_timeout_before_any_row_is_retried_then_unavailable():
-    route = cdn_route().mock(side_effect=httpx.ReadTimeout("timed out"))
+    route = file_route().mock(side_effect=httpx.ReadTimeout("timed out"))
     with offline() as client, pytest.raises(ProviderUnavailable) as caught:
         list(client.download_csv(SIGNED))
     assert caught.value.timed_out

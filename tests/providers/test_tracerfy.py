@@ -47,20 +47,8 @@ from leadops.providers.tracerfy import (
 )
 
 from .conftest import TEST_TIMEOUTS, tracerfy_url
-from .helpers import FIXTURES, OWNERS, csv_bytes, eventually, fixture
+from .helpers import FIXTURES, NORMAL, OWNERS, csv_bytes, eventually, fixture
 
-NORMAL = TraceColumns(
-    address="address",
-    city="city",
-    state="state",
-    zip="zip",
-    first_name="first_name",
-    last_name="last_name",
-    mail_address="mail_address",
-    mail_city="mail_city",
-    mail_state="mail_state",
-    mailing_zip="mailing_zip",
-)
 ADVANCED = TraceColumns(address="address", city="city", state="state", zip="zip")
 PHOENIX = {"mode": "city", "cities": ["Phoenix"], "states": ["AZ"]}
 SUSPENDED = (

@@ -109,6 +109,28 @@ def control(sandbox, path, body):
     httpx.post(f"{sandbox.base_url}/_sandbox/{path}", json=body, timeout=10).raise_for_status()
 
 
+def first_post_times_out(monkeypatch, sandbox, *, client_factory: str, path: str) -> None:
+    """The sandbox takes the first POST to `path` but answers after our 1 s read timeout;
+    `client_factory` (a leadops.providers factory name) builds clients with that timeout."""
+    from leadops import providers
+    from leadops.providers.base import Timeouts
+
+    real = getattr(providers, client_factory)
+    monkeypatch.setattr(
+        providers, client_factory, lambda **kw: real(timeouts=Timeouts(read=1.0, connect=2.0))
+    )
+    control(
+        sandbox,
+        "faults",
+        {
+            "read_timeout_rate": 1.0,
+            "read_timeout_seconds": 3,
+            "paths": [path],
+            "fault_budget": 1,
+        },
+    )
+
+
 def deliveries(sandbox, kind):
     log = httpx.get(f"{sandbox.base_url}/_sandbox/webhooks", timeout=10).json()
     entries = log["deliveries"] if isinstance(log, dict) else log

@@ -16,7 +16,13 @@ from leadops.jobs.webhooks import tracerfy_completed
 from leadops.providers.errors import NotFound
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import control, deliveries, parcel_rows, run_until_done
+from tests.traces.conftest import (
+    control,
+    deliveries,
+    first_post_times_out,
+    parcel_rows,
+    run_until_done,
+)
 from traces import services
 from traces.models import MatchStatus, TraceJob, TraceResult
 
@@ -92,21 +98,11 @@ def test_parcel_job_completes_by_polling_when_the_webhook_is_lost(
 @pytest.fixture
 def parcel_post_times_out(live_sandbox, monkeypatch):
     """Tracerfy takes the first parcel POST but answers after our read timeout."""
-    from leadops.providers.base import Timeouts
-
-    real = providers.tracerfy_client
-    monkeypatch.setattr(
-        providers, "tracerfy_client", lambda **kw: real(timeouts=Timeouts(read=1.0, connect=2.0))
-    )
-    control(
+    first_post_times_out(
+        monkeypatch,
         live_sandbox,
-        "faults",
-        {
-            "read_timeout_rate": 1.0,
-            "read_timeout_seconds": 3,
-            "paths": ["/tracerfy/v1/api/trace/parcel/"],
-            "fault_budget": 1,
-        },
+        client_factory="tracerfy_client",
+        path="/tracerfy/v1/api/trace/parcel/",
     )
     return live_sandbox
 

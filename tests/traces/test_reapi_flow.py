@@ -14,7 +14,13 @@ from leadops.jobs.models import JobStatus as S
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from leadops.webhooks.services import webhook_reprocess
 from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import control, deliveries, owner_rows, run_until_done
+from tests.traces.conftest import (
+    control,
+    deliveries,
+    first_post_times_out,
+    owner_rows,
+    run_until_done,
+)
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
 
@@ -220,22 +226,8 @@ def test_fewer_than_ten_records_are_refused(live_reapi, stored_batch, funded):
 @pytest.fixture
 def post_times_out(live_reapi, monkeypatch):
     """The sandbox accepts the first SkipTraceBatch POST but answers after our read timeout."""
-    from leadops import providers
-    from leadops.providers.base import Timeouts
-
-    real = providers.reapi_client
-    monkeypatch.setattr(
-        providers, "reapi_client", lambda **kw: real(timeouts=Timeouts(read=1.0, connect=2.0))
-    )
-    control(
-        live_reapi,
-        "faults",
-        {
-            "read_timeout_rate": 1.0,
-            "read_timeout_seconds": 3,
-            "paths": ["/reapi/v1/SkipTraceBatch"],
-            "fault_budget": 1,
-        },
+    first_post_times_out(
+        monkeypatch, live_reapi, client_factory="reapi_client", path="/reapi/v1/SkipTraceBatch"
     )
     return live_reapi
 
