@@ -53,7 +53,7 @@ def main() -> None:
         from tests.factories import UserFactory
         from traces.models import TraceJob, TraceResult
         from traces.services import RESULT_FIELDS, match_key, record_match_key, trace_results_store
-        from traces.steps import _result_row
+        from traces.tracerfy_steps import _result_row
 
         team = Team.objects.create(name="Bench")
         user = UserFactory(username="bench")

@@ -98,24 +98,6 @@ def cmd_sandbox() -> None:
     os.execv(sys.executable, [sys.executable, "-m", "leadops.sandbox"])  # noqa: S606
 
 
-def cmd_cron() -> None:
-    """RQ's CronScheduler: enqueues the reconciliation sweep every JOB_RECONCILE_EVERY seconds.
-
-    Safe to run on several hosts: the sweep only enqueues idempotent steps under fixed ids.
-    """
-    import django_rq
-    from django.conf import settings
-    from rq.cron import CronScheduler
-
-    from leadops.jobs import jobs
-
-    scheduler = CronScheduler(connection=django_rq.get_connection("default"))
-    scheduler.register(
-        jobs.reconcile, "default", interval=int(getattr(settings, "JOB_RECONCILE_EVERY", 30))
-    )
-    scheduler.start()
-
-
 def cmd_wait_redis() -> None:
     from django.conf import settings
 
@@ -173,11 +155,10 @@ def main(argv: list[str]) -> None:
         "sandbox": cmd_sandbox,
         "wait-redis": cmd_wait_redis,
         "preflight": cmd_preflight,
-        "cron": cmd_cron,
     }
     if len(argv) != 1 or argv[0] not in commands:
         sys.exit(f"usage: python -m leadops.devserver {{{','.join(commands)}}}")
-    if argv[0] in {"wait-redis", "preflight", "cron", "sandbox"}:
+    if argv[0] in {"wait-redis", "preflight", "sandbox"}:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
         import django
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "leadops.imports",
     "leadops.jobs",
     "leadops.webhooks",
+    "leadops.providers",
     "leadops.crm",
     "traces",
     "dnc",
@@ -176,9 +177,25 @@ REAPI_BASE_URL = env.str(
     default="https://api.realestateapi.com/v1/" if _live else f"{SANDBOX_URL}/reapi/v1/",
 )
 REAPI_API_KEY = read_secret(env, "REAPI_API_KEY", default=None if _live else "sandbox-key")
-CRM_BASE_URL = env.str("CRM_BASE_URL", default="" if _live else f"{SANDBOX_URL}/crm/v1/")
-CRM_API_KEY = read_secret(env, "CRM_API_KEY", default=None if _live else "sandbox-key")
-CRM_API_SECRET = read_secret(env, "CRM_API_SECRET", default=None if _live else "sandbox-secret")
+# The CRM is optional: in live mode it is off unless CRM_ENABLED=true, and only then are its
+# URL and secrets required.
+CRM_ENABLED = env.bool("CRM_ENABLED", default=not _live)
+_crm_live = _live and CRM_ENABLED
+CRM_BASE_URL = (
+    env.str("CRM_BASE_URL", default="" if _live else f"{SANDBOX_URL}/crm/v1/")
+    if CRM_ENABLED
+    else ""
+)
+if _crm_live and not CRM_BASE_URL:
+    raise environ.ImproperlyConfigured("Set CRM_BASE_URL (or CRM_ENABLED=false).")
+CRM_API_KEY = (
+    read_secret(env, "CRM_API_KEY", default=None if _live else "sandbox-key") if CRM_ENABLED else ""
+)
+CRM_API_SECRET = (
+    read_secret(env, "CRM_API_SECRET", default=None if _live else "sandbox-secret")
+    if CRM_ENABLED
+    else ""
+)
 # Secret path segment of the inbound webhook URLs (/webhooks/<provider>/<token>/).
 WEBHOOK_TOKEN = read_secret(env, "WEBHOOK_TOKEN", default="dev-webhook-token" if DEBUG else None)
 
@@ -194,7 +211,10 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# The job machinery (leadops.jobs): how often the sweep runs, how long before a job or a step
+# counts as stuck, and how soon a submission whose answer was lost is looked for.
 JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)
+JOB_RECONCILE_DELAY = env.float("JOB_RECONCILE_DELAY", default=10)
 JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
 TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)

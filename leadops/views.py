@@ -39,6 +39,8 @@ def settings_page(request):
         ("RealEstateAPI", settings.REAPI_BASE_URL, bool(settings.REAPI_API_KEY)),
         ("CRM", settings.CRM_BASE_URL, bool(settings.CRM_API_KEY)),
     ]
+    if not settings.CRM_ENABLED:
+        providers[-1] = ("CRM", "", None)
     can_manage = bool(request.membership and request.membership.can_manage)
     webhook_urls = [
         (label, f"{settings.PUBLIC_BASE_URL}/webhooks/{slug}/{settings.WEBHOOK_TOKEN}/")

@@ -50,9 +50,11 @@ class TraceResultAdmin(ReadOnly):
     list_filter = ["status"]
     search_fields = ["match_key", "last_name", "primary_phone"]
     raw_id_fields = ["job", "record", "reused_from"]
+    list_select_related = ["job__batch"]
 
 
 @admin.register(TraceLookup)
 class TraceLookupAdmin(ReadOnly):
     list_display = ["created_at", "team", "kind", "hit", "credits_charged", "created_by"]
     list_filter = ["kind", "hit", "team"]
+    list_select_related = ["team", "created_by"]

@@ -6,25 +6,26 @@ class TracesConfig(AppConfig):
     verbose_name = "Skip Trace"
 
     def ready(self):
+        from leadops.imports.registry import register_continuation
         from leadops.jobs.registry import register
-        from traces import parcel, reapi
+        from leadops.webhooks.registry import register_handler
+        from traces import reapi_webhooks
         from traces.models import TraceJob, TraceProvider
-        from traces.steps import TracerfySteps, TraceSteps
+        from traces.parcel_steps import ParcelSteps
+        from traces.reapi_steps import ReapiSteps
+        from traces.steps import TraceSteps
+        from traces.tracerfy_steps import TracerfySteps
 
         register(
             TraceJob,
             TraceSteps(
-                {
-                    TraceProvider.TRACERFY: TracerfySteps(),
-                    TraceProvider.REAPI: reapi.ReapiSteps(),
-                },
-                parcel=parcel.ParcelSteps(),
+                {TraceProvider.TRACERFY: TracerfySteps(), TraceProvider.REAPI: ReapiSteps()},
+                parcel=ParcelSteps(),
             ),
         )
-        reapi.register()
-
-        from leadops.imports.registry import register_continuation
-
+        # RealEstateAPI's webhooks carry results, not just "done": this app handles them.
+        register_handler(TraceProvider.REAPI, "item", reapi_webhooks.reapi_item_received)
+        register_handler(TraceProvider.REAPI, "complete", reapi_webhooks.reapi_batch_completed)
         register_continuation(
             ["trace_normal", "trace_advanced", "apn"], "traces:new", "Continue to cost preview"
         )

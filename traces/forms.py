@@ -1,18 +1,53 @@
 from django import forms
 
-from traces.models import TraceProvider, TraceType
+from traces.models import credits_per_record
+from traces.services import TraceOptions
 
 
 class NewTraceForm(forms.Form):
-    provider = forms.ChoiceField(
-        choices=TraceProvider.choices,
-        widget=forms.RadioSelect,
-        required=False,
-        initial=TraceProvider.TRACERFY,
+    """The cost preview: which provider and trace type, and the estimate the user saw.
+
+    The choices are what can trace this import (traces.services.trace_options). Unbound,
+    the form holds the selection from the query string (`?provider=…&type=…`), falling back
+    to the defaults for anything missing or not offered; `selection()` gives the pair to
+    estimate either way.
+    """
+
+    provider = forms.ChoiceField(widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+    trace_type = forms.ChoiceField(
+        label="Trace type", widget=forms.RadioSelect(attrs={"class": "form-check-input"})
     )
-    trace_type = forms.ChoiceField(choices=TraceType.choices, widget=forms.RadioSelect)
     # The estimate the user saw; a changed estimate is shown again instead of charging.
     expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, options: TraceOptions, query=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.options = options
+        self.fields["provider"].choices = options.providers
+        self.fields["trace_type"].choices = options.trace_types
+        query = query or {}
+        provider = query.get("provider")
+        trace_type = query.get("trace_type") or query.get("type")
+        self.initial.setdefault(
+            "provider", provider if provider in dict(options.providers) else options.providers[0][0]
+        )
+        self.initial.setdefault(
+            "trace_type",
+            trace_type if trace_type in dict(options.trace_types) else options.default_type,
+        )
+
+    def selection(self) -> tuple[str, str]:
+        """(provider, trace_type): what was posted when it is valid, else the initial pair."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else self.initial
+        return data["provider"], data["trace_type"]
+
+    def trace_type_prices(self) -> list[tuple[forms.BoundField, int]]:
+        """Each trace-type radio with its price per hit for the selected provider."""
+        provider = self.selection()[0]
+        return [
+            (radio, credits_per_record(provider=provider, trace_type=radio.data["value"]))
+            for radio in self["trace_type"]
+        ]
 
 
 US_STATE = forms.RegexField(

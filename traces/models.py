@@ -23,6 +23,13 @@ CREDITS_PER_RECORD = {TraceType.NORMAL: 1, TraceType.ADVANCED: 2, TraceType.PARC
 REAPI_CREDITS_PER_RECORD = 1
 
 
+def credits_per_record(*, provider: str, trace_type: str) -> int:
+    """What one traced record costs (charged per hit) with this provider and trace type."""
+    if provider == TraceProvider.REAPI:
+        return REAPI_CREDITS_PER_RECORD
+    return CREDITS_PER_RECORD[trace_type]
+
+
 class TraceJob(PaidJob):
     """One batch skip trace (Tracerfy calls it a queue; an APN trace, a parcel queue).
 
@@ -32,7 +39,11 @@ class TraceJob(PaidJob):
     """
 
     JOB_LABEL = "trace"
-    WEBHOOK_KINDS = ("trace", "parcel_trace")
+    # Tracerfy's account webhook announces finished trace queues and parcel queues.
+    COMPLETION_WEBHOOKS = (
+        (TraceProvider.TRACERFY.value, "trace"),
+        (TraceProvider.TRACERFY.value, "parcel_trace"),
+    )
 
     batch = models.ForeignKey("imports.ImportBatch", on_delete=models.PROTECT, related_name="+")
     trace_type = models.CharField(max_length=10, choices=TraceType.choices)
@@ -58,8 +69,9 @@ class TraceJob(PaidJob):
         return self.trace_type == TraceType.PARCEL
 
     @property
-    def webhook_kinds(self) -> tuple[str, ...]:
-        return ("parcel_trace",) if self.is_parcel else ("trace",)
+    def completion_webhooks(self) -> tuple[tuple[str, str], ...]:
+        kind = "parcel_trace" if self.is_parcel else "trace"
+        return tuple(pair for pair in super().completion_webhooks if pair[1] == kind)
 
     @classmethod
     def webhook_filter(cls, kind: str) -> models.Q:
@@ -69,9 +81,7 @@ class TraceJob(PaidJob):
 
     @property
     def credits_per_record(self) -> int:
-        if self.provider == TraceProvider.REAPI:
-            return REAPI_CREDITS_PER_RECORD
-        return CREDITS_PER_RECORD[self.trace_type]
+        return credits_per_record(provider=self.provider, trace_type=self.trace_type)
 
 
 class MatchStatus(models.TextChoices):

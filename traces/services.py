@@ -21,17 +21,16 @@ from leadops.credits import services as credits
 from leadops.imports.models import ImportJobType
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import usable_records
-from leadops.jobs import services as jobs
+from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus
 from leadops.providers.errors import ProviderError
 from traces.models import (
-    CREDITS_PER_RECORD,
-    REAPI_CREDITS_PER_RECORD,
     MatchStatus,
     TraceJob,
     TraceProvider,
     TraceResult,
     TraceType,
+    credits_per_record,
 )
 
 log = logging.getLogger(__name__)
@@ -45,10 +44,11 @@ class TraceRefused(Exception):
     """The trace cannot be submitted as asked; the message is safe to show to a user."""
 
 
-def credits_per_record(*, provider: str, trace_type: str) -> int:
-    if provider == TraceProvider.REAPI:
-        return REAPI_CREDITS_PER_RECORD
-    return CREDITS_PER_RECORD[trace_type]
+class EstimateChanged(TraceRefused):
+    """The cost changed since the user saw it: show the new one instead of charging."""
+
+    def __init__(self):
+        super().__init__("The estimate changed since you looked; check it again.")
 
 
 def reapi_too_few(count: int) -> str:
@@ -59,7 +59,7 @@ def reapi_too_few(count: int) -> str:
 
 
 def reuse_window() -> timedelta:
-    return timedelta(days=getattr(settings, "TRACE_REUSE_DAYS", 90))
+    return timedelta(days=settings.TRACE_REUSE_DAYS)
 
 
 def match_key(*, address: str, city: str, state: str) -> str:
@@ -228,6 +228,25 @@ def trace_estimate(
     )
 
 
+def trace_job_submit(
+    *, batch, trace_type: str, provider: str, user: AbstractBaseUser, seen_credits: int
+) -> TraceJob:
+    """The cost preview's submit: create and queue the trace the user saw the price of.
+
+    Raises EstimateChanged when the cost is no longer `seen_credits` (the user sees the new
+    one first), TraceRefused when the trace cannot run or the user's credits fall short, and
+    whatever trace_job_create raises. Nothing is created or held in any of those cases.
+    """
+    estimate = trace_estimate(batch=batch, trace_type=trace_type, user=user, provider=provider)
+    if seen_credits != estimate.total_credits:
+        raise EstimateChanged()
+    if estimate.problem:
+        raise TraceRefused(estimate.problem)
+    if not estimate.affordable:
+        raise TraceRefused(f"You need {estimate.short_by:,} more credits for this trace.")
+    return trace_job_create(batch=batch, trace_type=trace_type, user=user, provider=provider)
+
+
 def trace_job_create(
     *,
     batch,
@@ -266,7 +285,7 @@ def trace_job_create(
         if to_send == 0:
             _complete_from_reuse(job=job, user=user)
         else:
-            jobs.job_queue(job=job, actor=user)
+            job_services.job_queue(job=job, actor=user)
     return job
 
 
@@ -295,7 +314,8 @@ def _copy_reused(*, job: TraceJob) -> int:
     return len(copies)
 
 
-_EMPTY = {
+# A TraceResult's result fields and their values when the provider found nothing.
+EMPTY_RESULT = {
     "first_name": "",
     "last_name": "",
     "mail_address": "",
@@ -310,37 +330,23 @@ _EMPTY = {
     "litigator": False,
     "raw": {},
 }
-RESULT_FIELDS = [
-    "first_name",
-    "last_name",
-    "mail_address",
-    "mail_city",
-    "mail_state",
-    "primary_phone",
-    "primary_phone_type",
-    "phones",
-    "emails",
-    "has_mobile",
-    "has_email",
-    "litigator",
-    "raw",
-]
+RESULT_FIELDS = list(EMPTY_RESULT)
+# A sent record the provider returned no row for.
+NOT_RETURNED = {**EMPTY_RESULT, "raw": {"note": "not returned by the provider"}}
 
 
 def _complete_from_reuse(*, job: TraceJob, user) -> None:
-    detail = f"Nothing to send: all {job.records_reused:,} records were traced recently"
-    for to in (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.INGESTING):
-        jobs.job_transition(job=job, to=to, actor=user, detail=detail if to == "queued" else "")
-    hits = job.results.filter(status=MatchStatus.HIT).count()
-    jobs.job_transition(
+    """Every record was traced recently: the job completes at once, charging nothing."""
+    job_services.job_transition(
         job=job,
         to=JobStatus.COMPLETE,
         actor=user,
         charged_credits=0,
-        hits=hits,
+        hits=job.results.filter(status=MatchStatus.HIT).count(),
         rows_done=job.records_reused,
         stage="Complete",
-        detail="Completed from earlier results",
+        detail=f"Nothing to send: all {job.records_reused:,} records were traced recently; "
+        "completed from earlier results",
     )
 
 
@@ -387,7 +393,7 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
                     record_id,
                     key,
                     status,
-                    *[row.get(f, _EMPTY[f]) for f in RESULT_FIELDS],
+                    *[row.get(f, EMPTY_RESULT[f]) for f in RESULT_FIELDS],
                 )
             for key, ids in by_key.items():
                 for record_id in ids:
@@ -398,8 +404,7 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
                             record_id,
                             key,
                             MatchStatus.MISS,
-                            *[_EMPTY[f] for f in RESULT_FIELDS[:-1]],
-                            {"note": "not returned by the provider"},
+                            *NOT_RETURNED.values(),
                         )
 
         stored = bulk_insert(

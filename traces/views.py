@@ -10,14 +10,14 @@ from leadops import exports
 from leadops.accounts.scoping import get_for_team_or_404, scoped
 from leadops.credits.errors import InsufficientCredits
 from leadops.imports.models import ImportBatch
-from leadops.jobs import services as jobs
+from leadops.jobs import services as job_services
 from leadops.jobs.errors import JobError
 from leadops.providers.errors import ProviderError
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
 from traces.lookups import LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup, TraceProvider
+from traces.models import TraceJob, TraceLookup
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -61,39 +61,34 @@ def new(request, batch_id: int):
     """Cost preview for a stored import, and the submit button."""
     batch = get_for_team_or_404(ImportBatch, request, pk=batch_id, status="stored")
     options = services.trace_options(batch=batch)
-    trace_type = request.POST.get("trace_type") or request.GET.get("type")
-    if trace_type not in dict(options.trace_types):
-        trace_type = options.default_type
-    provider = request.POST.get("provider") or request.GET.get("provider")
-    if provider not in dict(options.providers):
-        provider = TraceProvider.TRACERFY
+    form = NewTraceForm(request.POST or None, options=options, query=request.GET)
+    if form.is_bound and form.is_valid():
+        try:
+            job = services.trace_job_submit(
+                batch=batch,
+                trace_type=form.cleaned_data["trace_type"],
+                provider=form.cleaned_data["provider"],
+                user=request.user,
+                seen_credits=form.cleaned_data["expected_credits"],
+            )
+        except services.EstimateChanged as exc:
+            messages.warning(request, str(exc))
+        except (InsufficientCredits, services.TraceRefused) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Trace #{job.pk} is queued.")
+            return redirect("traces:detail", job.pk)
+        # Show the preview again with the current figures and the user's selection.
+        provider, trace_type = form.selection()
+        form = NewTraceForm(
+            options=options, initial={"provider": provider, "trace_type": trace_type}
+        )
+    provider, trace_type = form.selection()
     estimate = services.trace_estimate(
         batch=batch, trace_type=trace_type, user=request.user, provider=provider
     )
-    initial = {
-        "provider": provider,
-        "trace_type": trace_type,
-        "expected_credits": estimate.total_credits,
-    }
-    form = NewTraceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["expected_credits"] != estimate.total_credits:
-            messages.warning(request, "The estimate changed since you looked; check it again.")
-        elif estimate.problem:
-            messages.error(request, estimate.problem)
-        elif not estimate.affordable:
-            messages.error(request, f"You need {estimate.short_by:,} more credits for this trace.")
-        else:
-            try:
-                job = services.trace_job_create(
-                    batch=batch, trace_type=trace_type, user=request.user, provider=provider
-                )
-            except (InsufficientCredits, services.TraceRefused) as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, f"Trace #{job.pk} is queued.")
-                return redirect("traces:detail", job.pk)
-        form = NewTraceForm(initial=initial)
+    if not form.is_bound:
+        form.initial["expected_credits"] = estimate.total_credits
     return render(
         request,
         "traces/new.html",
@@ -103,7 +98,6 @@ def new(request, batch_id: int):
             "form": form,
             "trace_type": trace_type,
             "provider": provider,
-            "options": options,
         },
     )
 
@@ -129,7 +123,7 @@ def detail(request, pk: int):
             "job": job,
             "filter": results,
             "table": table,
-            "events": jobs.job_events(job=job),
+            "events": job_services.job_events(job=job),
         },
     )
 
@@ -139,7 +133,7 @@ def progress(request, pk: int):
     """The live part of the job page, polled by htmx while the job runs."""
     job = _job(request, pk)
     return render(
-        request, "traces/_progress.html", {"job": job, "events": jobs.job_events(job=job)}
+        request, "traces/_progress.html", {"job": job, "events": job_services.job_events(job=job)}
     )
 
 
@@ -148,7 +142,7 @@ def progress(request, pk: int):
 def cancel(request, pk: int):
     job = _job(request, pk)
     try:
-        jobs.job_cancel(job=job, actor=request.user)
+        job_services.job_cancel(job=job, actor=request.user)
     except JobError as exc:
         messages.error(request, str(exc))
     else:

@@ -7,6 +7,7 @@ from leadops.jobs.models import JobEvent
 class JobEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "content_type", "object_id", "from_status", "to_status", "detail"]
     list_filter = ["content_type", "to_status"]
+    list_select_related = ["content_type"]
     search_fields = ["detail"]
 
     def has_add_permission(self, request):

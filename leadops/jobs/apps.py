@@ -7,6 +7,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Paid jobs"
 
     def ready(self):
-        from leadops.jobs import webhooks
+        from leadops.jobs.webhooks import completion_handler
+        from leadops.webhooks.registry import register_resolver
 
-        webhooks.register()
+        register_resolver(completion_handler)

@@ -1,7 +1,7 @@
 """The state machine shared by all paid work (trace jobs, DNC scrubs, lead lists, CRM pushes).
 
     draft → queued → submitting → submitted → ingesting → complete
-                                                        ↘ failed | cancelled
+      ↘ complete (nothing to send)                      ↘ failed | cancelled
 
 Concrete job models subclass `PaidJob`; every status change goes through
 `leadops.jobs.services.job_transition`, which locks the row, checks `ALLOWED`, and writes a
@@ -36,7 +36,8 @@ ACTIVE = frozenset(
 )
 
 ALLOWED: dict[str, frozenset[str]] = {
-    JobStatus.DRAFT: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
+    # draft → complete: there was nothing to send (every record reused from earlier work).
+    JobStatus.DRAFT: frozenset({JobStatus.QUEUED, JobStatus.COMPLETE, JobStatus.CANCELLED}),
     # queued → failed: credits or the request were refused before the provider saw anything.
     JobStatus.QUEUED: frozenset({JobStatus.SUBMITTING, JobStatus.FAILED, JobStatus.CANCELLED}),
     # submitting → queued: the provider certainly did not accept it (reconciled), try again.
@@ -57,8 +58,9 @@ class PaidJob(TeamScopedModel):
     """
 
     JOB_LABEL = "job"
-    # Tracerfy account-webhook `type`s that announce completion of this kind of job.
-    WEBHOOK_KINDS: tuple[str, ...] = ()
+    # (provider, webhook kind) pairs that announce a job of this kind finished; the shared
+    # handler (leadops.jobs.webhooks) then polls the job whose provider_ref the event names.
+    COMPLETION_WEBHOOKS: tuple[tuple[str, str], ...] = ()
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -98,10 +100,10 @@ class PaidJob(TeamScopedModel):
         ordering = ["-created_at"]
 
     @property
-    def webhook_kinds(self) -> tuple[str, ...]:
-        """The webhook kinds that can announce this job's completion (a subset of the
-        class's WEBHOOK_KINDS when one model holds several kinds of provider queue)."""
-        return self.WEBHOOK_KINDS
+    def completion_webhooks(self) -> tuple[tuple[str, str], ...]:
+        """The pairs that can announce this job's completion: those of its own provider (a
+        subclass narrows them further when one model holds several kinds of provider queue)."""
+        return tuple(pair for pair in self.COMPLETION_WEBHOOKS if pair[0] == self.provider)
 
     @classmethod
     def webhook_filter(cls, kind: str) -> models.Q:

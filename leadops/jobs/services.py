@@ -24,17 +24,15 @@ from leadops.credits import services as credits
 from leadops.jobs import queueing
 from leadops.jobs.errors import InvalidTransition, SubmissionLost
 from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
-from leadops.jobs.registry import lookup
+from leadops.jobs.registry import all_kinds, lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
+from leadops.webhooks.services import webhook_replay_unmatched
 
 log = logging.getLogger(__name__)
 
 S = JobStatus
-
-
-def _conf(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
+# The RQ entry points (leadops.jobs.tasks), named by path so that this module never imports them.
+TASKS = "leadops.jobs.tasks"
 
 # How long the machinery waits before looking again; the reconciliation job uses these too.
 SUBMIT_MAX_ATTEMPTS = 5
@@ -113,18 +111,15 @@ def _step_id(job: PaidJob, step: str, n: int | str | None = None) -> str:
 def _enqueue(
     job: PaidJob, step: str, *, delay: float | None = None, n: int | str | None = None
 ) -> None:
-    from leadops.jobs import jobs as entry_points
-
-    func = getattr(entry_points, step)
     queue = "high" if step in {"ingest", "poll"} else "default"
     queueing.enqueue_step(
-        func,
+        f"{TASKS}.{step}",
         job.JOB_LABEL,
         job.pk,
         job_id=_step_id(job, step, n),
         queue=queue,
         delay=delay,
-        on_failure=entry_points.step_crashed,
+        on_failure=f"{TASKS}.step_crashed",
     )
 
 
@@ -191,7 +186,7 @@ def job_fail(*, job: PaidJob, reason: str, actor: AbstractBaseUser | None = None
     return job
 
 
-# --- steps run by RQ (leadops.jobs.jobs) ----------------------------------------------------
+# --- steps run by RQ (leadops.jobs.tasks) ----------------------------------------------------
 
 
 def _load(label: str, job_id: int):
@@ -231,7 +226,7 @@ def job_submit_step(*, label: str, job_id: int) -> None:
             job_event(
                 job=job, detail=f"No answer from the provider ({exc}); checking its queue list"
             )
-            _enqueue(job, "reconcile_submission", delay=_conf("JOB_RECONCILE_DELAY", 10))
+            _enqueue(job, "reconcile_submission", delay=settings.JOB_RECONCILE_DELAY)
         else:
             _retry_or_fail(job, str(exc))
     except ProviderError as exc:
@@ -257,9 +252,16 @@ def _mark_submitted(job: PaidJob, result) -> None:
         )
         # A webhook usually arrives first; this poll (and the sweep) cover a lost one.
         _enqueue(job, "poll", delay=result.expected_seconds, n=job.poll_count)
-    from leadops.jobs.webhooks import replay_early_events
+    # A completion webhook can beat the commit of the provider's id: hear it again now.
+    for provider, kinds in _by_provider(job.completion_webhooks).items():
+        webhook_replay_unmatched(provider=provider, kinds=kinds, ref=job.provider_ref)
 
-    replay_early_events(job=job)
+
+def _by_provider(pairs) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for provider, kind in pairs:
+        grouped.setdefault(provider, []).append(kind)
+    return grouped
 
 
 def _back_to_queue(job: PaidJob, delay: float, detail: str) -> None:
@@ -292,7 +294,7 @@ def job_reconcile_submission_step(*, label: str, job_id: int) -> None:
         detail = f"Could not confirm the submission yet: {exc}"
         if job_events(job=job).order_by("-pk").values_list("detail", flat=True).first() != detail:
             job_event(job=job, detail=detail)
-        _enqueue(job, "reconcile_submission", delay=_conf("JOB_RECONCILE_DELAY", 10) * 3)
+        _enqueue(job, "reconcile_submission", delay=settings.JOB_RECONCILE_DELAY * 3)
         return
     if found is not None:
         _mark_submitted(job, found)
@@ -410,11 +412,9 @@ def job_complete(*, job: PaidJob, result) -> PaidJob:
 
 def job_reconcile_all(*, now=None) -> dict[str, int]:
     """The scheduled sweep: nothing waits forever on a lost webhook or a dead worker."""
-    from leadops.jobs.registry import all_kinds
-
     now = now or timezone.now()
-    hard_limit = timedelta(hours=_conf("JOB_HARD_LIMIT_HOURS", 24))
-    stuck_after = timedelta(seconds=_conf("JOB_STUCK_AFTER_SECONDS", 300))
+    hard_limit = timedelta(hours=settings.JOB_HARD_LIMIT_HOURS)
+    stuck_after = timedelta(seconds=settings.JOB_STUCK_AFTER_SECONDS)
     counts = {"polled": 0, "resubmitted": 0, "reingested": 0, "expired": 0}
     for model, _steps in all_kinds():
         active = model.objects.filter(status__in=[S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.INGESTING])
@@ -456,14 +456,27 @@ def job_poll_now(*, job: PaidJob, why: str) -> bool:
     return True
 
 
-def job_step_crashed(*, label: str, job_id: int, step: str, error: str) -> None:
-    """An RQ step raised something unexpected: put it on the timeline for people to see.
+def job_step_crashed(
+    *, label: str, job_id: int, step: str, error: str = "", reference: str = ""
+) -> None:
+    """An RQ step raised: put it on the timeline in words people can act on.
 
-    The job keeps its state; the reconciliation sweep runs the step again after
-    JOB_STUCK_AFTER_SECONDS, and the hard limit fails it (releasing credits) if it never heals.
+    `error` is the message of a known error (written for users); an unexpected one arrives
+    empty (its traceback is in the worker log, under `reference`). The job keeps its state;
+    the reconciliation sweep runs the step again after JOB_STUCK_AFTER_SECONDS, and the hard
+    limit fails it (releasing credits) if it never heals.
     """
     model, _steps = lookup(label)
     job = model.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return
-    job_event(job=job, detail=f"The {step} step crashed ({error}); it will be retried")
+    if error:
+        detail = f"The {step} step failed ({error}); it will be retried"
+    else:
+        detail = (
+            f"The {step} step failed unexpectedly; it will be retried automatically. If this "
+            "keeps happening, ask an admin to check the worker log"
+            + (f" for {reference}" if reference else "")
+            + "."
+        )
+    job_event(job=job, detail=detail)

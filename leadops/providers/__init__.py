@@ -60,3 +60,27 @@ def crm_client(*, timeouts: Timeouts | None = None) -> CrmClient:
         timeouts=timeouts,
         limiter=limiter(),
     )
+
+
+def reapi_webhook_authentic(headers) -> bool:
+    """RealEstateAPI's callbacks carry the account's API key in `x-api-key`."""
+    import hmac
+
+    from django.conf import settings
+
+    given = str(headers.get("x-api-key", "")).encode()
+    return hmac.compare_digest(given, (settings.REAPI_API_KEY or "").encode())
+
+
+def webhook_descriptions():
+    """Each provider's webhook description, as registered with leadops.webhooks.registry."""
+    from leadops.webhooks.registry import ProviderWebhooks
+
+    from . import reapi, tracerfy
+
+    return [
+        ProviderWebhooks("tracerfy", describe=tracerfy.describe_webhook),
+        ProviderWebhooks(
+            "reapi", describe=reapi.describe_webhook, authenticate=reapi_webhook_authentic
+        ),
+    ]

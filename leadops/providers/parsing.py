@@ -8,6 +8,8 @@ providers hide fields while work is pending and send null and "" interchangeably
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -160,3 +162,9 @@ def opt_list(data: Mapping[str, Any], key: str) -> list[Any]:
 
 def str_tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(str(item) for item in opt_list(data, key) if item is not None)
+
+
+def body_digest(payload: dict) -> str:
+    """A short stable digest of a JSON body (a dedupe key for events that carry no id)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()[:32]

@@ -13,9 +13,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadops.webhooks.registry import EventId
+
 from .base import ProviderClient
 from .errors import InvalidRequest, ParseError
-from .parsing import as_list, as_mapping, opt_bool, opt_dict, opt_int, opt_str, req_str
+from .parsing import (
+    as_list,
+    as_mapping,
+    body_digest,
+    opt_bool,
+    opt_dict,
+    opt_int,
+    opt_str,
+    req_str,
+)
 
 BATCH = "reapi.batch"
 MIN_ITEMS = 10
@@ -198,3 +209,16 @@ class ReapiClient(ProviderClient):
             problem = "The batch is larger than 256KB; split it into smaller batches."
         if problem:
             raise InvalidRequest(problem, provider=self.provider)
+
+
+def describe_webhook(payload: dict, query: dict) -> EventId:
+    """Per-item results (batchRequestId) and the batch completion call (webcomplete_url);
+    `ref` is the batch id."""
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else payload
+    batch = str(data.get("batchId") or payload.get("batchId") or query.get("batch", ""))
+    if query.get("event") == "complete" or (
+        "batchRequestId" not in data and "batchRequestId" not in payload
+    ):
+        return EventId("complete", f"reapi:complete:{batch or body_digest(payload)}", ref=batch)
+    item = data.get("batchRequestId") or payload.get("batchRequestId")
+    return EventId("item", f"reapi:item:{batch}:{item}", ref=batch)

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from leadops.webhooks.registry import EventId
+
 from .base import ProviderClient
 from .errors import AuthFailed, InsufficientCredits, MalformedResponse, ParseError, ProviderError
 from .parsing import (
     as_list,
     as_mapping,
+    body_digest,
     opt_bool,
     opt_datetime,
     opt_dict,
@@ -1315,3 +1318,17 @@ def _lead_spec(
     if filter_overrides:
         body["filter_overrides"] = dict(filter_overrides)
     return body
+
+
+# -- webhooks ---------------------------------------------------------------------------
+
+
+def describe_webhook(payload: dict, query: dict) -> EventId:
+    """Tracerfy's account webhook: trace (normal/advanced), parcel trace, DNC scrub and lead
+    list completions. `ref` is the queue id (a parcel queue's own id for parcel traces)."""
+    kind = payload.get("type") or ("trace" if "trace_type" in payload else "unknown")
+    ref = payload.get("parcel_queue_id") if kind == "parcel_trace" else payload.get("id")
+    state = payload.get("status") or ("pending" if payload.get("pending") else "done")
+    if ref is None:
+        return EventId(kind, f"tracerfy:{kind}:{body_digest(payload)}")
+    return EventId(kind, f"tracerfy:{kind}:{ref}:{state}", ref=str(ref))

@@ -20,6 +20,8 @@ class WebhookEvent(models.Model):
 
     provider = models.CharField(max_length=20)
     kind = models.CharField(max_length=40, blank=True)
+    # The provider's id of the job the event is about (a queue or batch id), if it names one.
+    ref = models.CharField(max_length=120, blank=True)
     dedupe_key = models.CharField(max_length=255, unique=True)
     body = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
@@ -38,6 +40,7 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["provider", "ref", "kind"], name="webhook_event_ref")]
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.kind or '?'} {self.dedupe_key}"

@@ -1,72 +1,79 @@
 """Who handles which webhook: providers describe their events, apps handle them.
 
-    describe: provider → function(payload: dict, query: dict) -> (kind, dedupe key)
-    handlers: (provider, kind) → function(event, payload) -> EventStatus value
+    providers: name → ProviderWebhooks (how to name an event, and any extra authentication)
+    handlers:  (provider, kind) → function(event, payload) -> EventStatus value
+    resolvers: functions (provider, kind) → handler or None, asked when no handler is registered
+
+Each provider registers its own description (`leadops/providers/apps.py`); feature apps
+register handlers for the events they own; the job machinery registers a resolver that
+claims every completion webhook a job kind declares. This module names no provider.
 
 A handler returns PROCESSED, IGNORED or UNMATCHED and must be idempotent: a duplicate, late
 or out-of-order event changes nothing twice (claim with a conditional update).
 """
 
-import hashlib
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-Describe = Callable[[dict, dict], tuple[str, str]]
+
+@dataclass(frozen=True)
+class EventId:
+    """What a provider's payload says an event is.
+
+    `dedupe_key` is unique per real event (a redelivery gets the same key); `ref` is the
+    provider's id of the job the event is about (a queue id), or "" when it names none.
+    """
+
+    kind: str
+    dedupe_key: str
+    ref: str = ""
+
+
+def _no_extra_check(headers: Mapping[str, str]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ProviderWebhooks:
+    """One provider's webhooks: `describe(payload, query)` names an event; `authenticate`
+    checks what the provider sends besides the URL token (a header key, a signature)."""
+
+    provider: str
+    describe: Callable[[dict, dict], EventId]
+    authenticate: Callable[[Mapping[str, str]], bool] = _no_extra_check
+
+
 Handler = Callable[..., str]
+Resolver = Callable[[str, str], Handler | None]
 
-_describers: dict[str, Describe] = {}
+_providers: dict[str, ProviderWebhooks] = {}
 _handlers: dict[tuple[str, str], Handler] = {}
+_resolvers: list[Resolver] = []
 
 
-def body_digest(payload: dict) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(canonical).hexdigest()[:32]
-
-
-def register_provider(provider: str, describe: Describe) -> None:
-    _describers[provider] = describe
+def register_provider(spec: ProviderWebhooks) -> None:
+    _providers[spec.provider] = spec
 
 
 def register_handler(provider: str, kind: str, handler: Handler) -> None:
     _handlers[(provider, kind)] = handler
 
 
-def providers() -> set[str]:
-    return set(_describers)
+def register_resolver(resolver: Resolver) -> None:
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
 
 
-def describe(provider: str, payload: dict, query: dict) -> tuple[str, str]:
-    return _describers[provider](payload, query)
+def provider(name: str) -> ProviderWebhooks | None:
+    return _providers.get(name)
 
 
 def handler_for(provider: str, kind: str) -> Handler | None:
-    return _handlers.get((provider, kind))
-
-
-# --- the providers' event shapes (documented in ../shared/providers/) -----------------------
-
-
-def describe_tracerfy(payload: dict, query: dict) -> tuple[str, str]:
-    """Trace (normal/advanced), parcel trace, DNC scrub and lead list completions."""
-    kind = payload.get("type") or ("trace" if "trace_type" in payload else "unknown")
-    ref = payload.get("parcel_queue_id") if kind == "parcel_trace" else payload.get("id")
-    state = payload.get("status") or ("pending" if payload.get("pending") else "done")
-    if ref is None:
-        return kind, f"tracerfy:{kind}:{body_digest(payload)}"
-    return kind, f"tracerfy:{kind}:{ref}:{state}"
-
-
-def describe_reapi(payload: dict, query: dict) -> tuple[str, str]:
-    """Per-item results (batchRequestId) and the batch completion call (webcomplete_url)."""
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else payload
-    batch = data.get("batchId") or payload.get("batchId") or query.get("batch", "")
-    if query.get("event") == "complete" or (
-        "batchRequestId" not in data and "batchRequestId" not in payload
-    ):
-        return "complete", f"reapi:complete:{batch or body_digest(payload)}"
-    item = data.get("batchRequestId") or payload.get("batchRequestId")
-    return "item", f"reapi:item:{batch}:{item}"
-
-
-register_provider("tracerfy", describe_tracerfy)
-register_provider("reapi", describe_reapi)
+    handler = _handlers.get((provider, kind))
+    if handler is not None:
+        return handler
+    for resolver in _resolvers:
+        handler = resolver(provider, kind)
+        if handler is not None:
+            return handler
+    return None

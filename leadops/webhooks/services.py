@@ -1,4 +1,5 @@
 import logging
+from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -13,6 +14,8 @@ log = logging.getLogger(__name__)
 UNMATCHED_RETRIES = 3
 UNMATCHED_DELAY = 5.0
 KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
+# RQ entry point (leadops.webhooks.tasks), named so that services never import tasks.
+PROCESS_TASK = "leadops.webhooks.tasks.process"
 
 
 def webhook_receive(
@@ -22,22 +25,24 @@ def webhook_receive(
 
     Returns (event, created). A duplicate delivery only bumps a counter.
     """
-    kind, key = registry.describe(provider, payload, query)
+    described = registry.provider(provider).describe(payload, query)
+    key = described.dedupe_key[:255]
     kept = {h: headers[h] for h in KEPT_HEADERS if h in headers}
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
                 provider=provider,
-                kind=kind,
-                dedupe_key=key[:255],
+                kind=described.kind,
+                ref=described.ref[:120],
+                dedupe_key=key,
                 body=body.decode("utf-8", errors="replace"),
                 headers=kept,
                 query=query,
             )
-            enqueue_step(webhook_process_job, event.pk, job_id=f"webhook-{event.pk}", queue="high")
+            enqueue_step(PROCESS_TASK, event.pk, job_id=f"webhook-{event.pk}", queue="high")
     except IntegrityError:
-        WebhookEvent.objects.filter(dedupe_key=key[:255]).update(duplicates=F("duplicates") + 1)
-        return WebhookEvent.objects.get(dedupe_key=key[:255]), False
+        WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
+        return WebhookEvent.objects.get(dedupe_key=key), False
     return event, True
 
 
@@ -62,7 +67,7 @@ def webhook_process(*, event_id: int) -> WebhookEvent:
     if status == EventStatus.UNMATCHED and event.attempts < UNMATCHED_RETRIES:
         # The webhook can beat the commit that stored the provider's id: look again shortly.
         enqueue_step(
-            webhook_process_job,
+            PROCESS_TASK,
             event.pk,
             job_id=f"webhook-{event.pk}-a{event.attempts}",
             queue="high",
@@ -75,13 +80,25 @@ def webhook_reprocess(*, event: WebhookEvent) -> None:
     """Admin action: run an unmatched or failed event through its handler again."""
     WebhookEvent.objects.filter(pk=event.pk).update(status=EventStatus.PENDING, error="")
     enqueue_step(
-        webhook_process_job,
+        PROCESS_TASK,
         event.pk,
         job_id=f"webhook-{event.pk}-r{event.attempts}",
         queue="high",
     )
 
 
-def webhook_process_job(event_id: int) -> None:
-    """RQ entry point (kept here so the id-only job and its service sit together)."""
-    webhook_process(event_id=event_id)
+def webhook_replay_unmatched(*, provider: str, kinds: Iterable[str], ref: str) -> int:
+    """Reprocess the unmatched events of `provider` about `ref` (a queue or batch id).
+
+    A fast provider can call back between its answer to our POST and our commit of the id it
+    gave; such an event was kept as unmatched. Returns how many were queued again.
+    """
+    kinds = list(kinds)
+    if not kinds or not ref:
+        return 0
+    early = WebhookEvent.objects.filter(
+        provider=provider, kind__in=kinds, ref=ref, status=EventStatus.UNMATCHED
+    )
+    for event in early:
+        webhook_reprocess(event=event)
+    return len(early)

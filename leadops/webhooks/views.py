@@ -23,12 +23,11 @@ def receive(request, provider: str, token: str):
 
     A wrong token or provider is a 404 that stores nothing (it reveals nothing either).
     """
-    if provider not in registry.providers() or not _same(token, settings.WEBHOOK_TOKEN):
+    spec = registry.provider(provider)
+    if spec is None or not _same(token, settings.WEBHOOK_TOKEN):
         raise Http404("Not found")
-    if provider == "reapi" and not _same(
-        request.headers.get("x-api-key", ""), settings.REAPI_API_KEY or ""
-    ):
-        return JsonResponse({"error": "invalid x-api-key"}, status=401)
+    if not spec.authenticate(request.headers):
+        return JsonResponse({"error": "webhook authentication failed"}, status=401)
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:

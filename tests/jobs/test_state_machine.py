@@ -277,6 +277,33 @@ def test_crashing_step_is_recorded_on_the_timeline(
     SimpleWorker([queue], connection=rq_redis).work(burst=True)
     job.refresh_from_db()
     assert job.status == S.SUBMITTING  # left for the sweep, not silently lost
+    # An unexpected error is logged with its traceback; the timeline gets a plain sentence
+    # with what to do, never the raw exception text.
+    detail = services.job_events(job=job).last().detail
+    assert detail == (
+        "The submit step failed unexpectedly; it will be retried automatically. If this keeps "
+        f"happening, ask an admin to check the worker log for probe-submit-{job.pk}-0."
+    )
+    assert "ZeroDivisionError" not in detail
+
+
+def test_a_known_error_that_crashes_a_step_keeps_its_own_message(
+    make_job, staff, steps, rq_redis, django_capture_on_commit_callbacks
+):
+    import django_rq
+    from rq import SimpleWorker
+
+    from leadops.credits.errors import HoldClosed
+
+    class Refused(Script):
+        def submit(self, job):
+            raise HoldClosed("probe:1")
+
+    steps.impl = Refused()
+    job = make_job()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_queue(job=job, actor=staff)
+    SimpleWorker([django_rq.get_queue("default")], connection=rq_redis).work(burst=True)
     assert services.job_events(job=job).last().detail == (
-        "The submit step crashed (ZeroDivisionError: division by zero); it will be retried"
+        "The submit step failed (The credit hold probe:1 is already settled.); it will be retried"
     )

@@ -7,7 +7,7 @@ class ProbeJob(PaidJob):
     """A minimal paid job for testing the shared machinery: a Tracerfy json_data trace."""
 
     JOB_LABEL = "probe"
-    WEBHOOK_KINDS = ("trace",)
+    COMPLETION_WEBHOOKS = (("tracerfy", "trace"),)
 
     addresses = models.JSONField(default=list)
     records = models.JSONField(default=list)

@@ -12,8 +12,9 @@ from django.urls import reverse
 from leadops import providers
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
-from leadops.jobs.webhooks import tracerfy_completed
+from leadops.jobs.webhooks import job_completed
 from leadops.providers.errors import NotFound
+from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from tests.jobs.conftest import assert_credits_balance
 from tests.traces.conftest import (
@@ -212,10 +213,16 @@ def test_parcel_and_trace_webhooks_poll_only_their_own_kind_of_job(
         TraceJob.objects.filter(pk=job.pk).update(status=S.SUBMITTED, provider_ref="42")
 
     def deliver(kind, payload):
+        described = registry.provider("tracerfy").describe(payload, {})
+        assert described.kind == kind
         event = WebhookEvent.objects.create(
-            provider="tracerfy", kind=kind, dedupe_key=f"{kind}-42", body="{}"
+            provider="tracerfy",
+            kind=kind,
+            ref=described.ref,
+            dedupe_key=described.dedupe_key,
+            body="{}",
         )
-        return tracerfy_completed(event=event, payload=payload)
+        return job_completed(event=event, payload=payload)
 
     assert deliver("parcel_trace", {"type": "parcel_trace", "parcel_queue_id": 42}) == "processed"
     timeline = lambda job: [e.detail for e in job_services.job_events(job=job)]  # noqa: E731

@@ -4,7 +4,8 @@ import pytest
 
 from leadops.providers.errors import InvalidRequest
 from leadops.providers.reapi import ReapiClient, SkipRequest
-from traces.reapi import MAX_CHUNK_BYTES, plan_chunks, result_fields
+from traces.reapi_steps import MAX_CHUNK_BYTES, plan_chunks
+from traces.reapi_webhooks import result_fields
 from traces.services import reapi_too_few
 
 # As in the tests' live server; a production URL is longer (see the size test).

@@ -300,7 +300,7 @@ def test_a_failed_second_chunk_is_retried_alone(
 
     from leadops import providers
     from leadops.providers.errors import ProviderUnavailable
-    from traces import reapi as reapi_steps
+    from traces import reapi_steps
 
     monkeypatch.setattr(
         reapi_steps, "plan_chunks", functools.partial(reapi_steps.plan_chunks, max_items=15)

@@ -11,7 +11,7 @@ from leadops.webhooks.models import EventStatus, WebhookEvent
 from tests.traces.conftest import owner_rows
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
-from traces.reapi import reapi_batch_completed, reapi_item_received
+from traces.reapi_webhooks import reapi_batch_completed, reapi_item_received
 
 pytestmark = pytest.mark.django_db
 

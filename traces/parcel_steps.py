@@ -25,7 +25,7 @@ from leadops.providers.errors import ProviderUnavailable
 from leadops.webhooks.models import WebhookEvent
 from traces.models import TraceJob, TraceType
 from traces.services import parcel_match_key, records_to_send, trace_results_store
-from traces.steps import tracerfy_ingested
+from traces.tracerfy_steps import tracerfy_ingested
 
 CSV_COLUMNS = ["parcel_id", "county", "state"]
 FAILED_STATUSES = {"failed", "error", "cancelled", "canceled"}
@@ -49,8 +49,7 @@ RAW_KEEP = (
 
 def lost_after(job: TraceJob) -> timedelta:
     """How long to wait for the completion webhook of a submission whose answer was lost."""
-    base = float(getattr(settings, "PARCEL_LOST_AFTER_SECONDS", 900))
-    return timedelta(seconds=base + job.records_sent / 100)
+    return timedelta(seconds=settings.PARCEL_LOST_AFTER_SECONDS + job.records_sent / 100)
 
 
 def build_csv(job: TraceJob) -> bytes:

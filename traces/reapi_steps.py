@@ -1,4 +1,4 @@
-"""RealEstateAPI SkipTraceBatch as trace-job steps, and its per-item and completion webhooks.
+"""RealEstateAPI SkipTraceBatch as trace-job steps (its webhooks: traces.reapi_webhooks).
 
 Every record is sent with `key` = its ImportRecord pk (stable, unique), so a result is
 attached by exact key and never by a guessed address. A job is sent as chunks of 10 to 1,000
@@ -22,30 +22,22 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from leadops import providers
 from leadops.imports.selectors import usable_records
-from leadops.jobs import services as jobs
-from leadops.jobs.models import JobStatus
+from leadops.jobs import services as job_services
 from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers.errors import InvalidRequest, ProviderError, ProviderUnavailable
-from leadops.providers.reapi import MAX_ITEMS, MIN_ITEMS, BatchComplete, SkipRequest, SkipResult
-from leadops.webhooks.models import EventStatus, WebhookEvent
+from leadops.providers.reapi import MAX_ITEMS, MIN_ITEMS, SkipRequest
+from leadops.webhooks.services import webhook_replay_unmatched
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceProvider, TraceResult
-from traces.services import BULK, match_key, reapi_too_few, record_match_key
+from traces.services import BULK, reapi_too_few, record_match_key
 
 log = logging.getLogger(__name__)
 
 # Under the documented 256 KB, so an estimate that is a few bytes off never costs a 400.
 MAX_CHUNK_BYTES = 240 * 1024
-# Items of one chunk still accepting results: the job may be between submit attempts.
-RECEIVING = (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED)
-
-
-def _conf(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
 
 
 def callback_urls(job: TraceJob) -> tuple[str, str]:
@@ -137,23 +129,14 @@ def job_chunks(job: TraceJob) -> list[list[SkipRequest]]:
     return plan_chunks(skips, webhook_url=hook, webcomplete_url=complete)
 
 
-def _replay_early_completions(batch_id: str) -> None:
-    """A completion call that beat our record of its chunk was kept as unmatched: retry it."""
-    from leadops.webhooks.services import webhook_reprocess
-
-    for event in WebhookEvent.objects.filter(
-        dedupe_key=f"reapi:complete:{batch_id}", status=EventStatus.UNMATCHED
-    ):
-        webhook_reprocess(event=event)
-
-
 def _record_chunk(job: TraceJob, n: int, batch_id: str, chunk: list[SkipRequest]) -> ReapiBatch:
     keys = [int(s.key) for s in chunk]
     received = TraceResult.objects.filter(job=job, record_id__in=keys).count()
     batch = ReapiBatch.objects.create(
         job=job, chunk=n, batch_id=batch_id, keys=len(chunk), received=received
     )
-    _replay_early_completions(batch_id)
+    # A completion call that beat this record of its chunk was kept as unmatched: hear it again.
+    webhook_replay_unmatched(provider=TraceProvider.REAPI, kinds=["complete"], ref=batch_id)
     return batch
 
 
@@ -165,7 +148,7 @@ def _submitted(job: TraceJob, batches: list[ReapiBatch]) -> Submitted:
         # is never later than the deadline for a lost completion call.
         expected_seconds=min(
             30.0 + 20.0 * len(batches),
-            _conf("REAPI_CHUNK_DEADLINE_SECONDS", 600) * len(batches),
+            settings.REAPI_CHUNK_DEADLINE_SECONDS * len(batches),
         ),
         detail=f"RealEstateAPI accepted {job.records_sent:,} records in {len(batches)} "
         f"batch{'es' if len(batches) > 1 else ''} ({ids})",
@@ -188,7 +171,7 @@ class ReapiSteps:
                     ack = client.skip_trace_batch(chunk, webhook_url=hook, webcomplete_url=complete)
                 except ProviderError as exc:
                     if accepted:
-                        jobs.job_event(
+                        job_services.job_event(
                             job=job,
                             detail=f"RealEstateAPI did not accept batch {n + 1} of {len(chunks)} "
                             f"({exc}); the {len(accepted)} batch(es) already accepted are not "
@@ -199,7 +182,7 @@ class ReapiSteps:
                 note = (
                     f"; it counted {ack.receive_count:,}" if ack.receive_count != len(chunk) else ""
                 )
-                jobs.job_event(
+                job_services.job_event(
                     job=job,
                     detail=f"RealEstateAPI accepted batch {n + 1} of {len(chunks)} "
                     f"({len(chunk):,} records) as {ack.batch_id}{note}",
@@ -229,23 +212,23 @@ class ReapiSteps:
         batch_id = seen.get("batchId") if isinstance(seen, dict) else None
         if batch_id:
             accepted[n] = _record_chunk(job, n, str(batch_id), chunks[n])
-            jobs.job_event(
+            job_services.job_event(
                 job=job,
                 detail=f"RealEstateAPI's result webhooks confirm batch {n + 1} of {len(chunks)} "
                 f"as {batch_id}",
             )
             if len(pending) == 1:
                 return _submitted(job, [accepted[k] for k in sorted(accepted)])
-            jobs.job_event(job=job, detail="Sending the remaining batches only")
+            job_services.job_event(job=job, detail="Sending the remaining batches only")
             return None
         waited = timezone.now() - job.submit_started_at
-        if waited > timedelta(seconds=_conf("REAPI_CONFIRM_SECONDS", 300)):
+        if waited > timedelta(seconds=settings.REAPI_CONFIRM_SECONDS):
             reason = (
                 f"RealEstateAPI did not confirm batch {n + 1} of {len(chunks)}; check its "
                 "dashboard before retrying (it has no batch list LeadOps could check, and "
                 "resending might charge twice)."
             )
-            jobs.job_fail(job=job, reason=reason)
+            job_services.job_fail(job=job, reason=reason)
             raise ProviderUnavailable(reason, request_sent=True, provider=TraceProvider.REAPI)
         raise ProviderUnavailable(
             f"no result webhooks for batch {n + 1} yet; RealEstateAPI has no batch list, so "
@@ -257,20 +240,20 @@ class ReapiSteps:
     def poll(self, job: TraceJob) -> PollResult:
         batches = list(job.reapi_batches.all())
         sent = sum(b.keys for b in batches)
-        received = _received(job)
+        received = results_received(job)
         all_complete = bool(batches) and sent >= job.records_sent
         all_complete = all_complete and all(b.completed_at for b in batches)
         if all_complete and received >= sent:
             return PollResult(ready=True, detail="RealEstateAPI finished; every result received")
         now = timezone.now()
-        grace = timedelta(seconds=_conf("REAPI_RESULT_GRACE_SECONDS", 60))
+        grace = timedelta(seconds=settings.REAPI_RESULT_GRACE_SECONDS)
         if all_complete and now - max(b.completed_at for b in batches) >= grace:
             return PollResult(
                 ready=True,
                 detail=f"RealEstateAPI finished; {sent - received:,} of {sent:,} results never "
                 "arrived and count as misses",
             )
-        per_chunk = _conf("REAPI_CHUNK_DEADLINE_SECONDS", 600)
+        per_chunk = settings.REAPI_CHUNK_DEADLINE_SECONDS
         deadline = job.submitted_at + timedelta(seconds=per_chunk * max(1, len(batches)))
         if now >= deadline:
             return PollResult(
@@ -323,182 +306,7 @@ class ReapiSteps:
         )
 
 
-def _received(job: TraceJob) -> int:
+def results_received(job: TraceJob) -> int:
     return TraceResult.objects.filter(
         job=job, record__isnull=False, reused_from__isnull=True
     ).count()
-
-
-# --- webhooks -------------------------------------------------------------------------------
-
-
-def _job_for(event, batch_id: str) -> TraceJob | None:
-    """Our record of the batch wins; before it exists, the job id in the callback URL."""
-    batch = ReapiBatch.objects.filter(batch_id=batch_id).select_related("job").first()
-    if batch is not None:
-        return batch.job
-    job_id = str((event.query or {}).get("job", ""))
-    if job_id.isdigit():
-        return TraceJob.objects.filter(pk=int(job_id), provider=TraceProvider.REAPI).first()
-    return None
-
-
-def _sent_record(job: TraceJob, key) -> tuple[int, dict] | None:
-    key = str(key).strip()
-    if not key.isdigit():
-        return None
-    return sendable_records(job=job).filter(pk=int(key)).values_list("pk", "values").first()
-
-
-def result_fields(result: SkipResult) -> dict:
-    """TraceResult fields from one per-item payload (best-ranked phones and emails first)."""
-    output = result.output or {}
-    identity = output.get("identity") or {}
-    names = identity.get("names") or [{}]
-    address = identity.get("address") or {}
-    phones = sorted(identity.get("phones") or [], key=lambda p: p.get("rank") or 99)
-    emails = sorted(identity.get("emails") or [], key=lambda e: e.get("rank") or 99)
-    phone_rows = [
-        {"number": str(p.get("phone", "")), "type": str(p.get("phoneType") or "")}
-        for p in phones
-        if p.get("phone")
-    ]
-    email_list = [str(e["email"]) for e in emails if e.get("email")]
-    first = phone_rows[0] if phone_rows else {"number": "", "type": ""}
-    return {
-        "first_name": str(names[0].get("firstName") or "")[:120],
-        "last_name": str(names[0].get("lastName") or "")[:120],
-        "mail_address": str(address.get("street") or "")[:255],
-        "mail_city": str(address.get("city") or "")[:120],
-        "mail_state": str(address.get("state") or "")[:20],
-        "primary_phone": first["number"][:32],
-        "primary_phone_type": first["type"][:32],
-        "phones": phone_rows,
-        "emails": email_list,
-        "has_mobile": any(p["type"].lower() in {"mobile", "wireless"} for p in phone_rows),
-        "has_email": bool(email_list),
-        "litigator": bool((output.get("demographics") or {}).get("litigator")),
-    }
-
-
-def _is_hit(result: SkipResult) -> bool:
-    return bool(result.match and result.output and result.status_code in (None, 200))
-
-
-def reapi_item_received(*, event, payload: dict) -> str:
-    """One per-item result: attach it to the record whose pk is its key, exactly once."""
-    result = SkipResult.from_json(payload)
-    job = _job_for(event, result.batch_id)
-    if job is None:
-        return EventStatus.UNMATCHED
-    found = _sent_record(job, result.key)
-    with transaction.atomic():
-        locked = TraceJob.objects.select_for_update().get(pk=job.pk)
-        if found is None:
-            return _keep_aside(locked, result, payload)
-        if locked.status not in RECEIVING:
-            # Ingested (or failed) already: the job's numbers and charge are final.
-            return EventStatus.IGNORED
-        record_id, values = found
-        if TraceResult.objects.filter(job=locked, record_id=record_id).exists():
-            return EventStatus.PROCESSED
-        hit = _is_hit(result)
-        TraceResult.objects.create(
-            team_id=locked.team_id,
-            job=locked,
-            record_id=record_id,
-            match_key=record_match_key(values),
-            status=MatchStatus.HIT if hit else MatchStatus.MISS,
-            raw=payload,
-            **(result_fields(result) if hit else {}),
-        )
-        TraceJob.objects.filter(pk=locked.pk).update(
-            rows_done=F("rows_done") + 1, hits=F("hits") + int(hit)
-        )
-        batch_done = ReapiBatch.objects.filter(job=locked, batch_id=result.batch_id)
-        batch_done.update(received=F("received") + 1)
-        completed = batch_done.filter(completed_at__isnull=False).exists()
-    if completed:
-        _maybe_start_ingest(job)
-    return EventStatus.PROCESSED
-
-
-def _keep_aside(job: TraceJob, result: SkipResult, payload: dict) -> str:
-    """A key that is no record this job sent: stored with no record, and reported."""
-    if TraceResult.objects.filter(
-        job=job, record__isnull=True, raw__batchRequestId=result.batch_request_id
-    ).exists():
-        return EventStatus.PROCESSED
-    given = payload.get("input") if isinstance(payload.get("input"), dict) else {}
-    TraceResult.objects.create(
-        team_id=job.team_id,
-        job=job,
-        record=None,
-        match_key=match_key(
-            address=str(given.get("address", "")),
-            city=str(given.get("city", "")),
-            state=str(given.get("state", "")),
-        ),
-        status=MatchStatus.UNMATCHED,
-        raw=payload,
-        **(result_fields(result) if _is_hit(result) else {}),
-    )
-    TraceJob.objects.filter(pk=job.pk).update(results_unmatched=F("results_unmatched") + 1)
-    jobs.job_event(
-        job=job,
-        detail=f"RealEstateAPI sent a result for key {str(result.key)[:40]!r} in batch "
-        f"{result.batch_id}, which is no record of this trace; kept aside as unmatched",
-    )
-    return EventStatus.PROCESSED
-
-
-def reapi_batch_completed(*, event, payload: dict) -> str:
-    """The completion call of one chunk; the job ingests once every chunk has finished."""
-    done = BatchComplete.from_json(payload)
-    batch = ReapiBatch.objects.filter(batch_id=done.batch_id).select_related("job").first()
-    if batch is None:
-        # Before our record of the chunk is committed; the webhook service looks again.
-        return EventStatus.UNMATCHED
-    claimed = ReapiBatch.objects.filter(pk=batch.pk, completed_at__isnull=True).update(
-        completed_at=timezone.now()
-    )
-    if claimed:
-        counts = ", ".join(
-            f"{n:,} {label}"
-            for n, label in [
-                (done.processed_count, "processed"),
-                (done.match_count, "matched"),
-                (done.error_count, "errors"),
-            ]
-            if n is not None
-        )
-        jobs.job_event(
-            job=batch.job,
-            detail=f"RealEstateAPI finished batch {batch.chunk + 1} ({batch.batch_id})"
-            + (f": {counts}" if counts else ""),
-        )
-    _maybe_start_ingest(batch.job)
-    return EventStatus.PROCESSED
-
-
-def _maybe_start_ingest(job: TraceJob) -> bool:
-    """Every chunk finished and every result stored: ingest now rather than at the next poll."""
-    job = TraceJob.objects.get(pk=job.pk)
-    if job.status != JobStatus.SUBMITTED:
-        return False
-    batches = list(job.reapi_batches.all())
-    sent = sum(b.keys for b in batches)
-    if not batches or sent < job.records_sent or not all(b.completed_at for b in batches):
-        return False
-    if _received(job) < sent:
-        return False
-    return jobs.job_start_ingest(
-        job=job, detail="RealEstateAPI finished every batch; all results received"
-    )
-
-
-def register() -> None:
-    from leadops.webhooks.registry import register_handler
-
-    register_handler("reapi", "item", reapi_item_received)
-    register_handler("reapi", "complete", reapi_batch_completed)
