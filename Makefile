@@ -28,7 +28,7 @@ run: install
 	@$(BIN)/python -m leadops.devserver preflight
 	@$(BIN)/python manage.py migrate --noinput | grep -v "^  No migrations to apply" || true
 	@$(BIN)/python manage.py seed_demo
-	@echo "LeadOps: http://127.0.0.1:8000/  (Ctrl-C stops everything)"
+	@echo "LeadOps: http://127.0.0.1:$${WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 	@exec $(BIN)/honcho start
 
 # The whole suite. DATABASE_URL / REDIS_URL select real servers; unset means SQLite + embedded Redis.

@@ -127,3 +127,13 @@ def test_seed_demo_is_safe_to_run_twice(capsys):
     grant = CreditEntry.objects.get()
     assert grant.amount == 5000
     assert grant.wallet.user.username == "staff"
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_the_real_web_port(capsys, monkeypatch):
+    monkeypatch.setenv("WEB_PORT", "8123")
+    call_command("seed_demo")
+    assert "Log in at http://127.0.0.1:8123/ as admin" in capsys.readouterr().out
+    monkeypatch.delenv("WEB_PORT")
+    call_command("seed_demo")
+    assert "Log in at http://127.0.0.1:8000/ as admin" in capsys.readouterr().out

@@ -45,8 +45,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Created demo user {username!r} with password {password!r}")
         if not created:
             self.stdout.write("Demo users already exist (passwords unchanged).")
+        # The port `make run` serves on (the Procfile's web process reads the same variable).
+        port = os.environ.get("WEB_PORT") or "8000"
         self.stdout.write(
-            "Log in at http://127.0.0.1:8000/ as admin (Django admin at /admin/) or staff. "
+            f"Log in at http://127.0.0.1:{port}/ as admin (Django admin at /admin/) or staff. "
             "Change a password at /password/ or set DEMO_ADMIN_PASSWORD / DEMO_STAFF_PASSWORD "
             "before the first run."
         )
