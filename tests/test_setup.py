@@ -42,6 +42,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         PROVIDER_MODE="live",
         TRACERFY_API_KEY="k",
         REAPI_API_KEY="k",
+        CRM_ENABLED="true",
         CRM_API_KEY="k",
         CRM_API_SECRET="s",
         CRM_BASE_URL="https://crm.example.com/v1/",
@@ -50,6 +51,41 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
+
+
+LIVE = {
+    "PROVIDER_MODE": "live",
+    "TRACERFY_API_KEY": "k",
+    "REAPI_API_KEY": "k",
+}
+PRINT_CRM = (
+    "import django;django.setup();from django.conf import settings as s;"
+    "print(s.CRM_ENABLED, repr(s.CRM_BASE_URL), repr(s.CRM_API_KEY))"
+)
+
+
+def test_live_mode_runs_without_the_optional_crm(tmp_path):
+    result = run_module(
+        ["-c", PRINT_CRM],
+        DJANGO_SETTINGS_MODULE="leadops.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **LIVE,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False '' ''"
+
+
+def test_live_mode_with_the_crm_enabled_demands_its_secrets(tmp_path):
+    result = run_module(
+        ["-c", PRINT_CRM],
+        DJANGO_SETTINGS_MODULE="leadops.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CRM_ENABLED="true",
+        CRM_BASE_URL="https://crm.example.com/v1/",
+        **LIVE,
+    )
+    assert result.returncode != 0
+    assert "Set the CRM_API_KEY environment variable (or CRM_API_KEY_FILE)." in result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
