@@ -3,6 +3,9 @@
 Required fields are strict (absent or the wrong type raises ``ParseError`` naming the
 field); optional ones are tolerant (absent, null or empty gives the default), because the
 providers hide fields while work is pending and send null and "" interchangeably.
+
+``JsonShape`` (below) puts these readers behind one ``from_json`` that reads a dataclass
+field by field from its annotations, so a response shape is declared, not hand-copied.
 """
 
 from __future__ import annotations
@@ -193,7 +196,8 @@ def opt_flag(data: Mapping[str, Any], key: str) -> bool | None:
 #   datetime / ... | None    req_datetime / opt_datetime
 #   dict[...]                opt_dict
 #   tuple[str, ...]          str_tuple
-#   Shape / Shape | None     Shape.from_json of the object (an object; a falsy value: None)
+#   Shape                    Shape.from_json of the object ({} when absent, if defaulted)
+#   Shape | None             Shape.from_json of the object; absent, null or empty: None
 #   tuple[Shape, ...]        each item by Shape.from_json: an array that may be absent when
 #                            the field has a default, a required array when not
 #
@@ -346,7 +350,8 @@ def _typed_reader(cls: type, f: dataclasses.Field, hint: Any, spec: _Spec) -> Re
 
 
 def _shape(hint: Any) -> type[JsonShape] | None:
-    return hint if isinstance(hint, type) and issubclass(hint, JsonShape) else None
+    plain_class = isinstance(hint, type) and typing.get_origin(hint) is None
+    return hint if plain_class and issubclass(hint, JsonShape) else None
 
 
 def _or(value: Any, default: Any) -> Any:
