@@ -20,15 +20,14 @@ import email.utils
 import json
 import logging
 import math
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from .downloads import CsvDownload
 from .errors import (
     AuthFailed,
     InsufficientCredits,
@@ -42,48 +41,13 @@ from .errors import (
     RateLimited,
 )
 from .ratelimit import RateLimiter
+from .wire import NO_RETRIES, USER_AGENT, RetryPolicy, Timeouts, request_id
 
 logger = logging.getLogger("leadops.providers")
 
-USER_AGENT = "LeadOps/0.1"
-REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-correlation-id", "cf-ray")
 DEFAULT_RETRY_AFTER = 60.0
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds. ``read`` is the longest we wait for a provider to answer one request."""
-
-    connect: float = 5.0
-    read: float = 30.0
-    write: float = 30.0
-    pool: float = 5.0
-
-    def as_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retries for idempotent reads only; attempts include the first call.
-
-    The default (3 attempts, 0.25 s doubling, full jitter) keeps the worst case under about
-    a second of waiting on top of the calls themselves: long outages are the job layer's
-    business (it reschedules), not a worker's.
-    """
-
-    attempts: int = 3
-    backoff: float = 0.25
-    max_backoff: float = 2.0
-
-    def delay(self, retry: int) -> float:
-        ceiling = min(self.max_backoff, self.backoff * (2**retry))
-        return random.uniform(0, ceiling)
-
-
-NO_RETRIES = RetryPolicy(attempts=1)
 
 # Status -> error class, for statuses every provider means the same way.
 STATUS_ERRORS: dict[int, type[ProviderError]] = {
@@ -232,10 +196,7 @@ class ProviderClient:
             error = self._transport_error(exc)
             self._log(method, path, None, started, attempt, None, type(exc).__name__)
             raise error from exc
-        request_id = next(
-            (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
-        )
-        self._log(method, path, response.status_code, started, attempt, request_id, None)
+        self._log(method, path, response.status_code, started, attempt, request_id(response), None)
         return response
 
     def _log(
@@ -334,8 +295,6 @@ class ProviderClient:
         transaction and roll it back on any error, so partial results are discarded.
         Reads wait at least 60 s (files can be slow); connects use ``self.timeouts``.
         """
-        from .downloads import CsvDownload  # downloads builds on this module
-
         return CsvDownload(self, url, max_bytes=max_bytes).rows()
 
     # -- errors ------------------------------------------------------------------------

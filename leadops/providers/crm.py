@@ -1,6 +1,6 @@
 """CRM batch API: create users, update their attributes and send events in one call.
 
-Contract: ``shared/providers/crm-batch-api.md``. The CRM answers ``{"status": "queued"}``
+Contract: ``docs/providers/crm-batch-api.md``. The CRM answers ``{"status": "queued"}``
 without validating the items, so a malformed item would be lost silently: this client
 checks each item's documented shape before sending, and keeps requests under 100 KB.
 """
@@ -16,7 +16,7 @@ import httpx
 
 from .base import ProviderClient, RetryPolicy, Timeouts
 from .errors import InvalidRequest
-from .parsing import as_mapping, req_str
+from .parsing import JsonShape
 from .ratelimit import RateLimiter
 
 BATCH = "crm.batch"
@@ -25,12 +25,10 @@ ITEM_TYPES = ("create", "update", "event")
 
 
 @dataclass(frozen=True)
-class BatchQueued:
-    status: str
+class BatchQueued(JsonShape):
+    json_name = "batch answer"
 
-    @classmethod
-    def from_json(cls, data: Any) -> BatchQueued:
-        return cls(status=req_str(as_mapping(data, "batch answer"), "status"))
+    status: str
 
 
 def item_problem(item: Mapping[str, Any]) -> str | None:

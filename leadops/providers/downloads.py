@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 import httpx
 
-from .base import REQUEST_ID_HEADERS, USER_AGENT, ProviderClient
 from .errors import (
     DownloadExpired,
     InvalidRequest,
     MalformedResponse,
     ProviderUnavailable,
 )
+from .wire import USER_AGENT, RetryPolicy, Timeouts, request_id
 
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
 # Result files can be large and CDNs slow to start them: a read waits at least this long.
@@ -53,11 +55,36 @@ def size_text(limit: int) -> str:
     return f"{limit / mib:g} MB" if limit >= mib else f"{limit} bytes"
 
 
+class DownloadingClient(Protocol):
+    """What a download borrows from the API client that asked for it (``base.ProviderClient``
+    is one): its names for messages, its timeouts and retry policy, its pause between
+    attempts and its log line. Never its ``httpx.Client``, which carries the credentials."""
+
+    provider: str
+    display_name: str
+    timeouts: Timeouts
+    retry: RetryPolicy
+    _pause: threading.Event
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        request_id: str | None,
+        failure: str | None,
+    ) -> None: ...
+
+
 class CsvDownload:
     """One CSV file at ``url``, read as ``dict`` rows by ``rows()``. The link is checked on
     construction (``InvalidRequest``); everything else happens while the rows are read."""
 
-    def __init__(self, client: ProviderClient, url: str, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, client: DownloadingClient, url: str, *, max_bytes: int | None = None
+    ) -> None:
         self.client = client
         self.name = f"{client.display_name} download"
         self.max_bytes = DOWNLOAD_MAX_BYTES if max_bytes is None else max_bytes
@@ -302,9 +329,5 @@ class CsvDownload:
         response: httpx.Response | None,
         failure: str | None,
     ) -> None:
-        request_id = None
-        if response is not None:
-            request_id = next(
-                (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
-            )
-        self.client._log("GET", loggable(url), status, started, attempt, request_id, failure)
+        rid = request_id(response) if response is not None else None
+        self.client._log("GET", loggable(url), status, started, attempt, rid, failure)

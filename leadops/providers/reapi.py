@@ -1,6 +1,6 @@
 """RealEstateAPI SkipTraceBatch: submit up to 1,000 skip requests; results arrive by webhook.
 
-Contract: ``shared/providers/realestateapi-skiptrace-batch.md``. The documented rules (10 to
+Contract: ``docs/providers/realestateapi-skiptrace-batch.md``. The documented rules (10 to
 1,000 items, unique keys, 256 KB at most, https callbacks) are checked here before the call,
 so a batch that cannot succeed never costs a request. The acknowledgement arrives flat or
 nested under ``data``; both parse to ``BatchAccepted``.
@@ -18,11 +18,11 @@ from leadops.webhooks.registry import EventId
 from .base import ProviderClient
 from .errors import InvalidRequest, ParseError
 from .parsing import (
+    JsonShape,
     as_list,
     as_mapping,
     body_digest,
-    opt_bool,
-    opt_dict,
+    json_field,
     opt_int,
     opt_str,
     req_str,
@@ -108,55 +108,38 @@ class BatchAccepted:
         return next((rid for k, rid in self.request_ids if str(k) == str(key)), None)
 
 
+def _input_key(data: Mapping[str, Any], values: dict[str, Any]) -> int | str:
+    return _key(as_mapping(data.get("input"), "input"), "key")
+
+
 @dataclass(frozen=True)
-class SkipResult:
+class SkipResult(JsonShape):
     """One per-item webhook: the result for ``key`` (echoed as ``input.key``)."""
 
-    batch_id: str
-    batch_request_id: str
-    key: int | str
-    request_id: str = ""
-    match: bool = False
-    status_code: int | None = None
-    status_message: str = ""
-    output: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    json_name = "skip result"
 
-    @classmethod
-    def from_json(cls, data: Any) -> SkipResult:
-        data = as_mapping(data, "skip result")
-        return cls(
-            batch_id=req_str(data, "batchId"),
-            batch_request_id=req_str(data, "batchRequestId"),
-            key=_key(as_mapping(data.get("input"), "input"), "key"),
-            request_id=opt_str(data, "requestId"),
-            match=opt_bool(data, "match"),
-            status_code=opt_int(data, "statusCode"),
-            status_message=opt_str(data, "statusMessage"),
-            output=opt_dict(data, "output"),
-        )
+    batch_id: str = json_field(source="batchId")
+    batch_request_id: str = json_field(source="batchRequestId")
+    key: int | str = json_field(reader=_input_key)
+    request_id: str = json_field(default="", source="requestId")
+    match: bool = False
+    status_code: int | None = json_field(default=None, source="statusCode")
+    status_message: str = json_field(default="", source="statusMessage")
+    output: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
-class BatchComplete:
+class BatchComplete(JsonShape):
     """The ``webcomplete_url`` call: the batch is done. The counts are not named in the
     documentation ("total match, error, and processed counts"); absent ones stay None."""
 
-    batch_id: str
-    receive_count: int | None = None
-    processed_count: int | None = None
-    match_count: int | None = None
-    error_count: int | None = None
+    json_name = "batch completion"
 
-    @classmethod
-    def from_json(cls, data: Any) -> BatchComplete:
-        data = as_mapping(data, "batch completion")
-        return cls(
-            batch_id=req_str(data, "batchId"),
-            receive_count=opt_int(data, "receiveCount"),
-            processed_count=opt_int(data, "processedCount"),
-            match_count=opt_int(data, "matchCount"),
-            error_count=opt_int(data, "errorCount"),
-        )
+    batch_id: str = json_field(source="batchId")
+    receive_count: int | None = json_field(default=None, source="receiveCount")
+    processed_count: int | None = json_field(default=None, source="processedCount")
+    match_count: int | None = json_field(default=None, source="matchCount")
+    error_count: int | None = json_field(default=None, source="errorCount")
 
 
 class ReapiClient(ProviderClient):

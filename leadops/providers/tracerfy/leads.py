@@ -1,0 +1,339 @@
+"""Tracerfy lead builder: strategies, the free preview, the charged build (also the
+lead_list webhook), its rows, the single-address lookup, address autocomplete and the AI
+assistant that writes a build spec from a prompt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..parsing import (
+    JsonShape,
+    as_list,
+    as_mapping,
+    json_field,
+    opt_dict,
+    opt_float,
+    opt_int,
+    opt_list,
+    opt_str,
+    read_fields,
+    req_bool,
+)
+from .common import Email, MailingAddress, Phone
+
+PROPENSITY_VERTICALS = ("sell", "refi", "roof_renovate", "hvac_renovate", "solar_renovate")
+
+
+def _label(data: Mapping[str, Any], values: dict[str, Any]) -> str:
+    return opt_str(data, "label") or values["key"]
+
+
+@dataclass(frozen=True)
+class Strategy(JsonShape):
+    json_name = "strategy"
+
+    key: str
+    label: str = json_field(reader=_label)
+    description: str = ""
+    default_filters: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def list_from_json(data: Any) -> tuple[Strategy, ...]:
+        data = as_mapping(data, "filters")
+        return tuple(Strategy.from_json(s) for s in as_list(data.get("strategies"), "strategies"))
+
+
+def _pins(data: Mapping[str, Any]) -> tuple[tuple[float, float], ...]:
+    pins = []
+    for pin in opt_list(data, "pins"):
+        pin = as_mapping(pin, "pin")
+        lat, lon = opt_float(pin, "latitude"), opt_float(pin, "longitude")
+        if lat is not None and lon is not None:
+            pins.append((lat, lon))
+    return tuple(pins)
+
+
+@dataclass(frozen=True)
+class LeadPreview(JsonShape):
+    """Free preview: matches, the capped count you would pay for, and the ceiling cost."""
+
+    json_name = "preview"
+
+    count: int
+    capped_count: int
+    requested_count: int
+    max_credit_cost: int
+    max_credit_cost_usd: float | None = None
+    strategy: str = ""
+    strategy_label: str = ""
+    filters_applied: dict[str, Any] = field(default_factory=dict)
+    pins: tuple[tuple[float, float], ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Any) -> LeadPreview:
+        data = as_mapping(data, cls.json_name)
+        return cls(**read_fields(cls, data, pins=_pins(data)))  # pins come first
+
+
+@dataclass(frozen=True)
+class LeadBuildAccepted(JsonShape):
+    """Answer (202) to ``POST lead-builder/execute/``."""
+
+    json_name = "execute acknowledgement"
+
+    id: int
+    status: str = "pending"
+    progress_stage: str = ""
+    created_at: dt.datetime | None = None
+    requested_count: int | None = None
+    max_credit_cost: int | None = None
+    poll_url: str = ""
+
+
+@dataclass(frozen=True)
+class LeadListStatus(JsonShape):
+    """``GET lead-builder/<id>/`` and the lead_list webhook (which has ``pending``, not
+    ``status``)."""
+
+    json_name = "lead list"
+
+    id: int
+    status: str
+    name: str = ""
+    strategy: str = ""
+    strategy_label: str = ""
+    source: str = ""
+    progress_stage: str = ""
+    progress_percent: int | None = None
+    requested_count: int | None = None
+    actual_count: int | None = None
+    credits_deducted: int | None = None
+    download_url: str | None = None
+    error_message: str = ""
+    created_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    poll_url: str = ""
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status in ("complete", "completed")
+
+    @classmethod
+    def from_json(cls, data: Any) -> LeadListStatus:
+        data = as_mapping(data, cls.json_name)
+        status = opt_str(data, "status")
+        if not status:
+            status = "pending" if req_bool(data, "pending") else "complete"
+        return cls(**read_fields(cls, data, status=status))
+
+
+@dataclass(frozen=True)
+class PropensityFactor(JsonShape):
+    json_name = "propensity factor"
+
+    name: str
+    points: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PropensityScore:
+    vertical: str
+    score: int
+    category: str = ""
+    factors: tuple[PropensityFactor, ...] = ()
+
+
+def _propensity(data: Mapping[str, Any]) -> tuple[PropensityScore, ...]:
+    scores = []
+    for vertical in PROPENSITY_VERTICALS:
+        score = opt_int(data, f"{vertical}_propensity_score")
+        if score is None:
+            continue
+        factors = opt_list(data, f"{vertical}_propensity_factors")
+        scores.append(
+            PropensityScore(
+                vertical=vertical,
+                score=score,
+                category=opt_str(data, f"{vertical}_propensity_category"),
+                factors=tuple(PropensityFactor.from_json(raw) for raw in factors),
+            )
+        )
+    return tuple(scores)
+
+
+@dataclass(frozen=True)
+class LeadRow(JsonShape):
+    """One lead-list row. The fields the app reads are typed; ``data`` keeps every column
+    (50+) for exports, so new provider columns are never lost."""
+
+    json_name = "lead row"
+
+    address: str
+    city: str = json_field(required=False)
+    state: str = json_field(required=False)
+    zip_code: str = ""
+    county: str = ""
+    owner_first_name: str = json_field(default="", source="owner_1_first_name")
+    owner_last_name: str = json_field(default="", source="owner_1_last_name")
+    primary_phone: str = ""
+    email: str = json_field(default="", source="email_1")
+    has_contact: bool = False
+    contact_clean: bool = False
+    propensity: tuple[PropensityScore, ...] = json_field(
+        default=(), reader=lambda data, values: _propensity(data)
+    )
+    data: dict[str, Any] = json_field(
+        default_factory=dict, compare=False, repr=False, reader=lambda data, values: dict(data)
+    )
+
+
+@dataclass(frozen=True)
+class LeadRowsPage(JsonShape):
+    json_name = "lead rows"
+
+    lead_list_id: int
+    page: int
+    per_page: int
+    total_rows: int
+    total_pages: int
+    rows: tuple[LeadRow, ...]
+
+
+def _owners(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    owners = []
+    for owner in opt_list(data, "owners"):
+        owner = as_mapping(owner, "owner")
+        owners.append((opt_str(owner, "first_name"), opt_str(owner, "last_name")))
+    return tuple(owners)
+
+
+def _echoed(key: str):
+    """The echoed address part, else the property's own."""
+
+    def read(data: Mapping[str, Any], values: dict[str, Any]) -> str:
+        return opt_str(data, key) or opt_str(values["property"], key)
+
+    return read
+
+
+@dataclass(frozen=True)
+class LeadLookupResult(JsonShape):
+    """Single-address lead lookup: 10 credits when the property is found (``hit``), with
+    or without a skip-trace hit; a miss carries only the echoed address."""
+
+    json_name = "lead lookup"
+
+    hit: bool
+    credits_deducted: int
+    skip_trace_hit: bool = False
+    property: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    propensity: tuple[PropensityScore, ...] = json_field(
+        default=(), reader=lambda data, values: _propensity(values["property"])
+    )
+    owners: tuple[tuple[str, str], ...] = ()
+    mailing_address: MailingAddress | None = None
+    phones: tuple[Phone, ...] = json_field(default=(), within="contacts")
+    emails: tuple[Email, ...] = json_field(default=(), within="contacts")
+    litigator: bool = json_field(default=False, within="contacts")
+    has_contact: bool = json_field(default=False, within="contacts")
+    contact_clean: bool = json_field(default=False, within="contacts")
+    address: str = json_field(default="", reader=_echoed("address"))
+    city: str = json_field(default="", reader=_echoed("city"))
+    state: str = json_field(default="", reader=_echoed("state"))
+    zip_code: str = json_field(default="", reader=_echoed("zip_code"))
+
+    @classmethod
+    def from_json(cls, data: Any) -> LeadLookupResult:
+        data = as_mapping(data, cls.json_name)
+        opt_dict(data, "property")  # these two are checked first, as always
+        opt_dict(data, "contacts")
+        return cls(**read_fields(cls, data, owners=_owners(data)))
+
+
+@dataclass(frozen=True)
+class AddressMatch(JsonShape):
+    """One autocomplete match; pass ``street_address`` (not ``address``) to lookups."""
+
+    json_name = "autocomplete result"
+
+    street_address: str
+    city: str = json_field(required=False)
+    state: str = json_field(required=False)
+    zip: str = json_field(required=False)
+    title: str = ""
+    address: str = ""
+    house: str = ""
+    street: str = ""
+    county: str = ""
+    state_fips: str = ""
+    county_fips: str = ""
+    fips: str = ""
+    apn: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class AutocompleteResult(JsonShape):
+    json_name = "autocomplete"
+
+    query: str = json_field(required=False)
+    results: tuple[AddressMatch, ...]
+    credits_deducted: int = 0
+
+
+@dataclass(frozen=True)
+class Rationale(JsonShape):
+    json_name = "rationale"
+
+    summary: str = ""
+    steps: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AiAssistResult(JsonShape):
+    """A ready-to-run spec (``strategy``, ``geography``, ``filter_overrides``), or a
+    clarifying question to answer with the same ``conversation_id``."""
+
+    json_name = "AI assist"
+
+    strategy: str = json_field(missing="custom")
+    geography: dict[str, Any]
+    filter_overrides: dict[str, Any]
+    needs_clarification: bool
+    conversation_id: str
+    credits_deducted: int = json_field(missing=0)
+    strategy_label: str = ""
+    rationale: Rationale = field(default_factory=Rationale)
+    confidence: float | None = None
+    clarifying_question: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> AiAssistResult:
+        data = as_mapping(data, cls.json_name)
+        opt_dict(data, "rationale")  # checked first, as always
+        return cls(**read_fields(cls, data))
+
+
+def _lead_spec(
+    geography: Mapping[str, Any],
+    requested_count: int,
+    strategy: str,
+    filter_overrides: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The build spec ``lead_preview`` and ``lead_execute`` send."""
+    body: dict[str, Any] = {
+        "strategy": strategy,
+        "geography": dict(geography),
+        "requested_count": int(requested_count),
+    }
+    if filter_overrides:
+        body["filter_overrides"] = dict(filter_overrides)
+    return body
