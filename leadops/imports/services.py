@@ -623,10 +623,14 @@ def store_progress(*, batch: ImportBatch) -> int | None:
 
 def import_store_in_background(*, batch: ImportBatch) -> None:
     """Queue the store (after commit); the preview page follows it with a progress bar."""
-    from leadops.imports import jobs
-
     store_progress_set(batch=batch, rows_done=0)
-    enqueue_step(jobs.store, batch.pk, job_id=f"import-store-{batch.pk}", queue="default")
+    # By dotted path: tasks imports services, never the other way round.
+    enqueue_step(
+        "leadops.imports.tasks.store",
+        batch.pk,
+        job_id=f"import-store-{batch.pk}",
+        queue="default",
+    )
 
 
 def import_store_job(*, batch_id: int) -> None:
