@@ -4,7 +4,7 @@ Cleaning (``normalize_row``) is most of the CPU an import costs (~55 µs a row);
 the file, deduping and writing are cheap next to it. For big files the rows are sent in
 chunks to a small process pool and come back in file order, with at most a few chunks in
 flight, so memory stays flat whatever the file size. Framework-free: the workers import
-only this module, the reader's field table and the cleaners.
+only this module, the reader's field table, the cleaners and the row rules.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from leadops.imports.columns import JobType, RowMapper
-from leadops.imports.normalize import CleanRow, normalize_row
+from leadops.imports.rows import CleanRow, normalize_row
 
 __all__ = ["CleanSpec", "CleanedRow", "clean_rows", "generic_reason"]
 
