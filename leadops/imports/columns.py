@@ -33,6 +33,7 @@ __all__ = [
     "Requirement",
     "RowMapper",
     "auto_map",
+    "best_preset",
     "field_for_header",
     "header_key",
     "missing_fields",
@@ -449,6 +450,17 @@ def _preset_applies(preset: Mapping[str, str], keys: Collection[str]) -> bool:
     return bool(preset) and all(header_key(header) in keys for header in preset)
 
 
+def best_preset(headers: Sequence[str], presets: Sequence[Mapping[str, str]]) -> int | None:
+    """The index of the preset :func:`auto_map` applies whole, or None.
+
+    A preset applies when all its headers are in the file; the one with most headers
+    wins, the earliest on a tie (so pass the most recent first).
+    """
+    keys = {header_key(header) for header in headers}
+    applicable = [index for index, preset in enumerate(presets) if _preset_applies(preset, keys)]
+    return max(applicable, key=lambda index: len(presets[index])) if applicable else None
+
+
 def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) -> dict[str, str]:
     """Map every header to a field id or ``EXTRA``, each field used at most once.
 
@@ -459,7 +471,6 @@ def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) 
     in column order, then any preset's choice for a header of the same name.
     """
     presets = [dict(preset) for preset in presets]
-    keys = {header_key(header) for header in headers}
     mapping: dict[str, str] = {}
     used: set[str] = set()
 
@@ -468,10 +479,9 @@ def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) 
         if target != EXTRA:
             used.add(target)
 
-    applicable = [preset for preset in presets if _preset_applies(preset, keys)]
-    if applicable:
-        best = max(applicable, key=len)
-        by_key = {header_key(header): target for header, target in best.items()}
+    best = best_preset(headers, presets)
+    if best is not None:
+        by_key = {header_key(header): target for header, target in presets[best].items()}
         for header in headers:
             target = by_key.get(header_key(header))
             if target in FIELDS_BY_ID and (target == EXTRA or target not in used):

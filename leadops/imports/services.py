@@ -41,7 +41,7 @@ from leadops.imports.columns import (
     Requirement,
     RowMapper,
     auto_map,
-    header_key,
+    best_preset,
     missing_fields,
 )
 from leadops.imports.errors import BatchStateError, MappingInvalid
@@ -157,15 +157,9 @@ def _team_presets(team: Team) -> list[Preset]:
 def _auto_map(team: Team, headers: list[str]) -> tuple[dict[str, str], Preset | None]:
     """Auto-map with the team's presets (most recent first) and name the preset that applied."""
     presets = _team_presets(team)
-    keys = {header_key(header) for header in headers}
-    applicable = [
-        preset
-        for preset in presets
-        if preset.mapping and all(header_key(header) in keys for header in preset.mapping)
-    ]
-    # auto_map's rule: the preset with most headers wins, the most recent on a tie.
-    applied = max(applicable, key=lambda preset: len(preset.mapping)) if applicable else None
-    return auto_map(headers, [preset.mapping for preset in presets]), applied
+    mappings = [preset.mapping for preset in presets]
+    best = best_preset(headers, mappings)
+    return auto_map(headers, mappings), (presets[best] if best is not None else None)
 
 
 _STREET_RE = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?\s+\S*[A-Za-z]")
