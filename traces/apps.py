@@ -23,8 +23,8 @@ class TracesConfig(AppConfig):
         )
         reapi.register()
 
-        from leadops.imports.registry import register_continuation
+        from leadops.imports.registry import register_kind
+        from traces.import_kinds import KINDS
 
-        register_continuation(
-            ["trace_normal", "trace_advanced", "apn"], "traces:new", "Continue to cost preview"
-        )
+        for kind in KINDS:
+            register_kind(kind)

@@ -2,7 +2,7 @@
 
 A field knows its identifier, label, group, the header spellings the common list exports
 use for it (PropStream, REISift, BatchLeads, DealMachine, county assessor exports) and how
-to clean a value. The mapping form, auto-mapping, cleaning and the job checks all read
+to clean a value. The mapping form, auto-mapping, cleaning and the kinds' checks all read
 this one table, so adding a synonym or a field happens here and nowhere else.
 
 Header matching ignores case, punctuation, spaces and underscores: "Owner 1 First Name",
@@ -20,23 +20,23 @@ from leadops.imports import normalize
 from leadops.imports.normalize import Cleaned
 
 __all__ = [
+    "ANY_PHONE",
     "EXTRA",
     "FIELDS",
     "FIELDS_BY_ID",
-    "JOB_RECOMMENDED",
-    "JOB_REQUIREMENTS",
     "MAX_EMAILS",
     "MAX_PHONES",
+    "OWNER_NAME",
+    "PHONE_FIELDS",
     "Field",
     "FieldGroup",
-    "JobType",
     "Requirement",
     "RowMapper",
     "auto_map",
     "best_preset",
     "field_for_header",
     "header_key",
-    "missing_fields",
+    "required",
 ]
 
 EXTRA = "extra"
@@ -51,13 +51,6 @@ class FieldGroup(enum.StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     EXTRA = "extra"
-
-
-class JobType(enum.StrEnum):
-    TRACE_NORMAL = "trace_normal"
-    TRACE_ADVANCED = "trace_advanced"
-    DNC = "dnc"
-    APN = "apn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,65 +562,20 @@ class Requirement:
         return self.label
 
 
-def _single(field_id: str) -> Requirement:
+def required(field_id: str) -> Requirement:
+    """A requirement met by one field, labelled like the field."""
     return Requirement(FIELDS_BY_ID[field_id].label, ((field_id,),))
 
 
-_OWNER_NAME = Requirement(
+# Requirements several kinds of upload share.
+OWNER_NAME = Requirement(
     "Owner first and last name (or owner full name)",
     (("owner_first_name", "owner_last_name"), ("owner_full_name",)),
 )
-_ANY_PHONE = Requirement(
+ANY_PHONE = Requirement(
     "At least one phone number", tuple((f"phone_{n}",) for n in range(1, MAX_PHONES + 1))
 )
-
-# From the Tracerfy contract (shared/providers/tracerfy-api.md):
-# - batch trace, trace_type=normal: address, city, state, first and last name and the
-#   mailing address, city and state columns are required; ZIP and mailing ZIP optional.
-# - trace_type=advanced: only address, city and state are required (Tracerfy finds the
-#   owner and mailing address itself).
-# - DNC scrub: one or more phone columns.
-# - APN batch (/trace/parcel/): parcel id, county and state columns, all required.
-JOB_REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
-    JobType.TRACE_NORMAL: (
-        _single("property_address"),
-        _single("property_city"),
-        _single("property_state"),
-        _OWNER_NAME,
-        _single("mailing_address"),
-        _single("mailing_city"),
-        _single("mailing_state"),
-    ),
-    JobType.TRACE_ADVANCED: (
-        _single("property_address"),
-        _single("property_city"),
-        _single("property_state"),
-    ),
-    JobType.DNC: (_ANY_PHONE,),
-    JobType.APN: (
-        _single("apn"),
-        _single("property_county"),
-        _single("property_state"),
-    ),
-}
-
-# Not required, but the contract says results are better with them; the UI can nudge.
-JOB_RECOMMENDED: dict[str, tuple[str, ...]] = {
-    JobType.TRACE_NORMAL: ("property_zip", "mailing_zip"),
-    JobType.TRACE_ADVANCED: ("property_zip",),
-    JobType.DNC: (),
-    JobType.APN: (),
-}
-
-
-def missing_fields(mapping: Mapping[str, str], job_type: str) -> list[Requirement]:
-    """The requirements of ``job_type`` that the header mapping does not cover."""
-    try:
-        requirements = JOB_REQUIREMENTS[job_type]
-    except KeyError:
-        raise ValueError(f"unknown job type {job_type!r}") from None
-    present = set(mapping.values())
-    return [req for req in requirements if not req.satisfied_by(present)]
+PHONE_FIELDS: tuple[str, ...] = tuple(f"phone_{n}" for n in range(1, MAX_PHONES + 1))
 
 
 class RowMapper:

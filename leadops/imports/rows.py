@@ -1,8 +1,8 @@
 """Clean one mapped row and decide whether the chosen job can use it.
 
 The layers, lowest first: ``normalize`` cleans single values, ``columns`` is the field
-table built on those cleaners (and the jobs' requirements), and this module applies the
-table to a whole row; neither of the other two imports it.
+table built on those cleaners, ``registry`` the kinds of upload (each with its
+requirements), and this module applies them to a whole row; none of the others imports it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from leadops.imports.columns import FIELDS_BY_ID, JOB_REQUIREMENTS, Requirement
+from leadops.imports.columns import FIELDS_BY_ID, Requirement
 from leadops.imports.normalize import (
     dedupe_key_of_cleaned,
     normalize_address,
@@ -18,6 +18,7 @@ from leadops.imports.normalize import (
     normalize_zip,
     quoted,
 )
+from leadops.imports.registry import ImportKind, kind
 
 __all__ = ["CleanRow", "RowError", "normalize_row"]
 
@@ -47,12 +48,6 @@ class CleanRow:
     dedupe_key: str = ""
 
 
-_JOB_LABELS = {
-    "trace_normal": "a normal trace",
-    "trace_advanced": "an advanced trace",
-    "dnc": "a DNC scrub",
-    "apn": "an APN trace",
-}
 _LOCATIONS = (
     ("property_address", "property_unit", "property_city"),
     ("mailing_address", "mailing_unit", "mailing_city"),
@@ -63,12 +58,15 @@ _ZIP_STATE = {"property_zip": "property_state", "mailing_zip": "mailing_state"}
 
 def normalize_row(
     mapped_values: Mapping[str, str],
-    job_type: str,
+    job_type: str | ImportKind,
     *,
     line: int | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> CleanRow:
     """Clean one row (raw text by field id) and decide whether ``job_type`` can use it.
+
+    ``job_type`` is a registered kind's key or the ``ImportKind`` itself (worker processes
+    get the kind, as nothing is registered there).
 
     ``columns`` names the source header of each field so errors point at the user's own
     column; without it the field label is used. A row is usable when every requirement
@@ -76,9 +74,8 @@ def normalize_row(
     state, so a bad phone or a missing owner does not discard it; the error is still
     reported.
     """
-    requirements = JOB_REQUIREMENTS.get(job_type)
-    if requirements is None:
-        raise ValueError(f"unknown job type {job_type!r}")
+    import_kind = job_type if isinstance(job_type, ImportKind) else kind(job_type)
+    requirements = import_kind.requirements
     columns = columns or {}
     values: dict[str, str] = {}
     errors: list[RowError] = []
@@ -124,7 +121,11 @@ def normalize_row(
         usable = False
         if any(fid in invalid for option in requirement.any_of for fid in option):
             continue  # the invalid value already has its own error
-        errors.append(_missing_error(requirement, values, mapped_values, columns, line, job_type))
+        errors.append(
+            _missing_error(
+                requirement, values, mapped_values, columns, line, import_kind.row_phrase
+            )
+        )
 
     key = dedupe_key_of_cleaned(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
     return CleanRow(line=line, values=values, errors=errors, usable=usable, dedupe_key=key)
@@ -167,9 +168,8 @@ def _missing_error(
     mapped_values: Mapping[str, str],
     columns: Mapping[str, str],
     line: int | None,
-    job_type: str,
+    job: str,
 ) -> RowError:
-    job = _JOB_LABELS.get(job_type, job_type)
     fields = [fid for option in requirement.any_of for fid in option]
     if "owner_full_name" in fields and values.get("owner_full_name"):
         full = mapped_values.get("owner_full_name", "")
