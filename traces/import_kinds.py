@@ -54,6 +54,7 @@ KINDS: tuple[ImportKind, ...] = (
         recommended=("property_zip", "mailing_zip"),
         dedupe=by_address,
         row_phrase="a normal trace",
+        owner_name_hint="an advanced trace finds the owner itself",
         sniff=_ADDRESS_SNIFF,
         essential="property_address",
         essential_text="the property address",

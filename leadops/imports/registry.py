@@ -129,7 +129,9 @@ class ImportKind:
       ``recommended``: field ids that are optional but improve results (the UI nudges).
     - ``dedupe``: ``(valid values, address key) -> key``; rows with the same non-empty key
       are duplicates (``by_address``, ``by_phones``, ``by_parcel``).
-    - ``row_phrase``: how row errors name the job ("is empty; {row_phrase} needs it").
+    - ``row_phrase``: how row errors name the job ("is empty; {row_phrase} needs it");
+      ``owner_name_hint``: added in brackets when a full name cannot be split into the
+      first and last name the kind needs.
     - ``sniff``: the upload's check that the file has any usable column at all.
     - ``essential``, ``essential_text``, ``nothing_to_do``: the mapped field without which
       there is nothing to do, and the mapping error "No column is mapped to
@@ -152,6 +154,7 @@ class ImportKind:
     nothing_to_do: str
     recommended: tuple[str, ...] = ()
     dedupe: Callable[[Mapping[str, str], str], str] = by_address
+    owner_name_hint: str = ""
     alternative: str = ""
     alternative_hint: str = ""
     continuation: Continuation | None = None

@@ -122,9 +122,7 @@ def normalize_row(
         if any(fid in invalid for option in requirement.any_of for fid in option):
             continue  # the invalid value already has its own error
         errors.append(
-            _missing_error(
-                requirement, values, mapped_values, columns, line, import_kind.row_phrase
-            )
+            _missing_error(requirement, values, mapped_values, columns, line, import_kind)
         )
 
     key = dedupe_key_of_cleaned(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
@@ -168,8 +166,9 @@ def _missing_error(
     mapped_values: Mapping[str, str],
     columns: Mapping[str, str],
     line: int | None,
-    job: str,
+    import_kind: ImportKind,
 ) -> RowError:
+    job = import_kind.row_phrase
     fields = [fid for option in requirement.any_of for fid in option]
     if "owner_full_name" in fields and values.get("owner_full_name"):
         full = mapped_values.get("owner_full_name", "")
@@ -177,8 +176,8 @@ def _missing_error(
             line,
             columns.get("owner_full_name") or requirement.label,
             full,
-            f"{quoted(full)} is not one person's first and last name; {job} needs them "
-            "(an advanced trace finds the owner itself)",
+            f"{quoted(full)} is not one person's first and last name; {job} needs them"
+            + (f" ({import_kind.owner_name_hint})" if import_kind.owner_name_hint else ""),
         )
     mapped = [fid for fid in fields if fid in mapped_values]
     column = requirement.label
