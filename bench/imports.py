@@ -274,8 +274,8 @@ def child_naive(csv_path: str, limit: int, atomic: bool) -> dict:
 
     from leadops.imports.columns import RowMapper, auto_map
     from leadops.imports.models import ImportBatch, ImportRecord
-    from leadops.imports.normalize import normalize_row
     from leadops.imports.readers import open_table
+    from leadops.imports.rows import normalize_row
 
     team, user = _actors("naive-atomic" if atomic else "naive")
     with open(csv_path, "rb") as handle:

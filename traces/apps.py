@@ -6,10 +6,11 @@ class TracesConfig(AppConfig):
     verbose_name = "Skip Trace"
 
     def ready(self):
-        from leadops.imports.registry import register_continuation
+        from leadops.imports.registry import register_kind
         from leadops.jobs.registry import register
         from leadops.webhooks.registry import register_handler
         from traces import reapi_webhooks
+        from traces.import_kinds import KINDS
         from traces.models import TraceJob, TraceProvider
         from traces.parcel_steps import ParcelSteps
         from traces.reapi_steps import ReapiSteps
@@ -26,6 +27,6 @@ class TracesConfig(AppConfig):
         # RealEstateAPI's webhooks carry results, not just "done": this app handles them.
         register_handler(TraceProvider.REAPI, "item", reapi_webhooks.reapi_item_received)
         register_handler(TraceProvider.REAPI, "complete", reapi_webhooks.reapi_batch_completed)
-        register_continuation(
-            ["trace_normal", "trace_advanced", "apn"], "traces:new", "Continue to cost preview"
-        )
+        # The kinds of upload a trace starts from (their preview continues to the cost preview).
+        for kind in KINDS:
+            register_kind(kind)

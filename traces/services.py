@@ -18,12 +18,12 @@ from django.utils import timezone
 from leadops import providers
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
-from leadops.imports.models import ImportJobType
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import usable_records
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus
 from leadops.providers.errors import ProviderError
+from traces import import_kinds
 from traces.models import (
     MatchStatus,
     TraceJob,
@@ -112,7 +112,7 @@ class TraceOptions:
 
 
 def trace_options(*, batch) -> TraceOptions:
-    if batch.job_type == ImportJobType.APN:
+    if batch.job_type == import_kinds.APN:
         return TraceOptions(
             providers=[(TraceProvider.TRACERFY, TraceProvider.TRACERFY.label)],
             trace_types=[(TraceType.PARCEL, TraceType.PARCEL.label)],
@@ -123,7 +123,7 @@ def trace_options(*, batch) -> TraceOptions:
         trace_types=[c for c in TraceType.choices if c[0] != TraceType.PARCEL],
         default_type=(
             TraceType.ADVANCED
-            if batch.job_type == ImportJobType.TRACE_ADVANCED
+            if batch.job_type == import_kinds.TRACE_ADVANCED
             else TraceType.NORMAL
         ),
     )

@@ -2,7 +2,7 @@
 
 A field knows its identifier, label, group, the header spellings the common list exports
 use for it (PropStream, REISift, BatchLeads, DealMachine, county assessor exports) and how
-to clean a value. The mapping form, auto-mapping, cleaning and the job checks all read
+to clean a value. The mapping form, auto-mapping, cleaning and the kinds' checks all read
 this one table, so adding a synonym or a field happens here and nowhere else.
 
 Header matching ignores case, punctuation, spaces and underscores: "Owner 1 First Name",
@@ -20,22 +20,23 @@ from leadops.imports import normalize
 from leadops.imports.normalize import Cleaned
 
 __all__ = [
+    "ANY_PHONE",
     "EXTRA",
     "FIELDS",
     "FIELDS_BY_ID",
-    "JOB_RECOMMENDED",
-    "JOB_REQUIREMENTS",
     "MAX_EMAILS",
     "MAX_PHONES",
+    "OWNER_NAME",
+    "PHONE_FIELDS",
     "Field",
     "FieldGroup",
-    "JobType",
     "Requirement",
     "RowMapper",
     "auto_map",
+    "best_preset",
     "field_for_header",
     "header_key",
-    "missing_fields",
+    "required",
 ]
 
 EXTRA = "extra"
@@ -50,13 +51,6 @@ class FieldGroup(enum.StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     EXTRA = "extra"
-
-
-class JobType(enum.StrEnum):
-    TRACE_NORMAL = "trace_normal"
-    TRACE_ADVANCED = "trace_advanced"
-    DNC = "dnc"
-    APN = "apn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +443,17 @@ def _preset_applies(preset: Mapping[str, str], keys: Collection[str]) -> bool:
     return bool(preset) and all(header_key(header) in keys for header in preset)
 
 
+def best_preset(headers: Sequence[str], presets: Sequence[Mapping[str, str]]) -> int | None:
+    """The index of the preset :func:`auto_map` applies whole, or None.
+
+    A preset applies when all its headers are in the file; the one with most headers
+    wins, the earliest on a tie (so pass the most recent first).
+    """
+    keys = {header_key(header) for header in headers}
+    applicable = [index for index, preset in enumerate(presets) if _preset_applies(preset, keys)]
+    return max(applicable, key=lambda index: len(presets[index])) if applicable else None
+
+
 def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) -> dict[str, str]:
     """Map every header to a field id or ``EXTRA``, each field used at most once.
 
@@ -459,7 +464,6 @@ def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) 
     in column order, then any preset's choice for a header of the same name.
     """
     presets = [dict(preset) for preset in presets]
-    keys = {header_key(header) for header in headers}
     mapping: dict[str, str] = {}
     used: set[str] = set()
 
@@ -468,10 +472,9 @@ def auto_map(headers: Sequence[str], presets: Iterable[Mapping[str, str]] = ()) 
         if target != EXTRA:
             used.add(target)
 
-    applicable = [preset for preset in presets if _preset_applies(preset, keys)]
-    if applicable:
-        best = max(applicable, key=len)
-        by_key = {header_key(header): target for header, target in best.items()}
+    best = best_preset(headers, presets)
+    if best is not None:
+        by_key = {header_key(header): target for header, target in presets[best].items()}
         for header in headers:
             target = by_key.get(header_key(header))
             if target in FIELDS_BY_ID and (target == EXTRA or target not in used):
@@ -559,65 +562,20 @@ class Requirement:
         return self.label
 
 
-def _single(field_id: str) -> Requirement:
+def required(field_id: str) -> Requirement:
+    """A requirement met by one field, labelled like the field."""
     return Requirement(FIELDS_BY_ID[field_id].label, ((field_id,),))
 
 
-_OWNER_NAME = Requirement(
+# Requirements several kinds of upload share.
+OWNER_NAME = Requirement(
     "Owner first and last name (or owner full name)",
     (("owner_first_name", "owner_last_name"), ("owner_full_name",)),
 )
-_ANY_PHONE = Requirement(
+ANY_PHONE = Requirement(
     "At least one phone number", tuple((f"phone_{n}",) for n in range(1, MAX_PHONES + 1))
 )
-
-# From the Tracerfy contract (shared/providers/tracerfy-api.md):
-# - batch trace, trace_type=normal: address, city, state, first and last name and the
-#   mailing address, city and state columns are required; ZIP and mailing ZIP optional.
-# - trace_type=advanced: only address, city and state are required (Tracerfy finds the
-#   owner and mailing address itself).
-# - DNC scrub: one or more phone columns.
-# - APN batch (/trace/parcel/): parcel id, county and state columns, all required.
-JOB_REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
-    JobType.TRACE_NORMAL: (
-        _single("property_address"),
-        _single("property_city"),
-        _single("property_state"),
-        _OWNER_NAME,
-        _single("mailing_address"),
-        _single("mailing_city"),
-        _single("mailing_state"),
-    ),
-    JobType.TRACE_ADVANCED: (
-        _single("property_address"),
-        _single("property_city"),
-        _single("property_state"),
-    ),
-    JobType.DNC: (_ANY_PHONE,),
-    JobType.APN: (
-        _single("apn"),
-        _single("property_county"),
-        _single("property_state"),
-    ),
-}
-
-# Not required, but the contract says results are better with them; the UI can nudge.
-JOB_RECOMMENDED: dict[str, tuple[str, ...]] = {
-    JobType.TRACE_NORMAL: ("property_zip", "mailing_zip"),
-    JobType.TRACE_ADVANCED: ("property_zip",),
-    JobType.DNC: (),
-    JobType.APN: (),
-}
-
-
-def missing_fields(mapping: Mapping[str, str], job_type: str) -> list[Requirement]:
-    """The requirements of ``job_type`` that the header mapping does not cover."""
-    try:
-        requirements = JOB_REQUIREMENTS[job_type]
-    except KeyError:
-        raise ValueError(f"unknown job type {job_type!r}") from None
-    present = set(mapping.values())
-    return [req for req in requirements if not req.satisfied_by(present)]
+PHONE_FIELDS: tuple[str, ...] = tuple(f"phone_{n}" for n in range(1, MAX_PHONES + 1))
 
 
 class RowMapper:

@@ -2,8 +2,8 @@
 
 from django import forms
 
+from leadops.imports import registry
 from leadops.imports.columns import EXTRA, FIELDS, FieldGroup
-from leadops.imports.models import JOB_TYPE_HELP, ImportJobType
 
 _GROUP_LABELS = {
     FieldGroup.PROPERTY: "Property",
@@ -33,7 +33,7 @@ class JobTypeSelect(forms.RadioSelect):
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        option["help"] = JOB_TYPE_HELP.get(str(value), "")
+        option["help"] = registry.kind(value).help_text if registry.is_kind(value) else ""
         return option
 
 
@@ -44,12 +44,15 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx"}),
     )
     job_type = forms.ChoiceField(
-        label="What is this list for?",
-        choices=ImportJobType.choices,
-        initial=ImportJobType.TRACE_ADVANCED,
-        widget=JobTypeSelect,
+        label="What is this list for?", choices=registry.kind_choices, widget=JobTypeSelect
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = registry.default_kind()
+        if default is not None:
+            self.fields["job_type"].initial = default.key
 
 
 class SheetForm(forms.Form):
@@ -63,7 +66,7 @@ class SheetForm(forms.Form):
 class MappingForm(forms.Form):
     """One dropdown per source column (``col_0``, ``col_1``…: headers can be any text)."""
 
-    job_type = forms.ChoiceField(label="Job type", choices=ImportJobType.choices)
+    job_type = forms.ChoiceField(label="Job type", choices=registry.kind_choices)
     save_preset_as = forms.CharField(
         label="Save this mapping as a preset",
         required=False,

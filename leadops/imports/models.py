@@ -2,9 +2,10 @@
 
 An ``ImportBatch`` is one upload on its way to a paid job: the file (kept on disk under
 ``MEDIA_ROOT/imports/``), what the reader found (headers, header line, a few sample
-values per column), the column mapping and job type the user chose, and — once stored —
-the counts the cost estimate uses. Its ``ImportRecord`` rows are the cleaned records,
-one per non-blank source line, written in one transaction by ``import_store``.
+values per column), the column mapping and kind of upload (``job_type``, see
+``registry``) the user chose, and — once stored — the counts the cost estimate uses.
+Its ``ImportRecord`` rows are the cleaned records, one per non-blank source line,
+written in one transaction by ``import_store``.
 """
 
 from django.conf import settings
@@ -12,31 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from leadops.accounts.models import TeamScopedModel
-from leadops.imports.columns import JobType
-
-
-class ImportJobType(models.TextChoices):
-    """The paid jobs an import can feed (values are ``columns.JobType``)."""
-
-    TRACE_NORMAL = JobType.TRACE_NORMAL.value, "Skip trace — normal"
-    TRACE_ADVANCED = JobType.TRACE_ADVANCED.value, "Skip trace — advanced"
-    DNC = JobType.DNC.value, "DNC scrub"
-    APN = JobType.APN.value, "APN / parcel trace"
-
-
-# One line each for the job-type selector: what the file must contain.
-JOB_TYPE_HELP: dict[str, str] = {
-    ImportJobType.TRACE_NORMAL: (
-        "Needs property address, city and state, the owner's first and last name (or full "
-        "name) and the mailing address, city and state."
-    ),
-    ImportJobType.TRACE_ADVANCED: (
-        "Needs only property address, city and state: the provider finds the owner and "
-        "mailing address itself."
-    ),
-    ImportJobType.DNC: "Needs at least one phone column; every phone in a row is checked.",
-    ImportJobType.APN: "Needs the parcel number (APN), county and state.",
-}
+from leadops.imports.registry import kind_choices
 
 
 class ImportStatus(models.TextChoices):
@@ -77,7 +54,8 @@ class ImportBatch(TeamScopedModel):
         related_name="+",
         help_text="The preset auto-mapping applied, if any",
     )
-    job_type = models.CharField(max_length=20, choices=ImportJobType.choices)
+    # The registered kinds of upload (``registry.ImportKind.key``), whichever apps define them.
+    job_type = models.CharField(max_length=20, choices=kind_choices)
     continue_to = models.CharField(
         max_length=100, blank=True, help_text="URL name the preview's Continue button uses"
     )

@@ -4,8 +4,8 @@ Providers charge per row and match on exact text, so the same property must look
 same however it was typed ("123 North Main Street" and "123 N. Main St" are one trace),
 and a ZIP that Excel turned into 2134 must get its leading zero back before it costs a
 credit. Nothing is dropped silently: a value that cannot be cleaned comes back with an
-error naming it, and :func:`normalize_row` decides whether the row is still usable for
-the chosen job.
+error naming it, and :func:`leadops.imports.rows.normalize_row` decides whether the row
+is still usable for the chosen job.
 
 Addresses follow USPS Publication 28 abbreviations in upper case; names are title-cased
 only when they arrived all upper or all lower case (a deliberate "McDonald" is kept).
@@ -16,19 +16,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import phonenumbers
 
-if TYPE_CHECKING:
-    from leadops.imports.columns import Requirement
-
 __all__ = [
-    "CleanRow",
     "Cleaned",
-    "RowError",
     "dedupe_key_for_address",
+    "dedupe_key_of_cleaned",
     "normalize_address",
     "normalize_apn",
     "normalize_city",
@@ -39,10 +34,10 @@ __all__ = [
     "normalize_last_name",
     "normalize_phone",
     "normalize_phone_type",
-    "normalize_row",
     "normalize_state",
     "normalize_unit",
     "normalize_zip",
+    "quoted",
     "split_full_name",
     "zip5",
 ]
@@ -88,32 +83,7 @@ class Cleaned:
         return self.error is None
 
 
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem in one cell: where it is, what it held, and why it cannot be used."""
-
-    line: int | None
-    column: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"Line {self.line}, column “{self.column}”" if self.line else self.column
-        return f"{where}: {self.reason}"
-
-
-@dataclass(slots=True)
-class CleanRow:
-    """A row after cleaning: values by field id, the problems found, and the verdict."""
-
-    line: int | None
-    values: dict[str, str]
-    errors: list[RowError] = field(default_factory=list)
-    usable: bool = True
-    dedupe_key: str = ""
-
-
-def _quote(value: str) -> str:
+def quoted(value: str) -> str:
     return f"“{value.strip()}”"
 
 
@@ -198,7 +168,7 @@ def normalize_state(value: str) -> Cleaned:
     code = _STATE_NAMES.get(text)
     if code is not None:
         return Cleaned(code)
-    return Cleaned(value.strip(), f"{_quote(value)} is not a US state or territory")
+    return Cleaned(value.strip(), f"{quoted(value)} is not a US state or territory")
 
 
 # --------------------------------------------------------------------------------------
@@ -243,7 +213,7 @@ def normalize_zip(value: str, *, state: str = "") -> Cleaned:
         text = f"{text[:-4]}-{text[-4:]}"
     match = _ZIP_RE.match(text)
     if match is None:
-        return Cleaned(value.strip(), f"{_quote(value)} is not a valid ZIP code")
+        return Cleaned(value.strip(), f"{quoted(value)} is not a valid ZIP code")
     digits, plus4 = match.group(1), match.group(2)
     state = state.strip().upper()
     if len(digits) < 5:
@@ -252,7 +222,7 @@ def normalize_zip(value: str, *, state: str = "") -> Cleaned:
         if state in STATE_CODES and allowed is None:
             return Cleaned(
                 value.strip(),
-                f"{_quote(value)} has only {len(digits)} digits, and {state} ZIP codes do "
+                f"{quoted(value)} has only {len(digits)} digits, and {state} ZIP codes do "
                 "not start with 0",
             )
         prefixes = allowed if allowed is not None else _ALL_ZERO_PREFIXES
@@ -260,12 +230,12 @@ def normalize_zip(value: str, *, state: str = "") -> Cleaned:
             where = f" in {state}" if allowed is not None else ""
             return Cleaned(
                 value.strip(),
-                f"{_quote(value)} is not a valid ZIP code{where}, even with its leading "
+                f"{quoted(value)} is not a valid ZIP code{where}, even with its leading "
                 "zeros restored",
             )
         digits = restored
     if digits[:3] in {"000", "001", "002", "003", "004"}:
-        return Cleaned(value.strip(), f"{_quote(value)} is not a valid ZIP code")
+        return Cleaned(value.strip(), f"{quoted(value)} is not a valid ZIP code")
     return Cleaned(f"{digits}-{plus4}" if plus4 else digits)
 
 
@@ -525,7 +495,7 @@ def normalize_address(value: str) -> Cleaned:
         return Cleaned("")
     text = _clean_text(value)
     if not _ALNUM_RE.search(text):
-        return Cleaned(value.strip(), f"{_quote(value)} is not an address")
+        return Cleaned(value.strip(), f"{quoted(value)} is not an address")
     text = _PO_BOX_RE.sub("PO BOX", text)
     tokens = text.split()
     if tokens[:2] == ["PO", "BOX"]:
@@ -553,7 +523,7 @@ def normalize_city(value: str) -> Cleaned:
     if not text:
         return Cleaned("")
     if _NUMERIC_CITY_RE.fullmatch(text):
-        return Cleaned(value.strip(), f"{_quote(value)} is a number, not a city")
+        return Cleaned(value.strip(), f"{quoted(value)} is a number, not a city")
     return Cleaned(text)
 
 
@@ -576,7 +546,7 @@ def normalize_apn(value: str) -> Cleaned:
     if _SCIENTIFIC_RE.match(text):
         return Cleaned(
             value.strip(),
-            f"{_quote(value)} was shortened to scientific notation by a spreadsheet, so its "
+            f"{quoted(value)} was shortened to scientific notation by a spreadsheet, so its "
             "digits are lost; format the column as text and export again",
         )
     return Cleaned(text)
@@ -779,7 +749,7 @@ def normalize_phone(value: str) -> Cleaned:
     if _SCIENTIFIC_RE.match(text):
         return Cleaned(
             text,
-            f"{_quote(value)} was shortened to scientific notation by a spreadsheet, so "
+            f"{quoted(value)} was shortened to scientific notation by a spreadsheet, so "
             "its digits are lost",
         )
     text = _FLOAT_TAIL_RE.sub("", text)
@@ -792,15 +762,15 @@ def normalize_phone(value: str) -> Cleaned:
         if len(digits) == 10:
             if _nanp_prefix_valid(digits[:6]):
                 return Cleaned("+1" + digits)
-            return Cleaned(text, f"{_quote(value)} is not a valid US phone number")
+            return Cleaned(text, f"{quoted(value)} is not a valid US phone number")
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:
-        return Cleaned(text, f"{_quote(value)} is not a phone number")
+        return Cleaned(text, f"{quoted(value)} is not a phone number")
     if number.country_code != 1:
-        return Cleaned(text, f"{_quote(value)} is not a US phone number")
+        return Cleaned(text, f"{quoted(value)} is not a US phone number")
     if not phonenumbers.is_valid_number(number):
-        return Cleaned(text, f"{_quote(value)} is not a valid US phone number")
+        return Cleaned(text, f"{quoted(value)} is not a valid US phone number")
     return Cleaned(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -840,7 +810,7 @@ def normalize_email(value: str) -> Cleaned:
         return Cleaned("")
     text = text.removeprefix("mailto:")
     if not _EMAIL_RE.match(text):
-        return Cleaned(value.strip(), f"{_quote(value)} is not a valid email address")
+        return Cleaned(value.strip(), f"{quoted(value)} is not a valid email address")
     return Cleaned(text)
 
 
@@ -861,7 +831,7 @@ def dedupe_key_for_address(address: str, city: str, state: str, zip_code: str) -
     state_clean = normalize_state(state)
     state_code = state_clean.value if state_clean.ok else state.strip().upper()
     zip_clean = normalize_zip(zip_code, state=state_code)
-    return _dedupe_key(
+    return dedupe_key_of_cleaned(
         normalize_address(address).value,
         normalize_city(city).value,
         state_code,
@@ -869,8 +839,8 @@ def dedupe_key_for_address(address: str, city: str, state: str, zip_code: str) -
     )
 
 
-def _dedupe_key(street: str, city: str, state: str, zip_code: str) -> str:
-    """The key from values already cleaned (normalize_row has them at hand)."""
+def dedupe_key_of_cleaned(street: str, city: str, state: str, zip_code: str) -> str:
+    """The key from values already cleaned (rows.normalize_row has them at hand)."""
     if not street:
         return ""
     base, unit = _split_unit(street.split())
@@ -879,153 +849,3 @@ def _dedupe_key(street: str, city: str, state: str, zip_code: str) -> str:
         unit = [_UNIT_WORDS[unit[0]], *rest] if unit[0] in _UNIT_WORDS else ["#", *rest]
     city_key = " ".join(_CITY_KEY_WORDS.get(t, t) for t in city.split())
     return "|".join([" ".join([*base, *unit]), city_key, state, zip5(zip_code)])
-
-
-# --------------------------------------------------------------------------------------
-# Rows
-# --------------------------------------------------------------------------------------
-
-_JOB_LABELS = {
-    "trace_normal": "a normal trace",
-    "trace_advanced": "an advanced trace",
-    "dnc": "a DNC scrub",
-    "apn": "an APN trace",
-}
-_LOCATIONS = (
-    ("property_address", "property_unit", "property_city"),
-    ("mailing_address", "mailing_unit", "mailing_city"),
-)
-_STATE_FIELDS = ("property_state", "mailing_state")
-_ZIP_STATE = {"property_zip": "property_state", "mailing_zip": "mailing_state"}
-
-
-def normalize_row(
-    mapped_values: Mapping[str, str],
-    job_type: str,
-    *,
-    line: int | None = None,
-    columns: Mapping[str, str] | None = None,
-) -> CleanRow:
-    """Clean one row (raw text by field id) and decide whether ``job_type`` can use it.
-
-    ``columns`` names the source header of each field so errors point at the user's own
-    column; without it the field label is used. A row is usable when every requirement
-    of the job is met by valid values — an advanced trace needs only address, city and
-    state, so a bad phone or a missing owner does not discard it; the error is still
-    reported.
-    """
-    # columns.py imports this module for the field cleaners; importing it at call time
-    # keeps the dependency one-way at import time.
-    from leadops.imports.columns import FIELDS_BY_ID, JOB_REQUIREMENTS
-
-    requirements = JOB_REQUIREMENTS.get(job_type)
-    if requirements is None:
-        raise ValueError(f"unknown job type {job_type!r}")
-    columns = columns or {}
-    values: dict[str, str] = {}
-    errors: list[RowError] = []
-    invalid: set[str] = set()
-    derived: dict[str, str] = {}
-    # States first: restoring a ZIP's leading zero depends on the state.
-    ordered = [fid for fid in _STATE_FIELDS if fid in mapped_values]
-    ordered.extend(fid for fid in mapped_values if fid not in _STATE_FIELDS)
-    for field_id in ordered:
-        spec = FIELDS_BY_ID.get(field_id)
-        if spec is None:
-            raise ValueError(f"unknown field {field_id!r}")
-        raw = mapped_values[field_id] or ""
-        state_field = _ZIP_STATE.get(field_id)
-        if state_field is not None:
-            state = "" if state_field in invalid else values.get(state_field, "")
-            cleaned = normalize_zip(raw, state=state)
-        else:
-            cleaned = spec.clean(raw)
-        values[field_id] = cleaned.value
-        if cleaned.error is not None:
-            invalid.add(field_id)
-            column = columns.get(field_id) or spec.label
-            errors.append(RowError(line, column, raw, cleaned.error))
-        if cleaned.derived:
-            derived.update(cleaned.derived)
-
-    for target, value in derived.items():
-        if not values.get(target):
-            values[target] = value
-
-    for address_id, unit_id, city_id in _LOCATIONS:
-        if values.get(address_id):
-            _tidy_address(values, mapped_values, address_id, unit_id, city_id, invalid)
-
-    usable = True
-    present = {fid for fid, value in values.items() if value} - invalid
-    # A full name stands in for first + last only through the names split from it.
-    present.discard("owner_full_name")
-    for requirement in requirements:
-        if requirement.satisfied_by(present):
-            continue
-        usable = False
-        if any(fid in invalid for option in requirement.any_of for fid in option):
-            continue  # the invalid value already has its own error
-        errors.append(_missing_error(requirement, values, mapped_values, columns, line, job_type))
-
-    key = _dedupe_key(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
-    return CleanRow(line=line, values=values, errors=errors, usable=usable, dedupe_key=key)
-
-
-_KEY_FIELDS = ("property_address", "property_city", "property_state", "property_zip")
-
-
-def _valid(values: Mapping[str, str], invalid: set[str], field_id: str) -> str:
-    return "" if field_id in invalid else values.get(field_id, "")
-
-
-def _tidy_address(
-    values: dict[str, str],
-    raw: Mapping[str, str],
-    address_id: str,
-    unit_id: str,
-    city_id: str,
-    invalid: set[str],
-) -> None:
-    """Drop a city repeated in a one-line address and append a separate unit column."""
-    address = values.get(address_id, "")
-    if not address or address_id in invalid:
-        return
-    city = values.get(city_id, "")
-    source = raw.get(address_id, "")
-    if city and "," in source:
-        parts = [part for part in source.split(",") if part.strip()]
-        if len(parts) >= 2 and normalize_city(parts[1]).value == city:
-            address = normalize_address(parts[0]).value
-    unit = values.get(unit_id, "")
-    if unit and unit_id not in invalid and not address.endswith(unit):
-        address = f"{address} {unit}"
-    values[address_id] = address
-
-
-def _missing_error(
-    requirement: Requirement,
-    values: Mapping[str, str],
-    mapped_values: Mapping[str, str],
-    columns: Mapping[str, str],
-    line: int | None,
-    job_type: str,
-) -> RowError:
-    job = _JOB_LABELS.get(job_type, job_type)
-    fields = [fid for option in requirement.any_of for fid in option]
-    if "owner_full_name" in fields and values.get("owner_full_name"):
-        full = mapped_values.get("owner_full_name", "")
-        return RowError(
-            line,
-            columns.get("owner_full_name") or requirement.label,
-            full,
-            f"{_quote(full)} is not one person's first and last name; {job} needs them "
-            "(an advanced trace finds the owner itself)",
-        )
-    mapped = [fid for fid in fields if fid in mapped_values]
-    column = requirement.label
-    if len(mapped) == 1:
-        from leadops.imports.columns import FIELDS_BY_ID
-
-        column = columns.get(mapped[0]) or FIELDS_BY_ID[mapped[0]].label
-    return RowError(line, column, "", f"is empty; {job} needs it")

@@ -4,7 +4,8 @@ Cleaning (``normalize_row``) is most of the CPU an import costs (~55 µs a row);
 the file, deduping and writing are cheap next to it. For big files the rows are sent in
 chunks to a small process pool and come back in file order, with at most a few chunks in
 flight, so memory stays flat whatever the file size. Framework-free: the workers import
-only this module, the reader's field table and the cleaners.
+only this module, the reader's field table, the cleaners, the row rules and the kind
+registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from leadops.imports.columns import JobType, RowMapper
-from leadops.imports.normalize import CleanRow, normalize_row
+from leadops.imports.columns import RowMapper
+from leadops.imports.registry import ImportKind, kind
+from leadops.imports.rows import CleanRow, normalize_row
 
 __all__ = ["CleanSpec", "CleanedRow", "clean_rows", "generic_reason"]
 
@@ -30,7 +32,11 @@ DEDUPE_KEY_CHARS = 255
 
 @dataclass(frozen=True, slots=True)
 class CleanSpec:
-    """Everything a worker needs to clean rows of one batch (picklable, hashable)."""
+    """Everything a worker needs to clean rows of one batch (picklable, hashable).
+
+    ``import_kind`` is looked up from ``job_type`` in the process that builds the spec:
+    the workers have no registered kinds, so the kind travels with the spec.
+    """
 
     headers: tuple[str, ...]
     mapping: tuple[tuple[str, str], ...]
@@ -38,6 +44,11 @@ class CleanSpec:
     # PostgreSQL COPY wants JSON text: encoding it in the workers keeps the process that
     # reads and writes free for exactly that.
     json_out: bool = False
+    import_kind: ImportKind | None = None
+
+    def __post_init__(self) -> None:
+        if self.import_kind is None:
+            object.__setattr__(self, "import_kind", kind(self.job_type))
 
 
 class CleanedRow(NamedTuple):
@@ -62,31 +73,10 @@ def generic_reason(reason: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _phone_key(values: dict[str, str]) -> str:
-    phones = sorted(
-        {v for fid, v in values.items() if fid.startswith("phone_") and not fid.endswith("_type")}
-    )
-    return "phones:" + ",".join(phones) if phones else ""
-
-
-def _apn_key(values: dict[str, str]) -> str:
-    apn = values.get("apn", "")
-    if not apn:
-        return ""
-    return "|".join(
-        ["apn", apn, values.get("property_county", ""), values.get("property_state", "")]
-    )
-
-
-def _dedupe_key(job_type: str, row: CleanRow, values: dict[str, str]) -> str:
-    """Address key (from normalize) for traces; the set of phones for a DNC list; the
-    parcel for an APN trace. Long keys are hashed to fit the indexed column."""
-    if job_type == JobType.DNC:
-        key = _phone_key(values)
-    elif job_type == JobType.APN:
-        key = _apn_key(values)
-    else:
-        key = row.dedupe_key
+def _dedupe_key(import_kind: ImportKind, row: CleanRow, values: dict[str, str]) -> str:
+    """The kind's dedupe rule over the valid values (the address key, the set of phones,
+    the parcel…). Long keys are hashed to fit the indexed column."""
+    key = import_kind.dedupe(values, row.dedupe_key)
     if len(key) > DEDUPE_KEY_CHARS:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     return key
@@ -97,12 +87,12 @@ class _Cleaner:
         self.mapper = RowMapper(spec.headers, dict(spec.mapping))
         self.columns = self.mapper.source_columns
         self.column_field = {header: fid for fid, header in self.columns.items()}
-        self.job_type = spec.job_type
+        self.import_kind = spec.import_kind
         self.encode = to_json if spec.json_out else _same
 
     def clean(self, line: int, cells: list[str]) -> CleanedRow:
         mapper = self.mapper
-        row = normalize_row(mapper.values(cells), self.job_type, line=line, columns=self.columns)
+        row = normalize_row(mapper.values(cells), self.import_kind, line=line, columns=self.columns)
         invalid = {self.column_field.get(error.column, "") for error in row.errors}
         # An invalid value stays in ``errors`` (with the cell as typed), never in
         # ``values``: nothing downstream can send it to a provider by mistake.
@@ -114,7 +104,7 @@ class _Cleaner:
             extras=encode(
                 {header: value for header, value in mapper.extras(cells).items() if value}
             ),
-            dedupe_key=_dedupe_key(self.job_type, row, values),
+            dedupe_key=_dedupe_key(self.import_kind, row, values),
             usable=row.usable,
             errors=encode(
                 [

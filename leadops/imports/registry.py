@@ -1,18 +1,54 @@
-"""Where the preview's "Continue" button goes, by job type.
+"""The kinds of upload the importer knows, and where the preview's "Continue" button goes.
 
-Feature apps register their next step in ``AppConfig.ready()`` so the import app never
-imports them::
+The import app never names the paid jobs an upload can feed. Each feature app describes
+its kinds of upload (an ``ImportKind``: what the file must contain, how rows are deduped,
+what to say when something is missing, the next step) and registers them in
+``AppConfig.ready()``::
 
-    register_continuation(["trace_normal", "trace_advanced", "apn"], "traces:new", "Set up trace")
+    from leadops.imports.registry import register_kind
+    from myapp.import_kinds import KINDS
 
-The URL is reversed with ``args=[batch.pk]``. A job type with nothing registered shows no
-button.
+    for kind in KINDS:
+        register_kind(kind)
+
+``ImportBatch.job_type`` stores a kind's ``key``. A kind is handed to the worker processes
+that clean big files, so everything in it must pickle: use module-level functions (the
+dedupe rules and sniff checks below, or your own), never lambdas.
+
+Continuations (the preview's next step) can also be added to an existing kind by another
+app with ``register_continuation``; the URL is reversed with ``args=[batch.pk]``. A kind
+with nothing registered shows no button.
 """
 
-from collections.abc import Iterable
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["Continuation", "continuation_for", "register_continuation"]
+from leadops.imports.columns import Requirement
+
+__all__ = [
+    "Continuation",
+    "ImportKind",
+    "NotSniffable",
+    "by_address",
+    "by_parcel",
+    "by_phones",
+    "continuation_for",
+    "default_kind",
+    "is_kind",
+    "is_registered",
+    "kind",
+    "kind_choices",
+    "kinds",
+    "looks_like_parcel",
+    "looks_like_phone",
+    "looks_like_street_address",
+    "missing_fields",
+    "register_continuation",
+    "register_kind",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +57,163 @@ class Continuation:
     label: str
 
 
+# --------------------------------------------------------------------------------------
+# Building blocks a kind is made of (about data shapes, not about any job)
+# --------------------------------------------------------------------------------------
+
+
+def by_address(values: Mapping[str, str], address_key: str) -> str:
+    """Dedupe on the normalized property address (street, city, state, ZIP)."""
+    return address_key
+
+
+def by_phones(values: Mapping[str, str], address_key: str) -> str:
+    """Dedupe on the set of valid phone numbers in the row."""
+    phones = sorted(
+        {v for fid, v in values.items() if fid.startswith("phone_") and not fid.endswith("_type")}
+    )
+    return "phones:" + ",".join(phones) if phones else ""
+
+
+def by_parcel(values: Mapping[str, str], address_key: str) -> str:
+    """Dedupe on the parcel: APN, county and state."""
+    apn = values.get("apn", "")
+    if not apn:
+        return ""
+    return "|".join(
+        ["apn", apn, values.get("property_county", ""), values.get("property_state", "")]
+    )
+
+
+_STREET_RE = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?\s+\S*[A-Za-z]")
+_PHONE_DIGITS_RE = re.compile(r"\D")
+_DIGIT_RE = re.compile(r"\d")
+
+
+def looks_like_street_address(value: str) -> bool:
+    return bool(_STREET_RE.match(value))
+
+
+def looks_like_phone(value: str) -> bool:
+    return 10 <= len(_PHONE_DIGITS_RE.sub("", value.removesuffix(".0"))) <= 11
+
+
+def looks_like_parcel(value: str) -> bool:
+    return bool(_DIGIT_RE.search(value))
+
+
+@dataclass(frozen=True, slots=True)
+class NotSniffable:
+    """How the upload recognises a column the kind could use, and how it says there is none.
+
+    ``fields``: a column mapped to any of them is enough; ``looks_like``: else a column
+    whose sample values pass it (its header unknown) is enough. The refusal reads
+    "No column in “file” {what}; its columns are …. {needs}: add them to the file and
+    upload it again."
+    """
+
+    fields: tuple[str, ...]
+    looks_like: Callable[[str], bool]
+    what: str
+    needs: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportKind:
+    """One kind of upload: what it is for, what the file needs, how its rows are deduped.
+
+    - ``key``: the value stored in ``ImportBatch.job_type``.
+    - ``label`` and ``help_text``: the upload form's radio button and its one-line help;
+      the label also starts the mapping page's messages ("{label} needs columns…").
+    - ``requirements``: what every usable row (and the mapping) must have;
+      ``recommended``: field ids that are optional but improve results (the UI nudges).
+    - ``dedupe``: ``(valid values, address key) -> key``; rows with the same non-empty key
+      are duplicates (``by_address``, ``by_phones``, ``by_parcel``).
+    - ``row_phrase``: how row errors name the job ("is empty; {row_phrase} needs it");
+      ``owner_name_hint``: added in brackets when a full name cannot be split into the
+      first and last name the kind needs.
+    - ``sniff``: the upload's check that the file has any usable column at all.
+    - ``essential``, ``essential_text``, ``nothing_to_do``: the mapped field without which
+      there is nothing to do, and the mapping error "No column is mapped to
+      {essential_text}, so there is {nothing_to_do}."
+    - ``alternative``, ``alternative_hint``: another kind's key to suggest (with
+      ", {alternative_hint}") when its requirements are met but this kind's are not.
+    - ``continuation``: the preview's next step, if any.
+    - ``default``: selected first in the upload form (else the first kind).
+    - ``order``: display position (lower first; equal orders keep registration order).
+    """
+
+    key: str
+    label: str
+    help_text: str
+    requirements: tuple[Requirement, ...]
+    row_phrase: str
+    sniff: NotSniffable
+    essential: str
+    essential_text: str
+    nothing_to_do: str
+    recommended: tuple[str, ...] = ()
+    dedupe: Callable[[Mapping[str, str], str], str] = by_address
+    owner_name_hint: str = ""
+    alternative: str = ""
+    alternative_hint: str = ""
+    continuation: Continuation | None = None
+    default: bool = False
+    order: int = 0
+
+
+# --------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------
+
+_KINDS: dict[str, ImportKind] = {}
 _CONTINUATIONS: dict[str, list[Continuation]] = {}
+
+
+def register_kind(import_kind: ImportKind) -> ImportKind:
+    """Make ``import_kind`` available to uploads (idempotent: the same key is replaced in
+    place) and register its continuation, if it has one."""
+    _KINDS[import_kind.key] = import_kind
+    if import_kind.continuation is not None:
+        register_continuation(
+            [import_kind.key], import_kind.continuation.url_name, import_kind.continuation.label
+        )
+    return import_kind
+
+
+def kind(key: str) -> ImportKind:
+    """The registered kind stored as ``key``; ``ValueError`` when there is none."""
+    try:
+        return _KINDS[str(key)]
+    except KeyError:
+        raise ValueError(f"unknown job type {key!r}") from None
+
+
+def is_kind(key: object) -> bool:
+    return isinstance(key, str) and key in _KINDS
+
+
+def kinds() -> list[ImportKind]:
+    """Every registered kind in display order."""
+    return sorted(_KINDS.values(), key=lambda k: k.order)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """``(key, label)`` of every kind: the choices of ``ImportBatch.job_type`` and the forms."""
+    return [(k.key, k.label) for k in kinds()]
+
+
+def default_kind() -> ImportKind | None:
+    """The kind the upload form selects first: the one marked default, else the first."""
+    registered = kinds()
+    return next((k for k in registered if k.default), registered[0] if registered else None)
+
+
+def missing_fields(mapping: Mapping[str, str], job_type: str) -> list[Requirement]:
+    """The requirements of ``job_type`` that the header mapping does not cover."""
+    requirements = kind(job_type).requirements
+    present = set(mapping.values())
+    return [req for req in requirements if not req.satisfied_by(present)]
 
 
 def register_continuation(job_types: Iterable[str], url_name: str, label: str) -> None:

@@ -5,13 +5,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from leadops.accounts.models import Team
-from leadops.imports.columns import (
-    EXTRA,
-    FIELDS_BY_ID,
-    JOB_RECOMMENDED,
-    JOB_REQUIREMENTS,
-    header_key,
-)
+from leadops.imports import registry
+from leadops.imports.columns import EXTRA, FIELDS_BY_ID, header_key
 from leadops.imports.models import ImportBatch, ImportRecord, MappingPreset
 
 
@@ -67,13 +62,15 @@ class RequirementState:
 def job_requirements(*, mapping: dict[str, str], job_type: str) -> list[RequirementState]:
     """Each column the job needs (met or not), then the recommended ones not yet mapped."""
     present = {target for target in mapping.values() if target != EXTRA}
+    if not registry.is_kind(job_type):
+        return []
+    import_kind = registry.kind(job_type)
     states = [
-        RequirementState(req.label, req.satisfied_by(present))
-        for req in JOB_REQUIREMENTS.get(job_type, ())
+        RequirementState(req.label, req.satisfied_by(present)) for req in import_kind.requirements
     ]
     states.extend(
         RequirementState(FIELDS_BY_ID[fid].label, fid in present, required=False)
-        for fid in JOB_RECOMMENDED.get(job_type, ())
+        for fid in import_kind.recommended
     )
     return states
 

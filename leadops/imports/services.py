@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import tempfile
 import uuid
 from collections import Counter
@@ -32,20 +31,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadops.accounts.models import Team
-from leadops.imports import selectors
+from leadops.imports import registry, selectors
 from leadops.imports.columns import (
     EXTRA,
     FIELDS_BY_ID,
-    MAX_PHONES,
-    JobType,
     Requirement,
     RowMapper,
     auto_map,
-    header_key,
-    missing_fields,
+    best_preset,
 )
 from leadops.imports.errors import BatchStateError, MappingInvalid
-from leadops.imports.models import ImportBatch, ImportJobType, ImportRecord, ImportStatus
+from leadops.imports.models import ImportBatch, ImportRecord, ImportStatus
 from leadops.imports.models import MappingPreset as Preset
 from leadops.imports.pipeline import CleanSpec, clean_rows
 from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, Table, open_table
@@ -157,55 +153,9 @@ def _team_presets(team: Team) -> list[Preset]:
 def _auto_map(team: Team, headers: list[str]) -> tuple[dict[str, str], Preset | None]:
     """Auto-map with the team's presets (most recent first) and name the preset that applied."""
     presets = _team_presets(team)
-    keys = {header_key(header) for header in headers}
-    applicable = [
-        preset
-        for preset in presets
-        if preset.mapping and all(header_key(header) in keys for header in preset.mapping)
-    ]
-    # auto_map's rule: the preset with most headers wins, the most recent on a tie.
-    applied = max(applicable, key=lambda preset: len(preset.mapping)) if applicable else None
-    return auto_map(headers, [preset.mapping for preset in presets]), applied
-
-
-_STREET_RE = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?\s+\S*[A-Za-z]")
-_PHONE_DIGITS_RE = re.compile(r"\D")
-_APN_RE = re.compile(r"\d")
-
-
-def _looks_like_phone(value: str) -> bool:
-    return 10 <= len(_PHONE_DIGITS_RE.sub("", value.removesuffix(".0"))) <= 11
-
-
-# What a job cannot do without, how to recognise a column that could hold it from its
-# values when the header is unknown, and how to say it is missing.
-_ESSENTIALS = {
-    JobType.TRACE_NORMAL: ("property_address",),
-    JobType.TRACE_ADVANCED: ("property_address",),
-    JobType.DNC: tuple(f"phone_{n}" for n in range(1, MAX_PHONES + 1)),
-    JobType.APN: ("apn",),
-}
-_LOOKS_LIKE = {
-    JobType.TRACE_NORMAL: lambda v: bool(_STREET_RE.match(v)),
-    JobType.TRACE_ADVANCED: lambda v: bool(_STREET_RE.match(v)),
-    JobType.DNC: _looks_like_phone,
-    JobType.APN: lambda v: bool(_APN_RE.search(v)),
-}
-_NO_COLUMN = {
-    JobType.TRACE_NORMAL: (
-        "looks like a property address",
-        "A skip trace needs the property's street address, city and state",
-    ),
-    JobType.TRACE_ADVANCED: (
-        "looks like a property address",
-        "A skip trace needs the property's street address, city and state",
-    ),
-    JobType.DNC: ("holds phone numbers", "A DNC scrub needs at least one phone column"),
-    JobType.APN: (
-        "looks like a parcel number (APN)",
-        "An APN trace needs the parcel number, county and state",
-    ),
-}
+    mappings = [preset.mapping for preset in presets]
+    best = best_preset(headers, mappings)
+    return auto_map(headers, mappings), (presets[best] if best is not None else None)
 
 
 def _check_has_usable_column(
@@ -214,17 +164,17 @@ def _check_has_usable_column(
     """Refuse a file with no column the job could use at all, mapped or not.
 
     A header the synonyms do not know still passes when its values look right: the user
-    can map it on the next page.
+    can map it on the next page. What counts, and the refusal's words, are the kind's
+    (``ImportKind.sniff``).
     """
-    essentials = _ESSENTIALS[JobType(job_type)]
-    if any(target in essentials for target in mapping.values()):
+    sniff = registry.kind(job_type).sniff
+    if any(target in sniff.fields for target in mapping.values()):
         return
-    looks_like = _LOOKS_LIKE[JobType(job_type)]
     for index, header in enumerate(headers):
         values = samples[index] if index < len(samples) else []
-        if mapping.get(header, EXTRA) == EXTRA and values and any(map(looks_like, values)):
+        if mapping.get(header, EXTRA) == EXTRA and values and any(map(sniff.looks_like, values)):
             return
-    what, needs = _NO_COLUMN[JobType(job_type)]
+    what, needs = sniff.what, sniff.needs
     shown = ", ".join(f"“{header}”" for header in headers[:12])
     more = f" and {len(headers) - 12} more" if len(headers) > 12 else ""
     raise ImportRejected(
@@ -248,7 +198,7 @@ def import_upload(
     Raises ``ImportRejected`` (nothing stored, the message is for the user) for anything
     the reader refuses anywhere in the file, and for a file with no column the job can use.
     """
-    job_type = ImportJobType(job_type).value
+    job_type = registry.kind(job_type).key
     filename = _display_name(uploaded_file.name or "")
     limits = read_limits()
     spool = _spool(uploaded_file, limits.max_bytes)
@@ -319,22 +269,15 @@ def import_choose_sheet(*, batch: ImportBatch, sheet: str) -> ImportBatch:
 # Mapping
 # --------------------------------------------------------------------------------------
 
-# The field without which a job has nothing to work on, and how to say so.
-_NOTHING_TO_DO = {
-    JobType.TRACE_NORMAL: ("property_address", "the property address", "nothing to trace"),
-    JobType.TRACE_ADVANCED: ("property_address", "the property address", "nothing to trace"),
-    JobType.DNC: ("phone_1", "a phone number", "nothing to scrub"),
-    JobType.APN: ("apn", "the APN / parcel number", "nothing to trace"),
-}
-
 
 def _missing_message(missing: list[Requirement], job_type: str, mapping) -> str:
-    job = ImportJobType(job_type).label
-    essential, what, consequence = _NOTHING_TO_DO[JobType(job_type)]
+    import_kind = registry.kind(job_type)
+    job = import_kind.label
+    essential = import_kind.essential
     if any(any(essential in option for option in req.any_of) for req in missing):
         message = (
-            f"No column is mapped to {what}, so there is {consequence}. Choose the column "
-            "that holds it in the list below."
+            f"No column is mapped to {import_kind.essential_text}, so there is "
+            f"{import_kind.nothing_to_do}. Choose the column that holds it in the list below."
         )
         others = [req.label for req in missing if essential not in req.any_of[0]]
         if others:
@@ -344,8 +287,13 @@ def _missing_message(missing: list[Requirement], job_type: str, mapping) -> str:
         f"{job} needs columns that are not mapped: {', '.join(r.label for r in missing)}. "
         "Choose the column for each in the list below"
     )
-    if job_type == JobType.TRACE_NORMAL and not missing_fields(mapping, JobType.TRACE_ADVANCED):
-        message += ", or choose an advanced trace, which needs only address, city and state"
+    alternative = import_kind.alternative
+    if (
+        alternative
+        and registry.is_kind(alternative)
+        and not registry.missing_fields(mapping, alternative)
+    ):
+        message += f", {import_kind.alternative_hint}"
     return message + "."
 
 
@@ -383,12 +331,10 @@ def import_set_mapping(
     """
     if batch.status == ImportStatus.REJECTED:
         raise BatchStateError("This import was rejected; upload the file again.")
-    try:
-        job_type = ImportJobType(job_type).value
-    except ValueError:
-        raise MappingInvalid(f"“{job_type}” is not a job type.") from None
+    if not registry.is_kind(job_type):
+        raise MappingInvalid(f"“{job_type}” is not a job type.")
     clean = _check_mapping(batch.headers, mapping)
-    missing = missing_fields(clean, job_type)
+    missing = registry.missing_fields(clean, job_type)
     if missing:
         raise MappingInvalid(_missing_message(missing, job_type, clean))
     name = " ".join((save_preset_as or "").split())
@@ -623,10 +569,14 @@ def store_progress(*, batch: ImportBatch) -> int | None:
 
 def import_store_in_background(*, batch: ImportBatch) -> None:
     """Queue the store (after commit); the preview page follows it with a progress bar."""
-    from leadops.imports import jobs
-
     store_progress_set(batch=batch, rows_done=0)
-    enqueue_step(jobs.store, batch.pk, job_id=f"import-store-{batch.pk}", queue="default")
+    # By dotted path: tasks imports services, never the other way round.
+    enqueue_step(
+        "leadops.imports.tasks.store",
+        batch.pk,
+        job_id=f"import-store-{batch.pk}",
+        queue="default",
+    )
 
 
 def import_store_job(*, batch_id: int) -> None:

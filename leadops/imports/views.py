@@ -14,13 +14,7 @@ from leadops.exports import csv_response
 from leadops.imports import registry, selectors, services
 from leadops.imports.errors import BatchStateError, ImportRejected, MappingInvalid
 from leadops.imports.forms import MappingForm, SheetForm, UploadForm
-from leadops.imports.models import (
-    JOB_TYPE_HELP,
-    ImportBatch,
-    ImportJobType,
-    ImportStatus,
-    MappingPreset,
-)
+from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
 from leadops.imports.tables import UnusableRecordTable
 
 PREVIEW_PAGE_SIZE = 25
@@ -49,7 +43,7 @@ def upload(request):
                 return redirect("imports:mapping", batch.pk)
     else:
         initial = {"next": request.GET.get("next", "")}
-        if request.GET.get("job_type") in ImportJobType.values:
+        if registry.is_kind(request.GET.get("job_type")):
             initial["job_type"] = request.GET["job_type"]
         form = UploadForm(initial=initial)
     return render(
@@ -73,8 +67,8 @@ def _mapping_context(request, batch: ImportBatch, form: MappingForm, mapping, jo
         "rows": list(zip(form.column_fields(), batch.columns, strict=True)),
         "presets": selectors.team_presets(team=request.team),
         "requirements": selectors.job_requirements(mapping=mapping, job_type=job_type),
-        "job_type_label": ImportJobType(job_type).label,
-        "job_type_help": JOB_TYPE_HELP[job_type],
+        "job_type_label": registry.kind(job_type).label,
+        "job_type_help": registry.kind(job_type).help_text,
         "sheet_form": (
             SheetForm(initial={"sheet": batch.sheet}, sheet_names=batch.sheet_names)
             if len(batch.sheet_names) > 1 and batch.status != ImportStatus.STORED
@@ -119,7 +113,7 @@ def mapping(request, batch_id: int):
             current = selectors.mapping_with_preset(
                 headers=batch.headers, current=current, preset=preset
             )
-        if request.GET.get("job_type") in ImportJobType.values:
+        if registry.is_kind(request.GET.get("job_type")):
             job_type = request.GET["job_type"]
         form = MappingForm(initial={"job_type": job_type}, headers=batch.headers, mapping=current)
     return render(
@@ -144,8 +138,8 @@ def mapping_check(request, batch_id: int):
         "imports/_requirements.html",
         {
             "requirements": selectors.job_requirements(mapping=current, job_type=job_type),
-            "job_type_label": ImportJobType(job_type).label,
-            "job_type_help": JOB_TYPE_HELP[job_type],
+            "job_type_label": registry.kind(job_type).label,
+            "job_type_help": registry.kind(job_type).help_text,
         },
     )
 

@@ -39,7 +39,7 @@ def get_queue(name: str):
 
 
 def _enqueue_now(
-    func: Callable,
+    func: Callable | str,
     args: tuple,
     *,
     job_id: str,
@@ -67,7 +67,7 @@ def _enqueue_now(
 
 
 def enqueue_step(
-    func: Callable,
+    func: Callable | str,
     *args,
     job_id: str,
     queue: str = "default",

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from leadops.imports import columns
+from leadops.imports import columns, registry
 from leadops.imports.columns import (
     EXTRA,
     FIELDS_BY_ID,
     FieldGroup,
-    JobType,
     RowMapper,
     auto_map,
     field_for_header,
     header_key,
-    missing_fields,
 )
+from leadops.imports.registry import missing_fields
+from traces import import_kinds
 
 PROPSTREAM = [
     "Address",
@@ -204,8 +204,8 @@ def test_propstream_export():
         "Mailing Zip": "mailing_zip",
         "Est. Value": EXTRA,
     }
-    assert missing_fields(mapping, JobType.TRACE_NORMAL) == []
-    assert missing_fields(mapping, JobType.APN) == []
+    assert missing_fields(mapping, import_kinds.TRACE_NORMAL) == []
+    assert missing_fields(mapping, import_kinds.APN) == []
 
 
 def test_batchleads_export_pairs_phone_types():
@@ -383,7 +383,7 @@ def test_phone_numbering_continues_after_preset_phones():
 
 def test_job_requirements_follow_the_tracerfy_contract():
     def ids(job):
-        return [r.any_of for r in columns.JOB_REQUIREMENTS[job]]
+        return [r.any_of for r in registry.kind(job).requirements]
 
     assert ids("trace_advanced") == [
         (("property_address",),),

@@ -8,7 +8,8 @@ import phonenumbers
 import pytest
 
 from leadops.imports import normalize as n
-from leadops.imports.normalize import Cleaned, RowError
+from leadops.imports.normalize import Cleaned
+from leadops.imports.rows import RowError, normalize_row
 
 # --------------------------------------------------------------------------------------
 # Addresses
@@ -367,7 +368,7 @@ NORMAL_ROW = {
 
 
 def test_normalize_row_cleans_everything_and_is_usable():
-    row = n.normalize_row(NORMAL_ROW, "trace_normal", line=7)
+    row = normalize_row(NORMAL_ROW, "trace_normal", line=7)
 
     assert row.usable
     assert row.errors == []
@@ -391,7 +392,7 @@ def test_normalize_row_cleans_everything_and_is_usable():
 
 
 def test_zip_zero_restoration_uses_the_rows_state():
-    row = n.normalize_row({**NORMAL_ROW, "property_state": "TX"}, "trace_normal", line=3)
+    row = normalize_row({**NORMAL_ROW, "property_state": "TX"}, "trace_normal", line=3)
 
     assert row.usable  # ZIP is optional for a normal trace
     assert row.errors == [
@@ -410,7 +411,7 @@ def test_zip_zero_restoration_uses_the_rows_state():
 
 
 def test_errors_name_the_users_column_and_line():
-    row = n.normalize_row(
+    row = normalize_row(
         {"property_address": "1 Elm St", "property_city": "Austin", "property_state": "Texass"},
         "trace_advanced",
         line=12,
@@ -425,7 +426,7 @@ def test_errors_name_the_users_column_and_line():
 
 
 def test_advanced_trace_keeps_a_row_with_only_address_city_state():
-    row = n.normalize_row(
+    row = normalize_row(
         {
             "property_address": "1 Elm St",
             "property_city": "Austin",
@@ -444,7 +445,7 @@ def test_advanced_trace_keeps_a_row_with_only_address_city_state():
 
 
 def test_normal_trace_needs_owner_and_mailing_and_says_so():
-    row = n.normalize_row(
+    row = normalize_row(
         {
             "property_address": "1 Elm St",
             "property_city": "Austin",
@@ -468,7 +469,7 @@ def test_normal_trace_needs_owner_and_mailing_and_says_so():
 
 
 def test_normal_trace_with_company_owner_explains_advanced_trace():
-    row = n.normalize_row(
+    row = normalize_row(
         {**NORMAL_ROW, "owner_full_name": "ACME HOLDINGS LLC"},
         "trace_normal",
         line=5,
@@ -483,9 +484,9 @@ def test_normal_trace_with_company_owner_explains_advanced_trace():
 
 
 def test_dnc_row_needs_one_valid_phone():
-    good = n.normalize_row({"phone_1": "bad", "phone_2": "512-555-0100"}, "dnc", line=2)
-    bad = n.normalize_row({"phone_1": "bad", "phone_2": ""}, "dnc", line=3)
-    empty = n.normalize_row({"phone_1": ""}, "dnc", line=4)
+    good = normalize_row({"phone_1": "bad", "phone_2": "512-555-0100"}, "dnc", line=2)
+    bad = normalize_row({"phone_1": "bad", "phone_2": ""}, "dnc", line=3)
+    empty = normalize_row({"phone_1": ""}, "dnc", line=4)
 
     assert good.usable
     assert good.values["phone_2"] == "+15125550100"
@@ -501,7 +502,7 @@ def test_dnc_row_needs_one_valid_phone():
 
 
 def test_apn_row():
-    row = n.normalize_row(
+    row = normalize_row(
         {
             "apn": "#00424109000007550",
             "property_county": "Palm Beach County",
@@ -521,7 +522,7 @@ def test_apn_row():
 
 
 def test_unit_column_is_appended_to_the_street_line():
-    row = n.normalize_row(
+    row = normalize_row(
         {
             "property_address": "1 Elm Street",
             "property_unit": "4",
@@ -537,7 +538,7 @@ def test_unit_column_is_appended_to_the_street_line():
 
 
 def test_one_line_address_drops_the_repeated_city():
-    row = n.normalize_row(
+    row = normalize_row(
         {
             "property_address": "123 Main Street, Austin, TX 78701",
             "property_city": "Austin",
@@ -550,7 +551,7 @@ def test_one_line_address_drops_the_repeated_city():
 
 
 def test_first_and_last_columns_win_over_the_split_full_name():
-    row = n.normalize_row(
+    row = normalize_row(
         {**NORMAL_ROW, "owner_first_name": "Johnny", "owner_last_name": "Smythe"},
         "trace_normal",
     )
@@ -560,13 +561,13 @@ def test_first_and_last_columns_win_over_the_split_full_name():
 
 
 def test_error_without_a_line_number():
-    row = n.normalize_row({"email_1": "nope"}, "dnc")
+    row = normalize_row({"email_1": "nope"}, "dnc")
 
     assert str(row.errors[0]) == "Email 1: “nope” is not a valid email address"
 
 
 def test_normalize_row_rejects_unknown_job_and_field():
     with pytest.raises(ValueError, match="unknown job type 'skip'"):
-        n.normalize_row({}, "skip")
+        normalize_row({}, "skip")
     with pytest.raises(ValueError, match="unknown field 'shoe_size'"):
-        n.normalize_row({"shoe_size": "9"}, "dnc")
+        normalize_row({"shoe_size": "9"}, "dnc")

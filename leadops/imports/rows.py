@@ -1,0 +1,186 @@
+"""Clean one mapped row and decide whether the chosen job can use it.
+
+The layers, lowest first: ``normalize`` cleans single values, ``columns`` is the field
+table built on those cleaners, ``registry`` the kinds of upload (each with its
+requirements), and this module applies them to a whole row; none of the others imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from leadops.imports.columns import FIELDS_BY_ID, Requirement
+from leadops.imports.normalize import (
+    dedupe_key_of_cleaned,
+    normalize_address,
+    normalize_city,
+    normalize_zip,
+    quoted,
+)
+from leadops.imports.registry import ImportKind, kind
+
+__all__ = ["CleanRow", "RowError", "normalize_row"]
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in one cell: where it is, what it held, and why it cannot be used."""
+
+    line: int | None
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"Line {self.line}, column “{self.column}”" if self.line else self.column
+        return f"{where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class CleanRow:
+    """A row after cleaning: values by field id, the problems found, and the verdict."""
+
+    line: int | None
+    values: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+    usable: bool = True
+    dedupe_key: str = ""
+
+
+_LOCATIONS = (
+    ("property_address", "property_unit", "property_city"),
+    ("mailing_address", "mailing_unit", "mailing_city"),
+)
+_STATE_FIELDS = ("property_state", "mailing_state")
+_ZIP_STATE = {"property_zip": "property_state", "mailing_zip": "mailing_state"}
+
+
+def normalize_row(
+    mapped_values: Mapping[str, str],
+    job_type: str | ImportKind,
+    *,
+    line: int | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> CleanRow:
+    """Clean one row (raw text by field id) and decide whether ``job_type`` can use it.
+
+    ``job_type`` is a registered kind's key or the ``ImportKind`` itself (worker processes
+    get the kind, as nothing is registered there).
+
+    ``columns`` names the source header of each field so errors point at the user's own
+    column; without it the field label is used. A row is usable when every requirement
+    of the job is met by valid values — an advanced trace needs only address, city and
+    state, so a bad phone or a missing owner does not discard it; the error is still
+    reported.
+    """
+    import_kind = job_type if isinstance(job_type, ImportKind) else kind(job_type)
+    requirements = import_kind.requirements
+    columns = columns or {}
+    values: dict[str, str] = {}
+    errors: list[RowError] = []
+    invalid: set[str] = set()
+    derived: dict[str, str] = {}
+    # States first: restoring a ZIP's leading zero depends on the state.
+    ordered = [fid for fid in _STATE_FIELDS if fid in mapped_values]
+    ordered.extend(fid for fid in mapped_values if fid not in _STATE_FIELDS)
+    for field_id in ordered:
+        spec = FIELDS_BY_ID.get(field_id)
+        if spec is None:
+            raise ValueError(f"unknown field {field_id!r}")
+        raw = mapped_values[field_id] or ""
+        state_field = _ZIP_STATE.get(field_id)
+        if state_field is not None:
+            state = "" if state_field in invalid else values.get(state_field, "")
+            cleaned = normalize_zip(raw, state=state)
+        else:
+            cleaned = spec.clean(raw)
+        values[field_id] = cleaned.value
+        if cleaned.error is not None:
+            invalid.add(field_id)
+            column = columns.get(field_id) or spec.label
+            errors.append(RowError(line, column, raw, cleaned.error))
+        if cleaned.derived:
+            derived.update(cleaned.derived)
+
+    for target, value in derived.items():
+        if not values.get(target):
+            values[target] = value
+
+    for address_id, unit_id, city_id in _LOCATIONS:
+        if values.get(address_id):
+            _tidy_address(values, mapped_values, address_id, unit_id, city_id, invalid)
+
+    usable = True
+    present = {fid for fid, value in values.items() if value} - invalid
+    # A full name stands in for first + last only through the names split from it.
+    present.discard("owner_full_name")
+    for requirement in requirements:
+        if requirement.satisfied_by(present):
+            continue
+        usable = False
+        if any(fid in invalid for option in requirement.any_of for fid in option):
+            continue  # the invalid value already has its own error
+        errors.append(
+            _missing_error(requirement, values, mapped_values, columns, line, import_kind)
+        )
+
+    key = dedupe_key_of_cleaned(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
+    return CleanRow(line=line, values=values, errors=errors, usable=usable, dedupe_key=key)
+
+
+_KEY_FIELDS = ("property_address", "property_city", "property_state", "property_zip")
+
+
+def _valid(values: Mapping[str, str], invalid: set[str], field_id: str) -> str:
+    return "" if field_id in invalid else values.get(field_id, "")
+
+
+def _tidy_address(
+    values: dict[str, str],
+    raw: Mapping[str, str],
+    address_id: str,
+    unit_id: str,
+    city_id: str,
+    invalid: set[str],
+) -> None:
+    """Drop a city repeated in a one-line address and append a separate unit column."""
+    address = values.get(address_id, "")
+    if not address or address_id in invalid:
+        return
+    city = values.get(city_id, "")
+    source = raw.get(address_id, "")
+    if city and "," in source:
+        parts = [part for part in source.split(",") if part.strip()]
+        if len(parts) >= 2 and normalize_city(parts[1]).value == city:
+            address = normalize_address(parts[0]).value
+    unit = values.get(unit_id, "")
+    if unit and unit_id not in invalid and not address.endswith(unit):
+        address = f"{address} {unit}"
+    values[address_id] = address
+
+
+def _missing_error(
+    requirement: Requirement,
+    values: Mapping[str, str],
+    mapped_values: Mapping[str, str],
+    columns: Mapping[str, str],
+    line: int | None,
+    import_kind: ImportKind,
+) -> RowError:
+    job = import_kind.row_phrase
+    fields = [fid for option in requirement.any_of for fid in option]
+    if "owner_full_name" in fields and values.get("owner_full_name"):
+        full = mapped_values.get("owner_full_name", "")
+        return RowError(
+            line,
+            columns.get("owner_full_name") or requirement.label,
+            full,
+            f"{quoted(full)} is not one person's first and last name; {job} needs them"
+            + (f" ({import_kind.owner_name_hint})" if import_kind.owner_name_hint else ""),
+        )
+    mapped = [fid for fid in fields if fid in mapped_values]
+    column = requirement.label
+    if len(mapped) == 1:
+        column = columns.get(mapped[0]) or FIELDS_BY_ID[mapped[0]].label
+    return RowError(line, column, "", f"is empty; {job} needs it")
