@@ -1,7 +1,7 @@
 """The kinds of upload the traces app runs on, registered with the importer in
 ``TracesConfig.ready()`` (``leadops.imports.registry``).
 
-What each needs follows the Tracerfy contract (shared/providers/tracerfy-api.md):
+What each needs follows the Tracerfy contract (docs/providers/tracerfy-api.md):
 
 - batch trace, trace_type=normal: address, city, state, first and last name and the
   mailing address, city and state columns are required; ZIP and mailing ZIP optional.
