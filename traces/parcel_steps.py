@@ -24,8 +24,8 @@ from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers.errors import ProviderUnavailable
 from leadops.webhooks.models import WebhookEvent
 from traces.models import TraceJob, TraceType
-from traces.services import parcel_match_key, records_to_send, trace_results_store
-from traces.tracerfy_steps import tracerfy_ingested
+from traces.services import parcel_match_key, records_to_send
+from traces.tracerfy_steps import tracerfy_ingest
 
 CSV_COLUMNS = ["parcel_id", "county", "state"]
 FAILED_STATUSES = {"failed", "error", "cancelled", "canceled"}
@@ -210,12 +210,8 @@ class ParcelSteps:
                     f"Tracerfy parcel queue {queue.id} has no download link yet",
                     request_sent=True,
                 )
-            rows = (result_fields(row) for row in client.download_csv(queue.download_url))
-            stored, hits, unmatched = trace_results_store(job=job, rows=rows)
-        return tracerfy_ingested(
-            job=job,
-            stored=stored,
-            hits=hits,
-            unmatched=unmatched,
-            charged=queue.credits_deducted,
-        )
+            return tracerfy_ingest(
+                job=job,
+                rows=(result_fields(row) for row in client.download_csv(queue.download_url)),
+                charged=queue.credits_deducted,
+            )

@@ -8,6 +8,7 @@ match is unambiguous.
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import timedelta
 
 from leadops import providers
@@ -160,22 +161,17 @@ class TracerfySteps:
                 records = ()
             if not records and link and (queue.rows_uploaded or job.records_sent):
                 records = client.trace_download(link)
-            rows = (_result_row(r) for r in records)
-            stored, hits, unmatched = trace_results_store(job=job, rows=rows)
-        return tracerfy_ingested(
-            job=job,
-            stored=stored,
-            hits=hits,
-            unmatched=unmatched,
-            charged=queue.credits_deducted if queue else None,
-        )
+            return tracerfy_ingest(
+                job=job,
+                rows=(_result_row(r) for r in records),
+                charged=queue.credits_deducted if queue else None,
+            )
 
 
-def tracerfy_ingested(
-    *, job: TraceJob, stored: int, hits: int, unmatched: int, charged: int | None
-) -> Ingested:
-    """The outcome of storing a Tracerfy queue's results: Tracerfy's own charge (hits times the
-    rate when it gives none), never more than was held."""
+def tracerfy_ingest(*, job: TraceJob, rows: Iterable[dict], charged: int | None) -> Ingested:
+    """Store a Tracerfy queue's result rows (streamed) and say what it comes to: Tracerfy's
+    own charge (hits times the rate when it gives none), never more than was held."""
+    stored, hits, unmatched = trace_results_store(job=job, rows=rows)
     if charged is None:
         charged = hits * job.credits_per_record
     note = (
