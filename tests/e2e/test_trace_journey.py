@@ -1,6 +1,8 @@
 """Journey: log in → upload a messy spreadsheet → fix one mapping → cost preview → submit →
 progress reaches complete → filter results → export. Real sandbox, webhooks and RQ worker."""
 
+import re
+
 from playwright.sync_api import expect
 
 from traces.models import TraceJob
@@ -38,6 +40,13 @@ def test_trace_journey(page, tracing_app, screenshot):
     expect(page.get_by_role("heading", name="Cost preview")).to_be_visible()
     expect(page.get_by_test_id("estimate-total")).to_have_text("14")
     screenshot("cost-preview")
+    # Choosing another provider reloads the preview for it (htmx), and back again.
+    page.get_by_label("RealEstateAPI").check()
+    expect(page.get_by_text("RealEstateAPI has one kind of trace")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"provider=reapi"))
+    page.get_by_label("Tracerfy").check()
+    expect(page.get_by_text("Tracerfy balance")).to_be_visible()
+    expect(page.get_by_label("Normal (owner name + mailing address known)")).to_be_checked()
     page.get_by_role("button", name="Submit trace (14 credits held)").click()
 
     expect(page.get_by_text("is queued")).to_be_visible()
