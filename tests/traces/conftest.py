@@ -7,6 +7,13 @@ from tests.support.rows import OWNER_HEADER, PARCEL_HEADER, table_csv
 
 
 @pytest.fixture
+def sandbox_settings():
+    """These tests count hits and misses (charges, filters, lookups) on small batches and were
+    written against a miss rate of 0.2; the session default is 0.15. At 0.0 or 1.0 some fail."""
+    return {"miss_rate": 0.2}
+
+
+@pytest.fixture
 def stored_batch(staff, team_a):
     """Upload → map (auto) → store, through the import services, as a user would."""
 
