@@ -26,6 +26,7 @@ from tests.support.sandbox import (
     FAST_RETRY,
     SANDBOX_KEY,
     TEST_TIMEOUTS,
+    reapi_url,
     tracerfy_url,
 )
 
@@ -44,7 +45,7 @@ def tracerfy(sandbox: RunningSandbox) -> Iterator[TracerfyClient]:
 @pytest.fixture
 def reapi(sandbox: RunningSandbox) -> Iterator[ReapiClient]:
     with ReapiClient(
-        base_url=f"{sandbox.base_url}/reapi/v1/",
+        base_url=reapi_url(sandbox),
         api_key=SANDBOX_KEY,
         timeouts=TEST_TIMEOUTS,
         retry=FAST_RETRY,

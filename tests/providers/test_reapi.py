@@ -23,7 +23,7 @@ from leadops.providers.reapi import (
     SkipResult,
 )
 from tests.support.payloads import FIXTURES, fixture
-from tests.support.sandbox import TEST_TIMEOUTS, eventually
+from tests.support.sandbox import TEST_TIMEOUTS, eventually, reapi_url
 
 BATCH = [
     SkipRequest(
@@ -37,10 +37,6 @@ BATCH = [
     )
     for i in range(10)
 ]
-
-
-def reapi_url(sandbox) -> str:
-    return f"{sandbox.base_url}/reapi/v1/"
 
 
 # -- documented payloads -----------------------------------------------------------------------

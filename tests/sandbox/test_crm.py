@@ -6,11 +6,12 @@ import httpx
 import pytest
 
 from tests.support.payloads import fixture
+from tests.support.sandbox import CRM_KEY, CRM_SECRET
 
 
 @pytest.fixture
 def crm(sandbox):
-    with httpx.Client(auth=("sandbox-key", "sandbox-secret"), timeout=10) as client:
+    with httpx.Client(auth=(CRM_KEY, CRM_SECRET), timeout=10) as client:
         client.url = sandbox.urls["crm"]
         yield client
 

@@ -110,6 +110,10 @@ def tracerfy_url(sandbox: RunningSandbox) -> str:
     return f"{sandbox.base_url}/tracerfy/v1/api/"
 
 
+def reapi_url(sandbox: RunningSandbox) -> str:
+    return f"{sandbox.base_url}/reapi/v1/"
+
+
 def eventually(read: Callable[[], T], done: Callable[[T], bool], timeout: float = 10.0) -> T:
     """Call ``read`` until ``done(result)``; return that result (waits without sleeping)."""
     box: list[T] = []
