@@ -1,20 +1,24 @@
-"""Shared fixtures: the named actors every access test uses.
+"""Shared fixtures: the named actors every access test uses, RQ, and the provider sandbox.
 
 owner      admin of team A (also a Django superuser)
 staff      staff member of team A, with a wallet
 outsider   staff member of team B
 anonymous  a visitor who is not logged in
+
+sandbox    the one provider sandbox of the session (tests/support/sandbox.py), reset before
+           and after each test that uses it; ``sandbox.control`` arranges it, and a folder
+           that wants other runtime settings than the session's overrides ``sandbox_settings``
+receiver   a webhook receiver for the session, emptied for each test that uses it
 """
 
 import os
 
 import pytest
-from django.db import connection
 
 from leadops.accounts.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
-
-PASSWORD = "pw-for-tests"
+from tests.support.jobs import rq_queues
+from tests.support.sandbox import SandboxControl, SessionSandbox, run_session_sandbox
 
 
 def pytest_report_header(config):
@@ -81,10 +85,6 @@ def owner_client(client, owner):
     return client
 
 
-def using_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 @pytest.fixture
 def rq_redis():
     """The test Redis, emptied: RQ queues, scheduled jobs and limiter keys start clean."""
@@ -99,12 +99,11 @@ def rq_redis():
 @pytest.fixture
 def run_worker(rq_redis):
     """Run every queued RQ job in this process (SimpleWorker, burst) and return how many ran."""
-    import django_rq
     from rq import SimpleWorker
     from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
     def run() -> int:
-        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
+        queues = rq_queues()
         worker = SimpleWorker(queues, connection=rq_redis)
         worker.work(burst=True)
         failed = sum(FailedJobRegistry(queue=q).count for q in queues)
@@ -116,17 +115,46 @@ def run_worker(rq_redis):
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    """The real provider sandbox on a free port for the whole session (fast processing)."""
-    from leadops.sandbox.config import SandboxConfig
-    from leadops.sandbox.testing import run_sandbox
-
-    with run_sandbox(SandboxConfig(port=0, speed=200.0, miss_rate=0.2)) as running:
+    """The real provider sandbox on a free port for the whole session (the only one the suite
+    shares; a test that needs a differently built sandbox starts its own)."""
+    with run_session_sandbox() as running:
         yield running
 
 
 @pytest.fixture
-def sandbox(sandbox_server):
-    """The sandbox, reset to a clean account (no queues, faults or webhook URL) for this test."""
+def sandbox_settings() -> dict:
+    """Runtime settings (``POST /_sandbox/settings``: speed, miss_rate, webhook_rate,
+    reapi_ack_shape) laid over the session config after each reset. A folder's conftest
+    overrides this fixture when its tests were written against other values."""
+    return {}
+
+
+@pytest.fixture
+def sandbox(sandbox_server, sandbox_settings) -> SessionSandbox:
+    """The session sandbox, reset to a clean account (no queues, faults or webhook URL)."""
     sandbox_server.reset()
+    if sandbox_settings:
+        sandbox_server.control.settings(**sandbox_settings)
     yield sandbox_server
     sandbox_server.reset()
+
+
+@pytest.fixture
+def control(sandbox) -> SandboxControl:
+    """The sandbox's ``/_sandbox/`` control API (the same as ``sandbox.control``)."""
+    return sandbox.control
+
+
+@pytest.fixture(scope="session")
+def receiver_server():
+    from leadops.sandbox.testing import WebhookReceiver
+
+    with WebhookReceiver() as running:
+        yield running
+
+
+@pytest.fixture
+def receiver(receiver_server):
+    """A webhook receiver (``receiver.url(path)``, ``receiver.calls``), empty at the start."""
+    receiver_server.clear()
+    return receiver_server

@@ -8,17 +8,11 @@ import shutil
 import threading
 from pathlib import Path
 
-import django_rq
-import httpx
 import pytest
 from django.db import connection
-from playwright.sync_api import expect
-from rq import SimpleWorker
-from rq.timeouts import TimerDeathPenalty
 
-from leadops.accounts.models import Role
-from leadops.credits import services as credits
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.support.browser import log_in, make_member
+from tests.support.jobs import ThreadWorker, rq_queues
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -72,26 +66,13 @@ def screenshot(page, request):
 @pytest.fixture
 def trace_member(transactional_db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    team = TeamFactory(name="Trace Team")
-    user = UserFactory(username="trace-staff")
-    MembershipFactory(user=user, team=team, role=Role.STAFF)
-    credits.grant(
-        wallet=credits.wallet_for(user=user, team=team),
-        amount=200,
-        actor=None,
+    return make_member(
+        "trace-staff",
+        "Trace Team",
+        credits_granted=200,
         reason="Trial credits",
-        idempotency_key="e2e-trace",
+        key="e2e-trace",
     )
-    return user
-
-
-class ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can run off the main thread (signals belong to the main one)."""
-
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self):
-        pass
 
 
 @pytest.fixture
@@ -100,7 +81,7 @@ def worker(rq_redis):
     stop = threading.Event()
 
     def loop():
-        queues = [django_rq.get_queue(n) for n in ("high", "default", "low")]
+        queues = rq_queues()
         while not stop.is_set():
             ThreadWorker(queues, connection=rq_redis).work(burst=True)
             stop.wait(0.2)
@@ -113,20 +94,11 @@ def worker(rq_redis):
     thread.join(timeout=10)
 
 
-def log_in(page, base, username, password="pw-for-tests"):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
 @pytest.fixture
 def tracing_app(page, live_server, sandbox, worker, trace_member, settings):
     """trace-staff logged in, Tracerfy pointed at the sandbox and its webhooks at this app;
     returns the app's base URL."""
     settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    hook = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
-    httpx.post(f"{sandbox.base_url}/_sandbox/webhook-url", json={"url": hook}, timeout=5)
+    sandbox.control.webhook_url(f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/")
     log_in(page, live_server.url, trace_member.username)
     return live_server.url

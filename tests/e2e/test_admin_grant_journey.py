@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from leadops.credits.models import CreditEntry
-from tests.e2e.conftest import log_in
+from tests.support.browser import log_in
 
 
 def test_admin_grants_and_staff_sees_balance(page, live_server, transactional_db, screenshot):

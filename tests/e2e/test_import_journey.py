@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from leadops.accounts.models import Role
 from leadops.imports import registry
 from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.support.browser import log_in, make_member
 
 # A title row above the header, an unknown address header ("Situs Location"), LAST, FIRST
 # names, a ZIP that lost its leading zero, a bad phone, the same house spelled twice, and a
@@ -29,23 +28,12 @@ MESSY = (
 @pytest.fixture
 def member(transactional_db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    team = TeamFactory(name="Browser Team")
-    user = UserFactory(username="import-staff")
-    MembershipFactory(user=user, team=team, role=Role.STAFF)
-    return user
-
-
-def log_in(page, base):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill("import-staff")
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    return make_member("import-staff", "Browser Team")
 
 
 def test_import_journey(page, live_server, member, screenshot):
     base = live_server.url
-    log_in(page, base)
+    log_in(page, base, "import-staff")
 
     # Upload: the job type arrives preselected from the link.
     page.goto(f"{base}/imports/?job_type=trace_advanced")

@@ -3,25 +3,18 @@
 import pytest
 from playwright.sync_api import expect
 
-from leadops.accounts.models import Role
-from leadops.credits import services as credits
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.support.browser import make_member
 
 
 @pytest.fixture
 def member(transactional_db):
-    team = TeamFactory(name="Browser Team")
-    user = UserFactory(username="browser-staff")
-    MembershipFactory(user=user, team=team, role=Role.STAFF)
-    wallet = credits.wallet_for(user=user, team=team)
-    credits.grant(
-        wallet=wallet,
-        amount=2500,
-        actor=None,
+    return make_member(
+        "browser-staff",
+        "Browser Team",
+        credits_granted=2500,
         reason="Welcome credits",
-        idempotency_key="e2e-grant",
+        key="e2e-grant",
     )
-    return user
 
 
 def test_login_dashboard_logout(page, live_server, member, screenshot):

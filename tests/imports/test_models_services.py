@@ -14,7 +14,7 @@ from leadops.imports.errors import BatchStateError, MappingInvalid
 from leadops.imports.models import ImportBatch, ImportRecord, ImportStatus, MappingPreset
 from leadops.imports.readers import ImportRejected, RejectCode
 from tests.factories import MappingPresetFactory
-from tests.imports.conftest import csv_upload, stored_files, xlsx_upload
+from tests.support.rows import csv_upload, stored_files, xlsx_upload
 
 pytestmark = pytest.mark.django_db
 

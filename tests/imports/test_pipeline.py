@@ -7,7 +7,7 @@ import pytest
 from leadops.imports import services
 from leadops.imports.pipeline import CleanSpec, clean_rows, generic_reason, to_json
 from leadops.imports.readers import ImportRejected, RejectCode, open_table
-from tests.imports.conftest import csv_upload
+from tests.support.rows import csv_upload
 
 ROWS = "Address,City,State,Zip,Phone,Notes\n" + "".join(
     f"{n % 700} Main Street,Boston,MA,2134,617-555-{n % 10_000:04d},=n{n}\n"

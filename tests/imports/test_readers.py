@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leadops.imports import readers
 from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, cell_to_text
+from tests.support.rows import xlsx_bytes
 
 HEADER = "Address,City,State,Zip\n"
 
@@ -33,20 +34,6 @@ def rejected(data: bytes, name: str = "leads.csv", **kwargs) -> ImportRejected:
     with pytest.raises(ImportRejected) as info:
         read_all(data, name, **kwargs)
     return info.value
-
-
-def xlsx_bytes(sheets: dict[str, list[list[object]]], *, hidden: tuple[str, ...] = ()) -> bytes:
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-        if title in hidden:
-            sheet.sheet_state = "hidden"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:

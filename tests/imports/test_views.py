@@ -6,7 +6,7 @@ from django.urls import reverse
 from leadops.imports import registry, services
 from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
 from tests.factories import MappingPresetFactory
-from tests.imports.conftest import csv_upload, stored_files
+from tests.support.rows import csv_upload, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +286,7 @@ def test_mapping_of_a_rejected_batch_goes_back_to_upload(staff_client, batch):
 
 
 def test_choose_sheet(staff_client, team_a, staff):
-    from tests.imports.conftest import xlsx_upload
+    from tests.support.rows import xlsx_upload
 
     batch = services.import_upload(
         team=team_a,

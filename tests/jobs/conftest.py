@@ -1,8 +1,6 @@
 import pytest
-from django.db.models import Sum
 
 from leadops.credits import services as credits
-from leadops.credits.models import CreditEntry, CreditHold
 from leadops.jobs.registry import lookup
 from tests.jobsapp.models import ProbeJob
 
@@ -34,15 +32,3 @@ def make_job(funded_staff, team_a):
         return ProbeJob.objects.create(**{**defaults, **fields})
 
     return make
-
-
-def assert_credits_balance(wallet) -> None:
-    """holds = captures + releases, the wallet equals its ledger, and nothing stays held."""
-    wallet.refresh_from_db()
-    held = CreditHold.objects.filter(wallet=wallet).aggregate(
-        a=Sum("amount"), c=Sum("captured"), r=Sum("released")
-    )
-    assert (held["a"] or 0) == (held["c"] or 0) + (held["r"] or 0)
-    sums = CreditEntry.objects.filter(wallet=wallet).aggregate(a=Sum("amount"), h=Sum("held_delta"))
-    assert sums["a"] == wallet.available
-    assert (sums["h"] or 0) == wallet.held == 0

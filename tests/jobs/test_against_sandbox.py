@@ -6,7 +6,6 @@ once-only processing of duplicates, reconciliation (not resubmission) of a timed
 and credits that balance exactly through all of it.
 """
 
-import httpx
 import pytest
 from django.conf import settings
 
@@ -16,9 +15,9 @@ from leadops.providers.base import RetryPolicy, Timeouts
 from leadops.providers.tracerfy import TracerfyClient
 from leadops.waiting import wait_until
 from leadops.webhooks.models import EventStatus, WebhookEvent
-from tests.jobs.conftest import assert_credits_balance
 from tests.jobsapp.models import ProbeJob
 from tests.jobsapp.sandbox_steps import TracerfySteps
+from tests.support.jobs import assert_credits_balance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,10 +34,6 @@ ADDRESSES = [
 ]
 
 
-def control(sandbox, path, body):
-    httpx.post(f"{sandbox.base_url}/_sandbox/{path}", json=body, timeout=10).raise_for_status()
-
-
 @pytest.fixture
 def tracerfy(sandbox, steps, live_server, rq_redis):
     client = TracerfyClient(
@@ -51,7 +46,7 @@ def tracerfy(sandbox, steps, live_server, rq_redis):
     # webhook or from the reconciliation sweep, whichever the test is about.
     steps.impl = TracerfySteps(client, expected_seconds=60)
     url = f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/"
-    control(sandbox, "webhook-url", {"url": url})
+    sandbox.control.webhook_url(url)
     return steps.impl
 
 
@@ -92,7 +87,7 @@ def test_completes_by_webhook_and_captures_provider_charge(tracerfy, job, staff,
 def test_dropped_webhook_completes_through_reconciliation(
     sandbox, tracerfy, job, staff, run_worker
 ):
-    control(sandbox, "faults", {"webhook_drop_rate": 1.0})
+    sandbox.control.faults(webhook_drop_rate=1.0)
     tracerfy.expected_seconds = 0.3
     run_worker()
     assert refreshed(job).status == S.SUBMITTED
@@ -108,7 +103,7 @@ def test_dropped_webhook_completes_through_reconciliation(
 
 
 def test_duplicated_webhook_is_processed_once(sandbox, tracerfy, job, staff, run_worker):
-    control(sandbox, "faults", {"webhook_duplicate_rate": 1.0})
+    sandbox.control.faults(webhook_duplicate_rate=1.0)
     run_worker()
     wait_until(
         lambda: WebhookEvent.objects.filter(duplicates__gte=1).exists(),
@@ -127,15 +122,11 @@ def test_duplicated_webhook_is_processed_once(sandbox, tracerfy, job, staff, run
 def test_post_timeout_that_the_provider_accepted_is_reconciled_not_resubmitted(
     sandbox, tracerfy, job, staff, run_worker
 ):
-    control(
-        sandbox,
-        "faults",
-        {
-            "read_timeout_rate": 1.0,
-            "read_timeout_seconds": 4,
-            "paths": ["/tracerfy/v1/api/trace/"],
-            "fault_budget": 1,
-        },
+    sandbox.control.faults(
+        read_timeout_rate=1.0,
+        read_timeout_seconds=4,
+        paths=["/tracerfy/v1/api/trace/"],
+        fault_budget=1,
     )
     run_worker()  # submit times out; reconcile step is scheduled, not run in burst
     assert refreshed(job).status == S.SUBMITTING
@@ -155,7 +146,7 @@ def test_post_timeout_that_the_provider_accepted_is_reconciled_not_resubmitted(
 def test_provider_out_of_credits_fails_job_and_returns_credits(
     sandbox, tracerfy, job, staff, run_worker
 ):
-    control(sandbox, "account", {"balance": 0})
+    sandbox.control.account(balance=0)
     run_worker()
     failed = refreshed(job)
     assert failed.status == S.FAILED

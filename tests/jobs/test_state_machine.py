@@ -12,7 +12,7 @@ from leadops.jobs.errors import InvalidTransition
 from leadops.jobs.models import JobStatus as S
 from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers.errors import InvalidRequest, ProviderUnavailable, RateLimited
-from tests.jobs.conftest import assert_credits_balance
+from tests.support.jobs import assert_credits_balance
 
 pytestmark = pytest.mark.django_db
 

@@ -34,9 +34,9 @@ from leadops.providers.errors import (
 )
 from leadops.providers.ratelimit import Limit, RateLimiter
 from leadops.providers.tracerfy import TraceColumns, TracerfyClient
-
-from .conftest import FAST_RETRY, SANDBOX_KEY, TEST_TIMEOUTS, tracerfy_url
-from .helpers import OWNERS, fixture
+from tests.support.payloads import fixture
+from tests.support.rows import OWNERS
+from tests.support.sandbox import FAST_RETRY, SANDBOX_KEY, TEST_TIMEOUTS, tracerfy_url
 
 BASE = "https://tracerfy.test/v1/api/"
 ADVANCED = TraceColumns(address="address", city="city", state="state", zip="zip")

@@ -19,9 +19,8 @@ from leadops.providers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-
-from .conftest import CRM_KEY
-from .helpers import FIXTURES, fixture
+from tests.support.payloads import FIXTURES, fixture
+from tests.support.sandbox import CRM_KEY
 
 
 def crm_url(sandbox) -> str:

@@ -22,9 +22,8 @@ from leadops.providers.errors import (
 )
 from leadops.providers.reapi import ReapiClient
 from leadops.providers.tracerfy import TraceRecord, TracerfyClient
-
-from .conftest import FAST_RETRY, SANDBOX_KEY, TEST_TIMEOUTS, tracerfy_url
-from .helpers import NORMAL, OWNERS, csv_bytes, eventually
+from tests.support.rows import NORMAL, OWNERS, csv_bytes
+from tests.support.sandbox import FAST_RETRY, SANDBOX_KEY, TEST_TIMEOUTS, eventually, tracerfy_url
 
 PARCELS = [
     {"parcel_id": f"#0042410900000{7550 + i}", "county": "Palm Beach", "state": "FL"}

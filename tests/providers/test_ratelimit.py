@@ -14,9 +14,9 @@ from leadops.providers.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
 from leadops.providers.tracerfy import TraceColumns, TracerfyClient
 from leadops.sandbox.config import SandboxConfig
 from leadops.sandbox.testing import RunningSandbox, run_sandbox
+from tests.support.sandbox import SANDBOX_KEY, tracerfy_url
 
 from . import burst
-from .conftest import SANDBOX_KEY, tracerfy_url
 
 # The published limits (tracerfy-api.md); the preview limit is the lower of the two the
 # document states (500/hour in the text, 120/hr on its error example).

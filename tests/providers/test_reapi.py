@@ -4,7 +4,6 @@ webhooks, the documented batch rules, and error mapping against the sandbox."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -23,10 +22,8 @@ from leadops.providers.reapi import (
     SkipRequest,
     SkipResult,
 )
-from leadops.sandbox.testing import WebhookReceiver
-
-from .conftest import TEST_TIMEOUTS
-from .helpers import FIXTURES, eventually, fixture
+from tests.support.payloads import FIXTURES, fixture
+from tests.support.sandbox import TEST_TIMEOUTS, eventually, reapi_url
 
 BATCH = [
     SkipRequest(
@@ -40,16 +37,6 @@ BATCH = [
     )
     for i in range(10)
 ]
-
-
-def reapi_url(sandbox) -> str:
-    return f"{sandbox.base_url}/reapi/v1/"
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 # -- documented payloads -----------------------------------------------------------------------

@@ -45,9 +45,9 @@ from leadops.providers.tracerfy import (
     TraceRecord,
     TracerfyClient,
 )
-
-from .conftest import TEST_TIMEOUTS, tracerfy_url
-from .helpers import FIXTURES, NORMAL, OWNERS, csv_bytes, eventually, fixture
+from tests.support.payloads import FIXTURES, fixture
+from tests.support.rows import NORMAL, OWNERS, csv_bytes
+from tests.support.sandbox import TEST_TIMEOUTS, eventually, tracerfy_url
 
 ADVANCED = TraceColumns(address="address", city="city", state="state", zip="zip")
 PHOENIX = {"mode": "city", "cities": ["Phoenix"], "states": ["AZ"]}

@@ -13,8 +13,8 @@ import pytest
 
 from leadops.sandbox.config import ConfigError, FaultSettings, SandboxConfig
 from leadops.sandbox.testing import run_sandbox, wait_until
-
-from .helpers import BEARER, address_rows, control, submit_trace, wait_queue_done
+from tests.support.rows import address_rows
+from tests.support.sandbox import BEARER, submit_trace, wait_queue_done
 
 TRACERFY_ROUTES = [
     ("GET", "queues/"),
@@ -135,19 +135,19 @@ def test_tracerfy_requires_bearer_token(sandbox, method, path):
 
 
 def test_reset_restores_a_clean_state(api, sandbox):
-    control(sandbox.base_url, "account", {"balance": 7, "suspended": True})
-    control(sandbox.base_url, "faults", {"latency_ms": 1})
-    control(sandbox.base_url, "settings", {"miss_rate": 0.9})
-    control(sandbox.base_url, "webhook-url", {"url": "http://127.0.0.1:9/x"})
+    sandbox.control.account(balance=7, suspended=True)
+    sandbox.control.faults(latency_ms=1)
+    sandbox.control.settings(miss_rate=0.9)
+    sandbox.control.webhook_url("http://127.0.0.1:9/x")
     api.post("dnc/scrub/", json={"phones": ["5125550100"]})
     sandbox.reset()
-    assert control(sandbox.base_url, "account") == {
+    assert sandbox.control.account() == {
         "balance": 100_000,
         "suspended": False,
         "webhook_url": None,
     }
-    assert control(sandbox.base_url, "faults")["latency_ms"] == 0
-    assert control(sandbox.base_url, "settings")["miss_rate"] == 0.15
+    assert sandbox.control.fault_state()["latency_ms"] == 0
+    assert sandbox.control.settings()["miss_rate"] == 0.15
     assert api.get("dnc/queue/301").status_code == 404
     assert api.get("queues/").json() == []
 
@@ -173,15 +173,8 @@ def test_control_api_rejects_bad_values(sandbox, path, payload, message):
 
 
 def test_injected_5xx_with_budget_and_path_scope(api, sandbox):
-    control(
-        sandbox.base_url,
-        "faults",
-        {
-            "error_rate": 1.0,
-            "error_status": 502,
-            "fault_budget": 2,
-            "paths": ["/tracerfy/v1/api/queues"],
-        },
+    sandbox.control.faults(
+        error_rate=1.0, error_status=502, fault_budget=2, paths=["/tracerfy/v1/api/queues"]
     )
     assert api.get("analytics/").status_code == 200  # outside the scoped paths
     first = api.get("queues/")
@@ -189,11 +182,11 @@ def test_injected_5xx_with_budget_and_path_scope(api, sandbox):
     assert first.json() == {"detail": "Service temporarily unavailable, try again later."}
     assert api.get("queues/").status_code == 502
     assert api.get("queues/").status_code == 200  # budget spent
-    assert control(sandbox.base_url, "faults")["fault_budget_remaining"] == 0
+    assert sandbox.control.fault_state()["fault_budget_remaining"] == 0
 
 
 def test_injected_5xx_uses_documented_message(api, sandbox):
-    control(sandbox.base_url, "faults", {"error_rate": 1.0})
+    sandbox.control.faults(error_rate=1.0)
     response = api.post("trace/lookup/", json={"address": "1 Main", "city": "A", "state": "TX"})
     assert response.status_code == 503
     assert response.json() == {
@@ -202,7 +195,7 @@ def test_injected_5xx_uses_documented_message(api, sandbox):
 
 
 def test_forced_429s(api, sandbox):
-    control(sandbox.base_url, "faults", {"rate_limit_rate": 1.0, "retry_after_seconds": 17})
+    sandbox.control.faults(rate_limit_rate=1.0, retry_after_seconds=17)
     response = api.get("analytics/")
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "17"
@@ -213,17 +206,15 @@ def test_forced_429s(api, sandbox):
 
 
 def test_added_latency(api, sandbox):
-    control(sandbox.base_url, "faults", {"latency_ms": 150})
+    sandbox.control.faults(latency_ms=150)
     started = time.monotonic()
     assert api.get("analytics/").status_code == 200
     assert time.monotonic() - started >= 0.15
 
 
 def test_read_timeout_still_processes_the_request(sandbox):
-    control(
-        sandbox.base_url,
-        "faults",
-        {"read_timeout_rate": 1.0, "read_timeout_seconds": 2, "paths": ["/tracerfy/v1/api/trace/"]},
+    sandbox.control.faults(
+        read_timeout_rate=1.0, read_timeout_seconds=2, paths=["/tracerfy/v1/api/trace/"]
     )
     impatient = httpx.Client(base_url=sandbox.urls["tracerfy"], headers=BEARER, timeout=0.3)
     with impatient, pytest.raises(httpx.ReadTimeout):
@@ -235,19 +226,19 @@ def test_read_timeout_still_processes_the_request(sandbox):
 
 
 def test_dropped_and_duplicated_webhooks(api, sandbox, receiver, account_hook):
-    control(sandbox.base_url, "faults", {"webhook_drop_rate": 1.0})
+    sandbox.control.faults(webhook_drop_rate=1.0)
     wait_queue_done(api, submit_trace(api, address_rows(1)).json()["queue_id"])
-    log = wait_until(lambda: control(sandbox.base_url, "webhooks")["deliveries"])
+    log = wait_until(lambda: sandbox.control.webhooks()["deliveries"])
     assert log[0]["dropped"] is True
     assert receiver.calls == []
-    control(sandbox.base_url, "faults", {"webhook_drop_rate": 0.0, "webhook_duplicate_rate": 1.0})
+    sandbox.control.faults(webhook_drop_rate=0.0, webhook_duplicate_rate=1.0)
     queue_id = submit_trace(api, address_rows(2)).json()["queue_id"]
     wait_until(lambda: len(receiver.calls_to("/tracerfy")) == 2)
     assert [c.json()["id"] for c in receiver.calls_to("/tracerfy")] == [queue_id, queue_id]
 
 
 def test_reordered_webhooks(sandbox, receiver):
-    control(sandbox.base_url, "faults", {"webhook_reorder": True})
+    sandbox.control.faults(webhook_reorder=True)
     items = [
         {"key": i, "address": f"{i} Elm St", "city": "Austin", "state": "TX", "zip": "78701"}
         for i in range(30)
@@ -267,7 +258,7 @@ def test_failed_webhook_is_logged_not_retried(api, sandbox, receiver, account_ho
     receiver.status = 500
     try:
         wait_queue_done(api, submit_trace(api, address_rows(1)).json()["queue_id"])
-        log = wait_until(lambda: control(sandbox.base_url, "webhooks")["deliveries"])
+        log = wait_until(lambda: sandbox.control.webhooks()["deliveries"])
     finally:
         receiver.status = 200
     assert len(log) == 1
@@ -279,9 +270,9 @@ def test_webhook_to_unreachable_url_is_logged(api, sandbox):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
-    control(sandbox.base_url, "webhook-url", {"url": f"http://127.0.0.1:{dead_port}/hook"})
+    sandbox.control.webhook_url(f"http://127.0.0.1:{dead_port}/hook")
     wait_queue_done(api, submit_trace(api, address_rows(1)).json()["queue_id"])
-    log = wait_until(lambda: control(sandbox.base_url, "webhooks")["deliveries"])
+    log = wait_until(lambda: sandbox.control.webhooks()["deliveries"])
     assert log[0]["status_code"] is None
     assert log[0]["error"].startswith("ConnectError")
 
@@ -289,9 +280,7 @@ def test_webhook_to_unreachable_url_is_logged(api, sandbox):
 def test_slow_downloads(api, sandbox):
     queue = wait_queue_done(api, submit_trace(api, address_rows(40)).json()["queue_id"])
     fast = httpx.get(queue["download_url"]).content
-    control(
-        sandbox.base_url, "faults", {"download_delay_ms": 100, "download_bytes_per_second": 20_000}
-    )
+    sandbox.control.faults(download_delay_ms=100, download_bytes_per_second=20_000)
     started = time.monotonic()
     slow = httpx.get(queue["download_url"])
     elapsed = time.monotonic() - started

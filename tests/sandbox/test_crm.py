@@ -5,12 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .helpers import control, fixture
+from tests.support.payloads import fixture
+from tests.support.sandbox import CRM_KEY, CRM_SECRET
 
 
 @pytest.fixture
 def crm(sandbox):
-    with httpx.Client(auth=("sandbox-key", "sandbox-secret"), timeout=10) as client:
+    with httpx.Client(auth=(CRM_KEY, CRM_SECRET), timeout=10) as client:
         client.url = sandbox.urls["crm"]
         yield client
 
@@ -20,7 +21,7 @@ def test_batch_is_queued_and_recorded(crm, sandbox):
     response = crm.post(crm.url, json=request)
     assert response.status_code == 200
     assert response.json() == fixture("crm", "batch_response")
-    received = control(sandbox.base_url, "crm/received")
+    received = sandbox.control.crm_received()
     assert received["items"] == request["data"]
     assert received["batches"][0]["problems"] == []
     assert received["batches"][0]["bytes"] > 0
@@ -31,7 +32,7 @@ def test_invalid_items_are_queued_but_flagged(crm, sandbox):
         crm.url, json={"data": [{"type": "delete", "id": "u1"}, {"type": "event", "id": "u1"}]}
     )
     assert response.json() == {"status": "queued"}
-    problems = control(sandbox.base_url, "crm/received")["batches"][0]["problems"]
+    problems = sandbox.control.crm_received()["batches"][0]["problems"]
     assert problems == [
         {"index": 0, "problem": "type must be one of create, update, event"},
         {"index": 1, "problem": "event name is required"},
@@ -58,7 +59,7 @@ def test_requests_over_100kb_rejected(crm, sandbox):
         "status": "error",
         "message": "Request too large. Keep batch requests below 100KB.",
     }
-    assert control(sandbox.base_url, "crm/received")["items"] == []
+    assert sandbox.control.crm_received()["items"] == []
 
 
 @pytest.mark.parametrize("auth", [None, ("sandbox-key", "wrong"), ("other", "sandbox-secret")])

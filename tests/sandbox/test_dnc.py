@@ -5,17 +5,9 @@ from __future__ import annotations
 import httpx
 
 from leadops.sandbox.testing import wait_until
-
-from .helpers import (
-    address_rows,
-    assert_shape,
-    control,
-    csv_bytes,
-    fixture,
-    parse_csv,
-    submit_trace,
-    wait_queue_done,
-)
+from tests.support.payloads import assert_shape, fixture
+from tests.support.rows import address_rows, csv_bytes, parse_csv
+from tests.support.sandbox import submit_trace, wait_queue_done
 
 DNC_COLUMNS = [
     "phone", "label", "national_dnc", "state_dnc", "dma", "litigator", "phone_type", "is_clean",
@@ -95,7 +87,7 @@ def test_json_phone_list(api, sandbox, receiver, account_hook):
 
 
 def test_pending_queue_omits_result_fields(api, sandbox):
-    control(sandbox.base_url, "settings", {"speed": 0.01})
+    sandbox.control.settings(speed=0.01)
     queue_id = api.post("dnc/scrub/", json={"phones": ["5125550100"]}).json()["dnc_queue_id"]
     pending = api.get(f"dnc/queue/{queue_id}").json()
     assert pending["pending"] is True
@@ -130,7 +122,7 @@ def test_scrub_errors(api, sandbox):
         response = api.post("dnc/scrub/", **kwargs)
         assert response.status_code == 400, message
         assert response.json() == {"error": message}
-    control(sandbox.base_url, "account", {"balance": 1})
+    sandbox.control.account(balance=1)
     response = api.post("dnc/scrub/", json={"phones": ["5125550100", "5125550101"]})
     assert response.status_code == 402
     assert response.json() == {
@@ -140,7 +132,7 @@ def test_scrub_errors(api, sandbox):
 
 
 def test_scrub_from_queue(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     trace_id = submit_trace(api, address_rows(5)).json()["queue_id"]
     wait_queue_done(api, trace_id)
     records = api.get(f"queue/{trace_id}").json()
@@ -173,7 +165,7 @@ def test_scrub_from_queue_errors(api, sandbox):
     )
     assert response.status_code == 400
     assert response.json()["error"].startswith("Invalid phone_columns: fax. Valid options: ")
-    control(sandbox.base_url, "settings", {"speed": 0.01})
+    sandbox.control.settings(speed=0.01)
     trace_id = submit_trace(api, address_rows(2)).json()["queue_id"]
     response = api.post("dnc/scrub-from-queue/", json={"queue_id": trace_id})
     assert response.status_code == 409
@@ -194,14 +186,14 @@ def test_dnc_lookup(api, sandbox):
     flags = (body["national_dnc"], body["state_dnc"], body["dma"], body["litigator"])
     assert body["is_clean"] is not any(flags)
     assert api.post("dnc/lookup/", json={"phone": "4805551234"}).json() == body
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 10
+    assert sandbox.control.account()["balance"] == 100_000 - 10
 
 
 def test_dnc_lookup_errors(api, sandbox):
     response = api.post("dnc/lookup/", json={"phone": "555-1234"})
     assert response.status_code == 400
     assert response.json() == fixture("tracerfy", "dnc_lookup_error_invalid")
-    control(sandbox.base_url, "account", {"balance": 0})
+    sandbox.control.account(balance=0)
     response = api.post("dnc/lookup/", json={"phone": "4805551234"})
     assert response.status_code == 402
     assert response.json() == fixture("tracerfy", "dnc_lookup_error_credits")

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from leadops.sandbox.testing import wait_until
-
-from .helpers import assert_shape, control, fixture, parse_csv
+from tests.support.payloads import assert_shape, fixture
+from tests.support.rows import parse_csv
 
 PHOENIX = {"mode": "city", "cities": ["Phoenix"], "states": ["AZ"]}
 SPEC = {
@@ -49,7 +49,7 @@ def test_preview(api, sandbox):
         "city": "Phoenix",
     }
     assert api.post("lead-builder/preview/", json={**SPEC, "requested_count": 500}).json() == body
-    assert control(sandbox.base_url, "account")["balance"] == 100_000  # previews are free
+    assert sandbox.control.account()["balance"] == 100_000  # previews are free
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_preview_rate_limit(api):
 def test_execute_status_rows_download_and_webhook(api, sandbox, receiver, account_hook):
     # Slow enough that the "still processing" request below always lands while the build
     # runs (at speed 20 a loaded machine could finish it first), fast enough to finish soon.
-    control(sandbox.base_url, "settings", {"speed": 5})
+    sandbox.control.settings(speed=5)
     response = api.post("lead-builder/execute/", json={**SPEC, "name": "Phoenix Q2"})
     assert response.status_code == 202
     body = response.json()
@@ -219,7 +219,7 @@ def test_execute_status_rows_download_and_webhook(api, sandbox, receiver, accoun
 
 
 def test_pending_status_shape(api, sandbox):
-    control(sandbox.base_url, "settings", {"speed": 0.01})
+    sandbox.control.settings(speed=0.01)
     list_id = api.post("lead-builder/execute/", json=SPEC).json()["id"]
     status = api.get(f"lead-builder/{list_id}/").json()
     assert_shape(status, fixture("tracerfy", "leadbuilder_status_pending"))
@@ -255,11 +255,11 @@ def test_execute_errors(api, sandbox):
     response = api.post("lead-builder/execute/", json=impossible)
     assert response.status_code == 400
     assert response.json() == fixture("tracerfy", "leadbuilder_execute_error_no_matches")
-    control(sandbox.base_url, "account", {"balance": 100})
+    sandbox.control.account(balance=100)
     response = api.post("lead-builder/execute/", json={**SPEC, "requested_count": 500})
     assert response.status_code == 402
     assert response.json() == fixture("tracerfy", "leadbuilder_execute_error_credits")
-    control(sandbox.base_url, "account", {"balance": 100_000, "suspended": True})
+    sandbox.control.account(balance=100_000, suspended=True)
     response = api.post("lead-builder/execute/", json=SPEC)
     assert response.status_code == 403
     assert response.json() == fixture("tracerfy", "leadbuilder_execute_error_suspended")
@@ -274,7 +274,7 @@ def test_execute_rate_limits(api):
 
 
 def test_lookup_hit_and_miss(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     body = {
         "address": "4521 E Monte Cristo Ave",
         "city": "Phoenix",
@@ -289,13 +289,13 @@ def test_lookup_hit_and_miss(api, sandbox):
     assert hit["property"]["address"] == body["address"]
     assert hit["property"]["zip_code"] == "85032"
     assert api.post("lead-builder/lookup/", json=body).json() == hit
-    control(sandbox.base_url, "settings", {"miss_rate": 1.0})
+    sandbox.control.settings(miss_rate=1.0)
     miss = api.post(
         "lead-builder/lookup/",
         json={"address": "999 Nowhere Blvd", "city": "Austin", "state": "TX", "zip_code": "78701"},
     ).json()
     assert miss == fixture("tracerfy", "leadbuilder_lookup_miss")
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 20
+    assert sandbox.control.account()["balance"] == 100_000 - 20
 
 
 def test_lookup_errors(api, sandbox):
@@ -303,23 +303,23 @@ def test_lookup_errors(api, sandbox):
     assert response.status_code == 400
     assert response.json() == {"error": "Missing required field(s): state."}
     body = {"address": "1 Main St", "city": "Phoenix", "state": "AZ"}
-    control(sandbox.base_url, "account", {"balance": 2})
+    sandbox.control.account(balance=2)
     response = api.post("lead-builder/lookup/", json=body)
     assert response.status_code == 402
     assert response.json() == fixture("tracerfy", "leadbuilder_lookup_error_credits")
-    control(sandbox.base_url, "account", {"balance": 50, "suspended": True})
+    sandbox.control.account(balance=50, suspended=True)
     response = api.post("lead-builder/lookup/", json=body)
     assert response.status_code == 403
     assert response.json() == fixture("tracerfy", "leadbuilder_lookup_error_suspended")
-    control(sandbox.base_url, "account", {"suspended": False})
-    control(sandbox.base_url, "faults", {"error_rate": 1.0})
+    sandbox.control.account(suspended=False)
+    sandbox.control.faults(error_rate=1.0)
     response = api.post("lead-builder/lookup/", json=body)
     assert response.status_code == 503
     assert response.json() == fixture("tracerfy", "leadbuilder_lookup_error_unavailable")
 
 
 def test_autocomplete(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     response = api.post(
         "lead-builder/autocomplete/", json={"search": "742 Evergreen Terr Williamsburg NY"}
     )
@@ -335,7 +335,7 @@ def test_autocomplete(api, sandbox):
     assert len(body["results"]) in range(1, 11)  # at least one, at most the documented 10
     nothing = api.post("lead-builder/autocomplete/", json={"search": "no number here"}).json()
     assert nothing["results"] == []
-    assert control(sandbox.base_url, "account")["balance"] == 100_000
+    assert sandbox.control.account()["balance"] == 100_000
 
 
 def test_autocomplete_errors_and_limit(api, sandbox):
@@ -391,7 +391,7 @@ def test_ai_assist_clarification_turns(api, sandbox):
     assert "Tired Landlord" in concept.json()["rationale"]["summary"]
     ambiguous = api.post("lead-builder/ai-assist/", json={"prompt": "vacant homes in Springfield"})
     assert "Springfield" in ambiguous.json()["clarifying_question"]
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 4
+    assert sandbox.control.account()["balance"] == 100_000 - 4
 
 
 def test_ai_assist_errors(api, sandbox):
@@ -408,18 +408,18 @@ def test_ai_assist_errors(api, sandbox):
         json={"prompt": "vacant homes", "conversation_id": "00000000-0000-0000-0000-000000000000"},
     )
     assert response.status_code == 400
-    control(sandbox.base_url, "account", {"balance": 0})
+    sandbox.control.account(balance=0)
     response = api.post("lead-builder/ai-assist/", json={"prompt": "vacant homes in Tampa"})
     assert response.status_code == 402
     assert response.json() == fixture("tracerfy", "leadbuilder_ai_assist_error_credits")
-    control(sandbox.base_url, "faults", {"error_rate": 1.0})
+    sandbox.control.faults(error_rate=1.0)
     response = api.post("lead-builder/ai-assist/", json={"prompt": "vacant homes in Tampa"})
     assert response.status_code == 503
     assert response.json() == fixture("tracerfy", "leadbuilder_ai_assist_error_unavailable")
 
 
 def test_unavailable_messages_for_preview_and_autocomplete(api, sandbox):
-    control(sandbox.base_url, "faults", {"error_rate": 1.0})
+    sandbox.control.faults(error_rate=1.0)
     response = api.post("lead-builder/preview/", json=SPEC)
     assert response.json() == fixture("tracerfy", "leadbuilder_preview_error_unavailable")
     response = api.post("lead-builder/autocomplete/", json={"search": "1 Main"})

@@ -11,8 +11,8 @@ import pytest
 
 from leadops.sandbox.app import base_urls
 from leadops.sandbox.testing import run_sandbox_process
-
-from .helpers import BEARER, address_rows, parse_csv, submit_trace, wait_queue_done
+from tests.support.rows import address_rows, parse_csv
+from tests.support.sandbox import BEARER, submit_trace, wait_queue_done
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from leadops.sandbox.testing import wait_until
-
-from .helpers import assert_shape, control, csv_bytes, fixture, parse_csv
+from tests.support.payloads import assert_shape, fixture
+from tests.support.rows import csv_bytes, parse_csv
 
 PARCELS = [
     {"parcel_id": f"#0042410900000{i:04d}", "county": "Palm Beach", "state": "FL"} for i in range(8)
@@ -23,7 +23,7 @@ def submit(api, rows=PARCELS, **data):
 
 
 def test_parcel_batch_lifecycle_and_webhook(api, sandbox, receiver, account_hook):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.25})
+    sandbox.control.settings(miss_rate=0.25)
     response = submit(api)
     assert response.status_code == 200
     body = response.json()
@@ -56,7 +56,7 @@ def test_parcel_batch_lifecycle_and_webhook(api, sandbox, receiver, account_hook
 
 
 def test_parcel_queue_pending_and_unknown(api, sandbox):
-    control(sandbox.base_url, "settings", {"speed": 0.01})
+    sandbox.control.settings(speed=0.01)
     queue_id = submit(api).json()["parcel_queue_id"]
     pending = api.get(f"trace/parcel/queue/{queue_id}").json()
     assert pending["status"] == "pending"
@@ -84,7 +84,7 @@ def test_parcel_batch_missing_parameter(api):
 
 
 def test_parcel_batch_insufficient_credits(api, sandbox):
-    control(sandbox.base_url, "account", {"balance": 39})
+    sandbox.control.account(balance=39)
     response = submit(api)
     assert response.status_code == 402
     assert response.json() == fixture("tracerfy", "parcel_batch_error_credits")
@@ -97,7 +97,7 @@ def test_parcel_batch_rate_limit(api):
 
 
 def test_parcel_lookup_hit_and_miss(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     body = {"parcel_id": "#00424109000007550", "county": "Palm Beach", "state": "FL"}
     hit = api.post("trace/parcel/lookup/", json=body).json()
     assert_shape(hit, fixture("tracerfy", "parcel_lookup_hit"))
@@ -107,17 +107,17 @@ def test_parcel_lookup_hit_and_miss(api, sandbox):
     # the '#' prefix is optional: same parcel, same owner
     plain = api.post("trace/parcel/lookup/", json={**body, "parcel_id": "00424109000007550"})
     assert plain.json()["persons"] == hit["persons"]
-    control(sandbox.base_url, "settings", {"miss_rate": 1.0})
+    sandbox.control.settings(miss_rate=1.0)
     miss = api.post("trace/parcel/lookup/", json=body).json()
     assert miss == fixture("tracerfy", "parcel_lookup_miss") | {"parcel_id": body["parcel_id"]}
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 10
+    assert sandbox.control.account()["balance"] == 100_000 - 10
 
 
 def test_parcel_lookup_errors(api, sandbox):
     response = api.post("trace/parcel/lookup/", json={"parcel_id": "1"})
     assert response.status_code == 400
     assert response.json() == {"error": "Missing required field(s): county, state."}
-    control(sandbox.base_url, "account", {"balance": 0})
+    sandbox.control.account(balance=0)
     body = {"parcel_id": "1", "county": "Palm Beach", "state": "FL"}
     response = api.post("trace/parcel/lookup/", json=body)
     assert response.status_code == 402
@@ -125,7 +125,7 @@ def test_parcel_lookup_errors(api, sandbox):
 
 
 def test_parcel_lookup_unavailable_message(api, sandbox):
-    control(sandbox.base_url, "faults", {"error_rate": 1.0, "paths": ["/tracerfy/v1/api/trace/"]})
+    sandbox.control.faults(error_rate=1.0, paths=["/tracerfy/v1/api/trace/"])
     body = {"parcel_id": "1", "county": "Palm Beach", "state": "FL"}
     response = api.post("trace/parcel/lookup/", json=body)
     assert response.status_code == 503

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from leadops.sandbox.testing import wait_until
-
-from .helpers import KEY, assert_shape, control, fixture
+from tests.support.payloads import assert_shape, fixture
+from tests.support.sandbox import SANDBOX_KEY as KEY
 
 
 def skips(count: int, **extra) -> list[dict]:
@@ -41,7 +41,7 @@ def post(sandbox):
 
 
 def test_batch_acknowledgement_and_webhooks(post, sandbox, receiver):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.3})
+    sandbox.control.settings(miss_rate=0.3)
     items = skips(12)
     items[0]["key"] = "crm-0001"
     items[0]["webhook_url"] = receiver.url("/item-special") + "?record=crm-0001"
@@ -93,7 +93,7 @@ def test_batch_acknowledgement_and_webhooks(post, sandbox, receiver):
 
 
 def test_nested_acknowledgement_shape(post, sandbox, receiver):
-    control(sandbox.base_url, "settings", {"reapi_ack_shape": "nested"})
+    sandbox.control.settings(reapi_ack_shape="nested")
     response = post({"skips": skips(10), "webhook_url": receiver.url("/items")})
     assert response.status_code == 200
     ack = response.json()
@@ -118,10 +118,10 @@ def test_invalid_state_counts_as_error(post, receiver):
 
 
 def test_webhook_pacing_at_most_rate_per_second(post, sandbox, receiver):
-    control(sandbox.base_url, "settings", {"webhook_rate": 50})
+    sandbox.control.settings(webhook_rate=50)
     post({"skips": skips(20), "webhook_url": receiver.url("/items")})
     wait_until(lambda: len(receiver.calls_to("/items")) == 20, timeout=5)
-    log = control(sandbox.base_url, "webhooks")["deliveries"]
+    log = sandbox.control.webhooks()["deliveries"]
     assert len(log) == 20
     # 20 calls at 50/s take at least 19 / 50 s between the first and the last send.
     from datetime import datetime

@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from .helpers import assert_shape, control, fixture
+from tests.support.payloads import assert_shape, fixture
 
 OWNER = {"address": "123 Main St", "city": "Austin", "state": "TX", "zip": "78701"}
 
 
 def test_owner_lookup_hit(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     response = api.post("trace/lookup/", json={**OWNER, "find_owner": True})
     assert response.status_code == 200
     body = response.json()
@@ -30,11 +30,11 @@ def test_owner_lookup_hit(api, sandbox):
         assert phone["type"] in ("Mobile", "Landline")
     for email in owner["emails"]:
         assert email["email"].split("@")[1] in ("example.com", "example.net", "example.org")
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 5
+    assert sandbox.control.account()["balance"] == 100_000 - 5
 
 
 def test_find_owner_defaults_to_true_and_is_deterministic(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     first = api.post("trace/lookup/", json=OWNER).json()
     second = api.post("trace/lookup/", json={**OWNER, "address": " 123 MAIN STREET "}).json()
     assert first["find_owner"] is True
@@ -42,7 +42,7 @@ def test_find_owner_defaults_to_true_and_is_deterministic(api, sandbox):
 
 
 def test_person_lookup(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     body = {**OWNER, "find_owner": False, "first_name": "Zed", "last_name": "Quorum"}
     # A named-person search may legitimately miss; find a name that hits.
     for attempt in range(20):
@@ -65,7 +65,7 @@ def test_person_lookup_requires_names(api):
 
 
 def test_miss_costs_nothing(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 1.0})
+    sandbox.control.settings(miss_rate=1.0)
     response = api.post(
         "trace/lookup/",
         json={"address": "999 Nowhere Blvd", "city": "Austin", "state": "TX", "zip": "78701"},
@@ -73,7 +73,7 @@ def test_miss_costs_nothing(api, sandbox):
     body = response.json()
     assert_shape(body, fixture("tracerfy", "trace_lookup_miss"))
     assert body == {**fixture("tracerfy", "trace_lookup_miss")}
-    assert control(sandbox.base_url, "account")["balance"] == 100_000
+    assert sandbox.control.account()["balance"] == 100_000
 
 
 def test_missing_fields(api):
@@ -91,7 +91,7 @@ def test_bad_json(api):
 
 
 def test_insufficient_credits(api, sandbox):
-    control(sandbox.base_url, "account", {"balance": 4})
+    sandbox.control.account(balance=4)
     response = api.post("trace/lookup/", json=OWNER)
     assert response.status_code == 402
     assert response.json() == {
@@ -106,7 +106,7 @@ def test_trailing_slash_optional(api, path):
 
 
 def test_rate_limit_500_per_minute(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 1.0})
+    sandbox.control.settings(miss_rate=1.0)
     statuses = [api.post("trace/lookup/", json=OWNER).status_code for _ in range(500)]
     assert set(statuses) == {200}
     response = api.post("trace/lookup/", json=OWNER)

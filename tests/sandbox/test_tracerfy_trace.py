@@ -11,19 +11,9 @@ import pytest
 
 from leadops.sandbox.config import SandboxConfig
 from leadops.sandbox.testing import RunningSandbox, run_sandbox, wait_until
-
-from .helpers import (
-    BEARER,
-    NORMAL_COLUMNS,
-    address_rows,
-    assert_shape,
-    control,
-    csv_bytes,
-    fixture,
-    parse_csv,
-    submit_trace,
-    wait_queue_done,
-)
+from tests.support.payloads import assert_shape, fixture
+from tests.support.rows import address_rows, csv_bytes, parse_csv
+from tests.support.sandbox import BEARER, NORMAL_COLUMNS, submit_trace, wait_queue_done
 
 QUEUE_NULLABLE = frozenset({"download_url"})
 
@@ -42,7 +32,7 @@ def test_normal_csv_trace_matches_documented_response(api):
 
 
 def test_advanced_trace_needs_only_address_city_state(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     rows = [{"street": f"{i} Oak Ave", "town": "Dallas", "st": "tx"} for i in range(1, 6)]
     response = api.post(
         "trace/",
@@ -127,7 +117,7 @@ def test_trace_bad_json_data(api):
 
 
 def test_trace_insufficient_credits(api, sandbox):
-    control(sandbox.base_url, "account", {"balance": 5})
+    sandbox.control.account(balance=5)
     response = submit_trace(api, address_rows(3), trace_type="advanced")
     assert response.status_code == 402
     assert response.json() == {
@@ -150,7 +140,7 @@ def test_trace_rate_limit_ten_per_five_minutes(api):
 
 
 def test_queue_lifecycle_and_credits(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0, "speed": 0.01})
+    sandbox.control.settings(miss_rate=0.0, speed=0.01)
     slow_id = submit_trace(api, address_rows(4)).json()["queue_id"]
     pending = api.get("queues/").json()[0]
     assert pending["id"] == slow_id
@@ -159,17 +149,17 @@ def test_queue_lifecycle_and_credits(api, sandbox):
     assert "rows_uploaded" not in pending
     assert "credits_deducted" not in pending
     assert api.get(f"queue/{slow_id}").json() == []
-    control(sandbox.base_url, "settings", {"speed": 200})
+    sandbox.control.settings(speed=200)
     queue_id = submit_trace(api, address_rows(4)).json()["queue_id"]
     done = wait_queue_done(api, queue_id)
     assert_shape(done, fixture("tracerfy", "queues")[1], nullable=QUEUE_NULLABLE)
     assert done["rows_uploaded"] == 4
     assert done["credits_deducted"] == 4
-    assert control(sandbox.base_url, "account")["balance"] == 100_000 - 4
+    assert sandbox.control.account()["balance"] == 100_000 - 4
 
 
 def test_misses_are_not_charged(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 1.0})
+    sandbox.control.settings(miss_rate=1.0)
     queue_id = submit_trace(api, address_rows(5)).json()["queue_id"]
     done = wait_queue_done(api, queue_id)
     assert done["credits_deducted"] == 0
@@ -178,7 +168,7 @@ def test_misses_are_not_charged(api, sandbox):
 
 
 def test_queue_records_match_documented_shape_and_download(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     queue_id = submit_trace(api, address_rows(6)).json()["queue_id"]
     done = wait_queue_done(api, queue_id)
     records = api.get(f"queue/{queue_id}").json()
@@ -199,7 +189,7 @@ def test_queue_records_match_documented_shape_and_download(api, sandbox):
 
 
 def test_same_input_same_answer(api, sandbox):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.3})
+    sandbox.control.settings(miss_rate=0.3)
     first = submit_trace(api, address_rows(20), trace_type="advanced").json()["queue_id"]
     wait_queue_done(api, first)
     second = submit_trace(api, address_rows(20), trace_type="advanced").json()["queue_id"]
@@ -216,7 +206,7 @@ def test_queue_not_found(api):
 def test_analytics(api, sandbox):
     first = submit_trace(api, address_rows(3)).json()["queue_id"]
     wait_queue_done(api, first)
-    control(sandbox.base_url, "settings", {"speed": 0.01})
+    sandbox.control.settings(speed=0.01)
     submit_trace(api, address_rows(2))
     body = api.get("analytics/").json()
     assert_shape(body, fixture("tracerfy", "analytics"))
@@ -224,11 +214,11 @@ def test_analytics(api, sandbox):
     assert body["properties_traced"] == 5
     assert body["queues_pending"] == 1
     assert body["queues_completed"] == 1
-    assert body["balance"] == control(sandbox.base_url, "account")["balance"]
+    assert body["balance"] == sandbox.control.account()["balance"]
 
 
 def test_trace_webhooks_normal_and_advanced(api, sandbox, receiver, account_hook):
-    control(sandbox.base_url, "settings", {"miss_rate": 0.0})
+    sandbox.control.settings(miss_rate=0.0)
     normal = submit_trace(api, address_rows(3)).json()["queue_id"]
     advanced = submit_trace(api, address_rows(3), trace_type="advanced").json()["queue_id"]
     wait_until(lambda: len(receiver.calls_to("/tracerfy")) == 2)

@@ -1,12 +1,11 @@
 """Tracerfy account figures on the overview, and who may see which queues in the history."""
 
-import httpx
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from leadops.providers.tracerfy import TraceColumns, TracerfyClient
-from tests.traces.conftest import owner_rows
+from tests.support.rows import owner_rows
 from traces.models import TraceJob
 
 pytestmark = pytest.mark.django_db
@@ -27,18 +26,14 @@ def make_queue(client) -> int:
 
 
 def test_overview_shows_account_figures(tracerfy, staff_client, sandbox):
-    httpx.post(f"{sandbox.base_url}/_sandbox/account", json={"balance": 4321}, timeout=5)
+    sandbox.control.account(balance=4321)
     html = staff_client.get(reverse("traces:index")).content.decode()
     assert 'data-testid="analytics"' in html
     assert "4,321" in html
 
 
 def test_overview_says_when_figures_are_unavailable(tracerfy, staff_client, sandbox):
-    httpx.post(
-        f"{sandbox.base_url}/_sandbox/faults",
-        json={"error_rate": 1.0, "paths": ["/tracerfy/v1/api/analytics/"]},
-        timeout=5,
-    )
+    sandbox.control.faults(error_rate=1.0, paths=["/tracerfy/v1/api/analytics/"])
     html = staff_client.get(reverse("traces:index")).content.decode()
     assert "Tracerfy account figures are unavailable right now" in html
 

@@ -1,11 +1,10 @@
 """Instant address and APN lookups against the sandbox: 5 credits on a hit, nothing on a miss."""
 
-import httpx
 import pytest
 from django.urls import reverse
 
 from leadops.credits.models import CreditEntry
-from tests.jobs.conftest import assert_credits_balance
+from tests.support.jobs import assert_credits_balance
 from traces.models import TraceLookup
 
 pytestmark = pytest.mark.django_db
@@ -81,11 +80,7 @@ def test_invalid_input_is_explained_and_nothing_is_charged(lookup_client, staff)
 
 
 def test_provider_failure_charges_nothing(lookup_client, sandbox, staff):
-    httpx.post(
-        f"{sandbox.base_url}/_sandbox/faults",
-        json={"error_rate": 1.0, "error_status": 503},
-        timeout=5,
-    ).raise_for_status()
+    sandbox.control.faults(error_rate=1.0, error_status=503)
     html = post(lookup_client, address="1 Elm St", city="Austin", state="TX").content.decode()
     assert "The lookup failed and nothing was charged" in html
     staff.wallet.refresh_from_db()

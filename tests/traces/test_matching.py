@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.traces.conftest import owner_rows
+from tests.support.rows import owner_rows
 from traces.models import MatchStatus, TraceJob
 from traces.services import trace_results_store
 

@@ -5,7 +5,6 @@ parcels by APN + county + state from the download CSV."""
 import csv
 import io
 
-import httpx
 import pytest
 from django.urls import reverse
 
@@ -16,14 +15,8 @@ from leadops.jobs.webhooks import job_completed
 from leadops.providers.errors import NotFound
 from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
-from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import (
-    control,
-    deliveries,
-    first_post_times_out,
-    parcel_rows,
-    run_until_done,
-)
+from tests.support.jobs import assert_credits_balance, first_post_times_out, run_until_done
+from tests.support.rows import parcel_rows
 from traces import services
 from traces.models import MatchStatus, TraceJob, TraceResult
 
@@ -32,10 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def parcel_job(batch, user):
     return services.trace_job_create(batch=batch, trace_type="parcel", user=user)
-
-
-def sandbox_balance(sandbox) -> int:
-    return httpx.get(f"{sandbox.base_url}/_sandbox/account", timeout=10).json()["balance"]
 
 
 def parcel_queue_exists(queue_id: int) -> bool:
@@ -53,7 +42,7 @@ def test_parcels_from_upload_to_matched_results(live_sandbox, stored_parcels, fu
     estimate = services.trace_estimate(batch=batch, trace_type="parcel", user=funded)
     assert (estimate.unique_records, estimate.to_send, estimate.credits_per_record) == (12, 12, 5)
     assert estimate.total_credits == 60 and estimate.problem == ""
-    before = sandbox_balance(live_sandbox)
+    before = live_sandbox.control.balance()
 
     job = parcel_job(batch, funded)
     done = run_until_done(job, run_worker)
@@ -66,7 +55,7 @@ def test_parcels_from_upload_to_matched_results(live_sandbox, stored_parcels, fu
     hits = [r for r in results if r.status == MatchStatus.HIT]
     assert done.hits == len(hits) > 0
     # Tracerfy's own figure is what is captured: 5 per hit, the same as it took.
-    assert done.charged_credits == 5 * len(hits) == before - sandbox_balance(live_sandbox)
+    assert done.charged_credits == 5 * len(hits) == before - live_sandbox.control.balance()
     for result in results:
         # Each result is the row Tracerfy echoed for exactly this parcel.
         assert result.raw["parcel_id"].lstrip("#") == result.record.values["apn"]
@@ -87,7 +76,7 @@ def test_parcels_from_upload_to_matched_results(live_sandbox, stored_parcels, fu
 def test_parcel_job_completes_by_polling_when_the_webhook_is_lost(
     live_sandbox, stored_parcels, funded, run_worker
 ):
-    control(live_sandbox, "faults", {"webhook_drop_rate": 1.0})
+    live_sandbox.control.faults(webhook_drop_rate=1.0)
     job = parcel_job(stored_parcels(parcel_rows(6)), funded)
     done = run_until_done(job, run_worker, sweep=True)
     assert done.status == S.COMPLETE, done.error_message
@@ -127,7 +116,7 @@ def test_timed_out_parcel_post_is_found_by_its_webhook_not_resent(
 def test_unconfirmed_parcel_post_fails_after_the_wait_and_is_never_resent(
     parcel_post_times_out, stored_parcels, funded, run_worker, settings
 ):
-    control(parcel_post_times_out, "faults", {"webhook_drop_rate": 1.0})
+    parcel_post_times_out.control.faults(webhook_drop_rate=1.0)
     settings.PARCEL_LOST_AFTER_SECONDS = 4
     job = parcel_job(stored_parcels(parcel_rows(5)), funded)
     done = run_until_done(job, run_worker, reconcile=True)
@@ -149,7 +138,7 @@ def test_unconfirmed_parcel_post_fails_after_the_wait_and_is_never_resent(
 def test_provider_out_of_credits_fails_the_parcel_job_and_charges_nothing(
     live_sandbox, stored_parcels, funded, run_worker
 ):
-    control(live_sandbox, "account", {"balance": 4})
+    live_sandbox.control.account(balance=4)
     done = run_until_done(parcel_job(stored_parcels(parcel_rows(3)), funded), run_worker)
     assert done.status == S.FAILED
     assert done.error_message == "Insufficient credits for parcel trace."
@@ -203,7 +192,7 @@ def test_parcel_and_trace_webhooks_poll_only_their_own_kind_of_job(
     stored_batch, stored_parcels, funded, rq_redis
 ):
     """Tracerfy numbers trace queues and parcel queues separately: 42 can be both."""
-    from tests.traces.conftest import owner_rows
+    from tests.support.rows import owner_rows
 
     trace = services.trace_job_create(
         batch=stored_batch(owner_rows(2)), trace_type="normal", user=funded
@@ -234,7 +223,7 @@ def test_parcel_and_trace_webhooks_poll_only_their_own_kind_of_job(
 
 
 def test_trace_type_must_fit_the_import(stored_batch, stored_parcels, funded):
-    from tests.traces.conftest import owner_rows
+    from tests.support.rows import owner_rows
 
     parcels = stored_parcels(parcel_rows(3))
     addresses = stored_batch(owner_rows(3))
@@ -277,4 +266,6 @@ def test_cost_preview_for_parcels_offers_only_the_parcel_trace(
     job = TraceJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("traces:detail", args=[job.pk])
     assert (job.trace_type, job.estimated_credits) == ("parcel", 15)
-    assert len(deliveries(live_sandbox, "tracerfy.parcel")) == 0  # nothing sent before the worker
+    assert (
+        len(live_sandbox.control.deliveries("tracerfy.parcel")) == 0
+    )  # nothing sent before the worker

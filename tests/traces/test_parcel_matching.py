@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.traces.conftest import parcel_rows
+from tests.support.rows import parcel_rows
 from traces.models import MatchStatus, TraceJob
 from traces.parcel_steps import result_fields
 from traces.services import parcel_match_key, trace_results_store

@@ -13,14 +13,8 @@ from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from leadops.webhooks.services import webhook_reprocess
-from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import (
-    control,
-    deliveries,
-    first_post_times_out,
-    owner_rows,
-    run_until_done,
-)
+from tests.support.jobs import assert_credits_balance, first_post_times_out, run_until_done
+from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
 
@@ -75,7 +69,7 @@ def test_25_records_complete_with_results_on_the_keyed_records(
     (chunk,) = ReapiBatch.objects.filter(job=done)
     assert (chunk.keys, chunk.received, chunk.completed_at is not None) == (25, 25, True)
     assert done.provider_ref == chunk.batch_id
-    assert len(deliveries(live_reapi, "reapi.item")) == 25
+    assert len(live_reapi.control.deliveries("reapi.item")) == 25
     funded.wallet.refresh_from_db()
     assert funded.wallet.available == 500 - len(hits)
     assert_credits_balance(funded.wallet)
@@ -84,7 +78,7 @@ def test_25_records_complete_with_results_on_the_keyed_records(
 def test_over_1000_records_go_in_two_chunks_of_at_least_ten(
     live_reapi, stored_batch, funded, run_worker
 ):
-    control(live_reapi, "settings", {"webhook_rate": 2000})
+    live_reapi.control.settings(webhook_rate=2000)
     credits.grant(wallet=funded.wallet, amount=1000, actor=None, reason="t", idempotency_key="big")
     batch = stored_batch(owner_rows(1005))
     done = run_until_done(reapi_job(batch, funded), run_worker, timeout=120)
@@ -105,10 +99,10 @@ def test_over_1000_records_go_in_two_chunks_of_at_least_ten(
 def test_duplicated_and_reordered_webhooks_change_nothing_twice(
     live_reapi, stored_batch, funded, run_worker
 ):
-    control(live_reapi, "faults", {"webhook_duplicate_rate": 1.0, "webhook_reorder": True})
+    live_reapi.control.faults(webhook_duplicate_rate=1.0, webhook_reorder=True)
     done = run_until_done(reapi_job(stored_batch(owner_rows(25)), funded), run_worker)
     assert done.status == S.COMPLETE, done.error_message
-    assert len(deliveries(live_reapi, "reapi.item")) == 50
+    assert len(live_reapi.control.deliveries("reapi.item")) == 50
     assert WebhookEvent.objects.filter(provider="reapi", kind="item", duplicates=1).count() == 25
     results = assert_attached_by_key(done, 25)
     hits = sum(r.status == MatchStatus.HIT for r in results)
@@ -129,7 +123,7 @@ def test_duplicated_and_reordered_webhooks_change_nothing_twice(
 def test_lost_webhooks_complete_by_deadline_through_the_sweep(
     live_reapi, stored_batch, funded, run_worker, settings
 ):
-    control(live_reapi, "faults", {"webhook_drop_rate": 1.0})
+    live_reapi.control.faults(webhook_drop_rate=1.0)
     settings.REAPI_CHUNK_DEADLINE_SECONDS = 1
     job = reapi_job(stored_batch(owner_rows(25)), funded)
     run_worker()
@@ -152,14 +146,14 @@ def test_lost_webhooks_complete_by_deadline_through_the_sweep(
 def test_some_lost_item_webhooks_count_as_misses(
     live_reapi, stored_batch, funded, run_worker, settings
 ):
-    control(live_reapi, "faults", {"webhook_drop_rate": 0.3})
+    live_reapi.control.faults(webhook_drop_rate=0.3)
     settings.REAPI_CHUNK_DEADLINE_SECONDS = 3
     settings.REAPI_RESULT_GRACE_SECONDS = 0.5
     done = run_until_done(reapi_job(stored_batch(owner_rows(25)), funded), run_worker, sweep=True)
     assert done.status == S.COMPLETE, done.error_message
     delivered = {
         d["payload"]["input"]["key"]
-        for d in deliveries(live_reapi, "reapi.item")
+        for d in live_reapi.control.deliveries("reapi.item")
         if not d["dropped"]
     }
     assert 0 < len(delivered) < 25
@@ -240,7 +234,7 @@ def test_timed_out_post_is_confirmed_by_its_webhooks_not_resent(
     assert TraceJob.objects.get(pk=job.pk).status == S.SUBMITTING
     done = run_until_done(job, run_worker, reconcile=True)
     assert done.status == S.COMPLETE, done.error_message
-    assert len(deliveries(post_times_out, "reapi.item")) == 25  # sent once, not twice
+    assert len(post_times_out.control.deliveries("reapi.item")) == 25  # sent once, not twice
     (chunk,) = ReapiBatch.objects.filter(job=done)
     assert chunk.completed_at is not None and chunk.received == 25
     timeline = " ".join(e.detail for e in job_services.job_events(job=done))
@@ -254,7 +248,7 @@ def test_timed_out_post_is_confirmed_by_its_webhooks_not_resent(
 def test_unconfirmed_timed_out_post_fails_instead_of_resending(
     post_times_out, stored_batch, funded, run_worker, settings
 ):
-    control(post_times_out, "faults", {"webhook_drop_rate": 1.0})
+    post_times_out.control.faults(webhook_drop_rate=1.0)
     settings.REAPI_CONFIRM_SECONDS = 0
     job = reapi_job(stored_batch(owner_rows(25)), funded)
     done = run_until_done(job, run_worker, reconcile=True)
@@ -262,7 +256,7 @@ def test_unconfirmed_timed_out_post_fails_instead_of_resending(
     assert done.error_message.startswith(
         "RealEstateAPI did not confirm batch 1 of 1; check its dashboard before retrying"
     )
-    assert len(deliveries(post_times_out, "reapi.item")) == 25  # one POST only
+    assert len(post_times_out.control.deliveries("reapi.item")) == 25  # one POST only
     assert not ReapiBatch.objects.filter(job=done).exists()
     funded.wallet.refresh_from_db()
     assert funded.wallet.available == 500
@@ -281,7 +275,7 @@ def test_recently_traced_records_are_reused_and_not_sent(
     assert second.records_sent == 30 - first.hits
     sent = [
         d["payload"]["input"]["key"]
-        for d in deliveries(live_reapi, "reapi.item")
+        for d in live_reapi.control.deliveries("reapi.item")
         if d["payload"]["batchId"] == second.provider_ref
     ]
     reused_ids = set(
@@ -333,7 +327,7 @@ def test_a_failed_second_chunk_is_retried_alone(
     assert sizes == [15, 10, 10]  # batch 1 once, batch 2 failed then sent
     chunks = list(ReapiBatch.objects.filter(job=done).order_by("chunk"))
     assert [(c.chunk, c.keys, c.received) for c in chunks] == [(0, 15, 15), (1, 10, 10)]
-    assert len(deliveries(live_reapi, "reapi.item")) == 25
+    assert len(live_reapi.control.deliveries("reapi.item")) == 25
     timeline = " ".join(e.detail for e in job_services.job_events(job=done))
     assert "RealEstateAPI did not accept batch 2 of 2" in timeline
     assert "the 1 batch(es) already accepted are not sent again" in timeline

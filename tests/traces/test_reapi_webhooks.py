@@ -8,7 +8,7 @@ from django.urls import reverse
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
 from leadops.webhooks.models import EventStatus, WebhookEvent
-from tests.traces.conftest import owner_rows
+from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
 from traces.reapi_webhooks import reapi_batch_completed, reapi_item_received

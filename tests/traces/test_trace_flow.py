@@ -3,13 +3,12 @@
 import csv
 import io
 
-import httpx
 import pytest
 from django.urls import reverse
 
 from leadops.jobs.models import JobStatus as S
-from tests.jobs.conftest import assert_credits_balance
-from tests.traces.conftest import control, owner_rows, run_until_done
+from tests.support.jobs import assert_credits_balance, run_until_done
+from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, TraceResult
 
@@ -64,7 +63,7 @@ def test_already_traced_records_are_reused_not_paid_again(
 def test_provider_out_of_credits_fails_and_charges_nothing(
     live_sandbox, stored_batch, funded, run_worker, client
 ):
-    httpx.post(f"{live_sandbox.base_url}/_sandbox/account", json={"balance": 0}, timeout=10)
+    live_sandbox.control.account(balance=0)
     job = services.trace_job_create(
         batch=stored_batch(owner_rows(5)), trace_type="normal", user=funded
     )
@@ -120,22 +119,15 @@ def test_results_filter_by_hit(live_sandbox, stored_batch, funded, run_worker, c
 def test_results_come_from_the_download_csv_when_the_records_endpoint_is_down(
     live_sandbox, stored_batch, funded, run_worker
 ):
-    control(
-        live_sandbox,
-        "faults",
-        {
-            "error_rate": 1.0,
-            "error_status": 503,
-            "paths": ["/tracerfy/v1/api/queue/"],
-            "fault_budget": 100,
-        },
+    live_sandbox.control.faults(
+        error_rate=1.0, error_status=503, paths=["/tracerfy/v1/api/queue/"], fault_budget=100
     )
     job = services.trace_job_create(
         batch=stored_batch(owner_rows(10)), trace_type="normal", user=funded
     )
     done = run_until_done(job, run_worker)
     assert done.status == S.COMPLETE, done.error_message
-    faults = httpx.get(f"{live_sandbox.base_url}/_sandbox/faults", timeout=10).json()
+    faults = live_sandbox.control.fault_state()
     assert faults["fault_budget_remaining"] < 100  # the records endpoint did fail
     results = TraceResult.objects.filter(job=done)
     assert results.filter(record__isnull=False).count() == 10

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.traces.conftest import owner_rows
+from tests.support.rows import owner_rows
 from traces.models import MatchStatus, TraceJob, TraceResult
 
 pytestmark = pytest.mark.django_db

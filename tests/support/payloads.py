@@ -1,20 +1,12 @@
-"""Helpers for the sandbox contract tests: fixtures from the docs, shape checks, uploads."""
+"""The providers' documented example payloads (tests/fixtures/) and a shape check against them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from leadops.sandbox.testing import wait_until
-
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-KEY = "sandbox-key"
-BEARER = {"Authorization": f"Bearer {KEY}"}
 
 
 def fixture(provider: str, name: str) -> Any:
@@ -76,70 +68,3 @@ def assert_shape(
         assert isinstance(actual, type(expected)), (
             f"{path}: expected {type(expected).__name__}, got {actual!r}"
         )
-
-
-def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode()
-
-
-def parse_csv(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def address_rows(count: int, *, city: str = "Austin", state: str = "TX") -> list[dict[str, str]]:
-    return [
-        {
-            "address": f"{100 + i} Main St",
-            "city": city,
-            "state": state,
-            "zip": "78701",
-            "first_name": "Jane",
-            "last_name": f"Doe{i}",
-            "mail_address": f"{100 + i} Main St",
-            "mail_city": city,
-            "mail_state": state,
-            "mailing_zip": "78701",
-        }
-        for i in range(count)
-    ]
-
-
-NORMAL_COLUMNS = {
-    "address_column": "address",
-    "city_column": "city",
-    "state_column": "state",
-    "zip_column": "zip",
-    "first_name_column": "first_name",
-    "last_name_column": "last_name",
-    "mail_address_column": "mail_address",
-    "mail_city_column": "mail_city",
-    "mail_state_column": "mail_state",
-    "mailing_zip_column": "mailing_zip",
-}
-
-
-def submit_trace(
-    api: httpx.Client, rows: list[dict[str, Any]], trace_type: str = "normal", **extra: str
-) -> httpx.Response:
-    data = {**NORMAL_COLUMNS, "trace_type": trace_type, **extra}
-    return api.post("trace/", files={"csv_file": ("records.csv", csv_bytes(rows))}, data=data)
-
-
-def wait_queue_done(api: httpx.Client, queue_id: int, timeout: float = 10.0) -> dict:
-    def done() -> dict | None:
-        queues = api.get("queues/").json()
-        match = [q for q in queues if q["id"] == queue_id]
-        return match[0] if match and not match[0]["pending"] else None
-
-    return wait_until(done, timeout=timeout, message=f"queue {queue_id} did not complete")
-
-
-def control(base_url: str, path: str, payload: dict | None = None) -> dict:
-    url = f"{base_url}/_sandbox/{path}"
-    response = httpx.post(url, json=payload) if payload is not None else httpx.get(url)
-    assert response.status_code == 200, response.text
-    return response.json()

@@ -1,0 +1,78 @@
+"""Running jobs in tests (RQ queues, a worker thread, a trace run to its end) and checking the
+credit ledger afterwards."""
+
+from __future__ import annotations
+
+import django_rq
+from django.db.models import Sum
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+from leadops.credits.models import CreditEntry, CreditHold
+from leadops.jobs import services as job_services
+from leadops.waiting import wait_until
+from traces.models import TraceJob
+
+QUEUE_NAMES = ("high", "default", "low")
+
+
+def rq_queues() -> list:
+    """The RQ queues a worker drains, most urgent first."""
+    return [django_rq.get_queue(name) for name in QUEUE_NAMES]
+
+
+class ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can run off the main thread (signals belong to the main one)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def assert_credits_balance(wallet) -> None:
+    """holds = captures + releases, the wallet equals its ledger, and nothing stays held."""
+    wallet.refresh_from_db()
+    held = CreditHold.objects.filter(wallet=wallet).aggregate(
+        a=Sum("amount"), c=Sum("captured"), r=Sum("released")
+    )
+    assert (held["a"] or 0) == (held["c"] or 0) + (held["r"] or 0)
+    sums = CreditEntry.objects.filter(wallet=wallet).aggregate(a=Sum("amount"), h=Sum("held_delta"))
+    assert sums["a"] == wallet.available
+    assert (sums["h"] or 0) == wallet.held == 0
+
+
+def run_until_done(job, run_worker, timeout=30, sweep=False, reconcile=False, resubmit=False):
+    """Run the worker (and, on request, the scheduled steps) until the trace job is terminal."""
+
+    def done():
+        if sweep:
+            job_services.job_reconcile_all()
+        # What the scheduled reconcile / retry steps do (burst workers skip scheduled jobs).
+        if reconcile:
+            job_services.job_reconcile_submission_step(label="trace", job_id=job.pk)
+        if resubmit:
+            job_services.job_submit_step(label="trace", job_id=job.pk)
+        run_worker()
+        return TraceJob.objects.get(pk=job.pk).is_terminal
+
+    wait_until(done, timeout=timeout, interval=0.2, what=f"trace #{job.pk} to finish")
+    return TraceJob.objects.get(pk=job.pk)
+
+
+def first_post_times_out(monkeypatch, sandbox, *, client_factory: str, path: str) -> None:
+    """The sandbox takes the first POST to `path` but answers after our 1 s read timeout;
+    `client_factory` (a leadops.providers factory name) builds clients with that timeout."""
+    from leadops import providers
+    from leadops.providers.base import Timeouts
+
+    real = getattr(providers, client_factory)
+    monkeypatch.setattr(
+        providers, client_factory, lambda **kw: real(timeouts=Timeouts(read=1.0, connect=2.0))
+    )
+    sandbox.control.faults(
+        read_timeout_rate=1.0,
+        read_timeout_seconds=3,
+        paths=[path],
+        fault_budget=1,
+    )
