@@ -14,7 +14,7 @@ One module per API area; this package exports every public name of each:
 - ``parcel``: APN / parcel traces;
 - ``dnc``: DNC scrubbing;
 - ``leads``: the lead builder (strategies, preview, build, rows, lookup, autocomplete, AI);
-- ``webhooks``: ``describe_webhook`` and ``WEBHOOK_KINDS``.
+- ``webhooks``: ``describe_webhook`` (kinds: trace, parcel_trace, dnc_scrub, lead_list).
 """
 
 from .client import (
@@ -62,7 +62,7 @@ from .trace import (
     TraceRecord,
     TraceType,
 )
-from .webhooks import WEBHOOK_KINDS, describe_webhook
+from .webhooks import describe_webhook
 
 __all__ = [
     "AI_ASSIST",
@@ -79,7 +79,6 @@ __all__ = [
     "READ",
     "TRACE",
     "TRACE_PHONE_COLUMNS",
-    "WEBHOOK_KINDS",
     "AddressMatch",
     "AiAssistResult",
     "Analytics",

@@ -13,8 +13,6 @@ from leadops.webhooks.registry import EventId
 
 from ..parsing import body_digest
 
-WEBHOOK_KINDS = ("trace", "parcel_trace", "dnc_scrub", "lead_list")
-
 
 def describe_webhook(payload: dict, query: dict) -> EventId:
     """Trace (normal/advanced), parcel trace, DNC scrub and lead list completions; ``ref`` is
