@@ -100,7 +100,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("high", "default", "low")
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}
+    for name in ("high", "default", "webhooks", "low")
 }
 RQ_SHOW_ADMIN_LINK = True
 
@@ -217,6 +218,8 @@ JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)
 JOB_RECONCILE_DELAY = env.float("JOB_RECONCILE_DELAY", default=10)
 JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
+# A webhook event still unprocessed after this long gets a drain from the sweep.
+WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=15)
 TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)
 # How long to wait for proof of a submission whose answer was lost (see README, Skip tracing).
 PARCEL_LOST_AFTER_SECONDS = env.float("PARCEL_LOST_AFTER_SECONDS", default=900)

@@ -4,10 +4,20 @@ django-rq 4 defers enqueueing to commit and then returns None inside atomic(), s
 the job id ourselves (`trace-submit-42`) and enqueue with unique=True: the same step is never
 queued twice at once. A finished or failed RQ job with the same id is cleared first, so a
 step can be run again later (a second poll, a retried submit).
+
+A step whose worker died (`kill -9`, a lost host) stays "started" in RQ under its id until
+RQ's own maintenance declares it abandoned, which can take many minutes. So when a step is
+queued again under an id that is still "started", `_worker_gone` checks the worker: its key
+expired, its heartbeat for this step expired, or (same host) its process is gone. Then the
+dead run is cleared and the step queued afresh. Steps are idempotent, so even a wrong guess
+(a worker on another host that shares our host name) costs a repeated run, never a double
+effect.
 """
 
 import functools
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -18,6 +28,8 @@ from django.db import transaction
 from rq.callbacks import Callback
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +58,7 @@ def _enqueue_now(
     queue: str,
     delay: float | None,
     on_failure: Callable | None = None,
+    then_id: str | None = None,
 ) -> None:
     q = get_queue(queue)
     options = {"job_id": job_id, "unique": True}
@@ -60,10 +73,48 @@ def _enqueue_now(
             return
         except DuplicateJobError:
             existing = Job.fetch(job_id, connection=q.connection)
-            if existing.get_status(refresh=True) not in _DONE:
+            status = existing.get_status(refresh=True)
+            if status == JobStatus.STARTED and (gone := _worker_gone(existing)):
+                # delete() below also drops the dead run from the started registry.
+                log.warning("step %s was running, but %s; queueing it again", job_id, gone)
+            elif status == JobStatus.STARTED and then_id:
+                # Running, perhaps past the point where it would see our work: queue a
+                # follow-up run (which, if it is queued already, will see it).
+                _enqueue_now(
+                    func, args, job_id=then_id, queue=queue, delay=delay, on_failure=on_failure
+                )
+                return
+            elif status not in _DONE:
                 log.info("step %s is already queued or running", job_id)
                 return
             existing.delete()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _worker_gone(job: Job) -> str:
+    """Why the worker of a "started" RQ job cannot be running it any more ("" if it may be)."""
+    connection = job.connection
+    registry = StartedJobRegistry(job.origin, connection=connection)
+    if job.id in registry.get_expired_job_ids():
+        return "its worker stopped sending heartbeats"
+    if not job.worker_name:
+        return ""
+    key = Worker.redis_worker_namespace_prefix + job.worker_name
+    worker = Worker.find_by_key(key, connection=connection)
+    if worker is None:
+        return f"its worker {job.worker_name} is gone"
+    if worker.hostname == socket.gethostname() and worker.pid and not _pid_alive(worker.pid):
+        return f"its worker {job.worker_name} (pid {worker.pid}) is no longer running"
+    return ""
 
 
 def enqueue_step(
@@ -73,13 +124,23 @@ def enqueue_step(
     queue: str = "default",
     delay: float | None = None,
     on_failure: Callable | None = None,
+    then_id: str | None = None,
 ) -> None:
     """Queue `func(*args)` as `job_id` once the current transaction (if any) commits.
 
     `on_failure(rq_job, connection, exc_type, exc_value, traceback)` runs if it crashes.
+    `then_id`: when a run under `job_id` is already *running*, queue one more under this id
+    (a step that works through whatever is waiting, such as the webhook drain, may have
+    looked already); at most one run and one follow-up exist at a time.
     """
     transaction.on_commit(
         lambda: _enqueue_now(
-            func, args, job_id=job_id, queue=queue, delay=delay, on_failure=on_failure
+            func,
+            args,
+            job_id=job_id,
+            queue=queue,
+            delay=delay,
+            on_failure=on_failure,
+            then_id=then_id,
         )
     )

@@ -1,6 +1,22 @@
-import logging
-from collections.abc import Iterable
+"""Webhook intake and processing.
 
+Intake stores each event raw and answers at once; processing runs in workers, in batches:
+the intake queues one *drain* step (`webhook_drain`) on the `webhooks` queue, which works
+through every pending event in order, so 50 events a second cost a handful of RQ jobs
+rather than 50 forked ones. At most one drain waits while one runs (`webhook-drain`, then
+`webhook-drain-next`), and the scheduled sweep (`webhook_sweep`) queues a drain for events
+that still wait (a lost Redis, a drain that died), so nothing waits for ever.
+
+The `webhooks` queue comes after `high` and `default` in the worker's queue order: a flood of
+events never delays a paid submission or a poll queued behind it.
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,8 +30,14 @@ log = logging.getLogger(__name__)
 UNMATCHED_RETRIES = 3
 UNMATCHED_DELAY = 5.0
 KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
-# RQ entry point (leadops.webhooks.tasks), named so that services never import tasks.
+# RQ entry points (leadops.webhooks.tasks), named so that services never import tasks.
 PROCESS_TASK = "leadops.webhooks.tasks.process"
+DRAIN_TASK = "leadops.webhooks.tasks.drain"
+QUEUE = "webhooks"
+# One drain works this long at most, then hands over to a fresh one (queued behind whatever
+# else arrived meanwhile), and reads this many pending events per query.
+DRAIN_SECONDS = 10.0
+DRAIN_BATCH = 200
 
 
 def webhook_receive(
@@ -39,52 +61,99 @@ def webhook_receive(
                 headers=kept,
                 query=query,
             )
-            enqueue_step(PROCESS_TASK, event.pk, job_id=f"webhook-{event.pk}", queue="high")
+            queue_drain()
     except IntegrityError:
         WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
         return WebhookEvent.objects.get(dedupe_key=key), False
     return event, True
 
 
-def webhook_process(*, event_id: int) -> WebhookEvent:
-    """Hand a stored event to its app's handler and record the outcome."""
-    event = WebhookEvent.objects.get(pk=event_id)
-    if event.status in {EventStatus.PROCESSED, EventStatus.IGNORED}:
-        return event
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
-    handler = registry.handler_for(event.provider, event.kind)
-    status, error = EventStatus.IGNORED, ""
-    if handler is not None:
-        try:
-            status = handler(event=event, payload=event.payload())
-        except Exception as exc:
-            log.exception("webhook %s failed", event.pk)
-            status, error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, error=error, processed_at=timezone.now()
-    )
-    event.refresh_from_db()
+def queue_drain() -> None:
+    """Make sure a drain will run after the current transaction commits."""
+    enqueue_step(DRAIN_TASK, job_id="webhook-drain", queue=QUEUE, then_id="webhook-drain-next")
+
+
+def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -> int:
+    """Process pending events, oldest first, for up to `seconds`; returns how many.
+
+    Events left when the time is up get a fresh drain, queued behind anything that arrived
+    on the `webhooks` queue meanwhile.
+    """
+    deadline = time.monotonic() + seconds
+    done = 0
+    while True:
+        pending = list(
+            WebhookEvent.objects.filter(status=EventStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not pending:
+            return done
+        for event_id in pending:
+            if time.monotonic() >= deadline:
+                queue_drain()
+                return done
+            webhook_process(event_id=event_id)
+            done += 1
+
+
+def webhook_sweep(*, older_than: float | None = None) -> int:
+    """The scheduled sweep: queue a drain if any event has waited longer than `older_than`
+    seconds (WEBHOOK_STALE_SECONDS). Returns how many events were waiting."""
+    if older_than is None:
+        older_than = settings.WEBHOOK_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    waiting = WebhookEvent.objects.filter(status=EventStatus.PENDING, received_at__lt=cutoff)
+    count = waiting.count()
+    if count:
+        log.warning("%d webhook events waited over %ss; queueing a drain", count, older_than)
+        queue_drain()
+    return count
+
+
+def webhook_process(*, event_id: int) -> WebhookEvent | None:
+    """Hand a stored event to its app's handler and record the outcome.
+
+    The event row stays locked while its handler runs, so two drains (or a drain and a
+    reprocess) never handle one event at once; None when another holds it now.
+    """
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id)
+            .exclude(status__in=[EventStatus.PROCESSED, EventStatus.IGNORED])
+            .first()
+        )
+        if event is None:
+            return WebhookEvent.objects.filter(pk=event_id).first()
+        event.attempts += 1
+        handler = registry.handler_for(event.provider, event.kind)
+        status, error = EventStatus.IGNORED, ""
+        if handler is not None:
+            try:
+                with transaction.atomic():
+                    status = handler(event=event, payload=event.payload())
+            except Exception as exc:
+                log.exception("webhook %s failed", event.pk)
+                status, error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        event.status, event.error, event.processed_at = status, error, timezone.now()
+        event.save(update_fields=["attempts", "status", "error", "processed_at"])
     if status == EventStatus.UNMATCHED and event.attempts < UNMATCHED_RETRIES:
         # The webhook can beat the commit that stored the provider's id: look again shortly.
         enqueue_step(
             PROCESS_TASK,
             event.pk,
             job_id=f"webhook-{event.pk}-a{event.attempts}",
-            queue="high",
+            queue=QUEUE,
             delay=UNMATCHED_DELAY * event.attempts,
         )
     return event
 
 
 def webhook_reprocess(*, event: WebhookEvent) -> None:
-    """Admin action: run an unmatched or failed event through its handler again."""
+    """Run an unmatched or failed event through its handler again (admin action, replay)."""
     WebhookEvent.objects.filter(pk=event.pk).update(status=EventStatus.PENDING, error="")
-    enqueue_step(
-        PROCESS_TASK,
-        event.pk,
-        job_id=f"webhook-{event.pk}-r{event.attempts}",
-        queue="high",
-    )
+    queue_drain()
 
 
 def webhook_replay_unmatched(*, provider: str, kinds: Iterable[str], ref: str) -> int:

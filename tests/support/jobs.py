@@ -13,7 +13,7 @@ from leadops.jobs import services as job_services
 from leadops.waiting import wait_until
 from traces.models import TraceJob
 
-QUEUE_NAMES = ("high", "default", "low")
+QUEUE_NAMES = ("high", "default", "webhooks", "low")
 
 
 def rq_queues() -> list:

@@ -1,8 +1,9 @@
 """`manage.py reconcile_cron`: the scheduler production runs beside the RQ workers.
 
 RQ's CronScheduler enqueues the reconciliation sweep (leadops.jobs.tasks.reconcile) every
-JOB_RECONCILE_EVERY seconds. Safe to run on several hosts: the sweep only enqueues
-idempotent steps under fixed ids.
+JOB_RECONCILE_EVERY seconds, and the webhook sweep (leadops.webhooks.tasks.sweep), which
+queues a drain for events that waited too long. Safe to run on several hosts: the sweeps
+only enqueue idempotent steps under fixed ids.
 """
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from rq.cron import CronScheduler
 
 from leadops.jobs import tasks
 from leadops.jobs.queueing import redis_connection
+from leadops.webhooks import tasks as webhook_tasks
 
 
 class Command(BaseCommand):
@@ -18,8 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         scheduler = CronScheduler(connection=redis_connection())
-        scheduler.register(tasks.reconcile, "default", interval=settings.JOB_RECONCILE_EVERY)
+        every = settings.JOB_RECONCILE_EVERY
+        scheduler.register(tasks.reconcile, "default", interval=every)
+        scheduler.register(webhook_tasks.sweep, "webhooks", interval=every)
         self.stdout.write(
-            f"Reconciliation sweep every {settings.JOB_RECONCILE_EVERY}s on queue 'default'"
+            f"Reconciliation sweep every {every}s on queue 'default'; "
+            f"webhook backlog sweep every {every}s on queue 'webhooks'"
         )
         scheduler.start()
