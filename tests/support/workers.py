@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -68,10 +68,8 @@ def kill_hard(proc: subprocess.Popen) -> None:
     """`kill -9` the process and everything it forked (RQ's work horse runs in its own
     process group, so killing the worker's group alone would leave it running)."""
     for pid in [*_children(proc.pid), proc.pid]:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(timeout=10)
 
 
@@ -79,7 +77,7 @@ def kill_hard(proc: subprocess.Popen) -> None:
 def manage_process(*args: str, log: Path, **env: object) -> Iterator[subprocess.Popen]:
     """`manage.py <args>` as a subprocess (output to `log`), stopped when the block ends."""
     with open(log, "ab") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        proc = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), *args],
             cwd=ROOT,
             env=process_env(**env),
