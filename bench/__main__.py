@@ -5,7 +5,7 @@ import sys
 
 from bench.common import ROOT
 
-BENCHMARKS = ["webhooks", "imports", "trace_ingest", "trace_results_page"]
+BENCHMARKS = ["webhooks", "webhook_processing", "imports", "trace_ingest", "trace_results_page"]
 
 
 def main(names: list[str]) -> None:

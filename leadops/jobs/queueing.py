@@ -85,7 +85,12 @@ def _enqueue_now(
                 )
                 return
             elif status not in _DONE:
-                log.info("step %s is already queued or running", job_id)
+                # Routine for a step that coalesces (the webhook drain): not worth a line.
+                log.log(
+                    logging.DEBUG if then_id else logging.INFO,
+                    "step %s is already queued or running",
+                    job_id,
+                )
                 return
             existing.delete()
 
