@@ -165,6 +165,11 @@ def _record_chunk(
     error: str = "",
 ) -> ReapiBatch:
     keys = [int(s.key) for s in chunk]
+    if state == ChunkState.UNCONFIRMED and not batch_id:
+        # Its results may have come before its (lost) answer: they confirm it at once.
+        batch_id = _seen_batch_id(job, keys)
+        if batch_id:
+            state, error = ChunkState.ACCEPTED, ""
     received = TraceResult.objects.filter(job=job, record_id__in=keys).count() if batch_id else 0
     batch = ReapiBatch.objects.create(
         job=job,
@@ -180,6 +185,16 @@ def _record_chunk(
         # A completion call that beat this record of its chunk was kept as unmatched.
         webhook_replay_unmatched(provider=TraceProvider.REAPI, kinds=["complete"], ref=batch_id)
     return batch
+
+
+def _seen_batch_id(job: TraceJob, keys: list[int]) -> str:
+    """The batchId RealEstateAPI's result webhooks gave any of these records, or ""."""
+    seen = (
+        TraceResult.objects.filter(job=job, record_id__in=keys, reused_from__isnull=True)
+        .values_list("raw", flat=True)
+        .first()
+    )
+    return str(seen.get("batchId") or "") if isinstance(seen, dict) else ""
 
 
 def chunk_confirm(*, job: TraceJob, batch: ReapiBatch, batch_id: str, of: int) -> bool:
@@ -212,14 +227,15 @@ def _submitted(job: TraceJob, batches: list[ReapiBatch]) -> Submitted:
         notes += f"; {len(unknown)} awaiting confirmation by their results"
     if others:
         notes += f"; {sum(b.keys for b in others):,} records in batches not accepted"
+    # 1,000 result webhooks take 20 s at RealEstateAPI's 50 per second; the first poll is
+    # never later than the deadline for a lost completion call, nor than the end of the
+    # wait for a chunk whose answer was lost.
+    expected = min(30.0 + 20.0 * len(live), settings.REAPI_CHUNK_DEADLINE_SECONDS * len(live))
+    if unknown:
+        expected = min(expected, settings.REAPI_CONFIRM_SECONDS + 1.0)
     return Submitted(
         provider_ref=known[0] if known else "",
-        # 1,000 result webhooks take 20 s at RealEstateAPI's 50 per second; the first poll
-        # is never later than the deadline for a lost completion call.
-        expected_seconds=min(
-            30.0 + 20.0 * len(live),
-            settings.REAPI_CHUNK_DEADLINE_SECONDS * max(1, len(live)),
-        ),
+        expected_seconds=expected,
         detail=f"RealEstateAPI accepted {records:,} records in {len(live)} "
         f"batch{'es' if len(live) != 1 else ''} ({ids}){notes}",
     )
@@ -260,6 +276,13 @@ class ReapiSteps:
                         state=ChunkState.UNCONFIRMED,
                         error=f"in batch {n + 1} of {total}, whose answer was lost ({exc})",
                     )
+                    if recorded[n].batch_id:
+                        job_services.job_event(
+                            job=job,
+                            detail=f"RealEstateAPI's result webhooks confirm batch {n + 1} of "
+                            f"{total} as {recorded[n].batch_id} (its answer was lost: {exc})",
+                        )
+                        continue
                     job_services.job_event(
                         job=job,
                         detail=f"RealEstateAPI's answer to batch {n + 1} of {total} is unknown "
@@ -339,13 +362,7 @@ class ReapiSteps:
         pending = [n for n in range(len(chunks)) if n not in recorded]
         if pending:
             n = pending[0]
-            keys = [int(s.key) for s in chunks[n]]
-            seen = (
-                TraceResult.objects.filter(job=job, record_id__in=keys, reused_from__isnull=True)
-                .values_list("raw", flat=True)
-                .first()
-            )
-            batch_id = seen.get("batchId") if isinstance(seen, dict) else None
+            batch_id = _seen_batch_id(job, [int(s.key) for s in chunks[n]])
             if batch_id:
                 recorded[n] = _record_chunk(job, n, chunks[n], batch_id=str(batch_id))
                 job_services.job_event(
@@ -486,7 +503,7 @@ class ReapiSteps:
         )
 
 
-LOST = "whose result webhook never arrived (RealEstateAPI keeps no results to read again)"
+LOST = "whose result webhook from RealEstateAPI never arrived"
 ITEM_ERROR = "that RealEstateAPI answered with an error"
 
 
