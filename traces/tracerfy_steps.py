@@ -116,7 +116,9 @@ def missing_queue(job: TraceJob, what: str) -> PollResult:
 
 def _span(limit: timedelta) -> str:
     seconds = limit.total_seconds()
-    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+    if seconds >= 60:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
 
 
 def find_queue(client, queue_id: str) -> TraceQueue | None:

@@ -223,16 +223,35 @@ def test_every_chunk_refused_fails_the_job_with_everything_released(
 
 
 def test_an_item_with_an_error_status_is_no_result_not_a_miss(
-    live_reapi, stored_batch, funded, run_worker, settings
+    live_reapi, live_server, stored_batch, funded, run_worker, settings
 ):
-    rows = owner_rows(12)
-    rows[0][2] = "T1"  # the sandbox answers this item with statusCode 400
-    settings.REAPI_RESULT_GRACE_SECONDS = 0
-    done = run_until_done(reapi_job(stored_batch(rows), funded), run_worker, sweep=True)
+    import copy
+    import json
+
+    import httpx
+
+    live_reapi.control.faults(webhook_drop_rate=1.0)  # only the item we post arrives
+    settings.REAPI_CHUNK_DEADLINE_SECONDS = 1
+    job = reapi_job(stored_batch(owner_rows(12)), funded)
+    run_worker()
+    (chunk,) = ReapiBatch.objects.filter(job=job)
+    with open("tests/fixtures/reapi/webhook_item_no_match.json") as fixture:
+        item = copy.deepcopy(json.load(fixture))
+    item.update(batchId=chunk.batch_id, statusCode=400, statusMessage="Bad Request")
+    item["input"]["key"] = str(chunk.record_ids[0])
+    url = f"{live_server.url}/webhooks/reapi/{settings.WEBHOOK_TOKEN}/?job={job.pk}"
+    response = httpx.post(url, json=item, headers={"x-api-key": "sandbox-key"}, timeout=10)
+    assert response.status_code == 200
+    done = run_until_done(job, run_worker, sweep=True)
     assert done.status == S.PARTIAL, done.error_message
-    (bad,) = TraceResult.objects.filter(job=done, status=MatchStatus.NO_RESULT)
+    bad = TraceResult.objects.get(job=done, record_id=chunk.record_ids[0])
+    assert bad.status == MatchStatus.NO_RESULT
     assert bad.raw["statusCode"] == 400
-    assert bad.raw["note"].startswith("no result received: RealEstateAPI answered 400")
-    assert "1 that RealEstateAPI answered with an error" in done.error_message
-    assert done.charged_credits == done.hits
+    assert bad.raw["note"] == "no result received: RealEstateAPI answered 400 (Bad Request)"
+    assert done.error_message == (
+        "12 of 12 records got no result (11 whose result webhook from RealEstateAPI never "
+        "arrived; 1 that RealEstateAPI answered with an error). They were not charged; "
+        "re-trace them from this page."
+    )
+    assert (done.hits, done.charged_credits) == (0, 0)
     assert_credits_balance(funded.wallet)
