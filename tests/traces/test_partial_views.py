@@ -89,7 +89,7 @@ def test_the_export_says_which_rows_got_no_result_and_why(staff_client, partial_
 def test_retrace_offer_shows_cost_and_balance_and_creates_one_job(staff_client, partial_job, staff):
     page = staff_client.get(reverse("traces:detail", args=[partial_job.pk])).content.decode()
     assert "Re-trace the 12 records without a result" in page
-    assert "At most 12 credits (12 × 1); you have 100." in page
+    assert "At most 12 credits (12 \u00d7 1); you have 100." in page
     url = reverse("traces:retrace", args=[partial_job.pk])
 
     changed = staff_client.post(url, {"expected_credits": 11})
