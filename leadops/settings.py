@@ -220,6 +220,8 @@ JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
 # A webhook event still unprocessed after this long gets a drain from the sweep.
 WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=15)
+# A submitted job whose queue the provider stops listing (or never lists) fails after this.
+JOB_MISSING_QUEUE_SECONDS = env.float("JOB_MISSING_QUEUE_SECONDS", default=900)
 TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)
 # How long to wait for proof of a submission whose answer was lost (see README, Skip tracing).
 PARCEL_LOST_AFTER_SECONDS = env.float("PARCEL_LOST_AFTER_SECONDS", default=900)

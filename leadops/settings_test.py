@@ -36,6 +36,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # A test-only job kind that exercises the shared job machinery against the real sandbox.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobsapp"]  # noqa: F405
 JOB_RECONCILE_DELAY = 0.2  # tests look for a lost submission at once
+JOB_MISSING_QUEUE_SECONDS = 5  # a queue the provider does not list fails quickly
 
 # Provider calls in tests go to the sandbox a test starts (it sets these); anything else hits
 # a closed port and fails fast, never a developer's running `make run` sandbox.

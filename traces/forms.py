@@ -50,6 +50,12 @@ class NewTraceForm(forms.Form):
         ]
 
 
+class RetraceForm(forms.Form):
+    """The re-trace button: the cost the user saw (a changed cost is shown again)."""
+
+    expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
 US_STATE = forms.RegexField(
     regex=r"^[A-Za-z]{2}$",
     max_length=2,

@@ -52,6 +52,14 @@ class TraceJob(PaidJob):
     results_unmatched = models.PositiveIntegerField(
         default=0, help_text="Provider rows that matched no submitted record (kept aside)"
     )
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retries",
+        help_text="The trace whose records without a result this one traces again",
+    )
 
     class Meta(PaidJob.Meta):
         verbose_name = "trace job"
@@ -88,6 +96,10 @@ class MatchStatus(models.TextChoices):
     HIT = "hit", "Hit"
     MISS = "miss", "Miss"
     UNMATCHED = "unmatched", "Unmatched (kept aside)"
+    # The provider's answer for the record never came (a dropped webhook, a batch it never
+    # confirmed or refused, a per-item error): not a miss, charged nothing, never reused,
+    # and offered for a re-trace. `raw["note"]` says why.
+    NO_RESULT = "no_result", "No result received"
 
 
 class TraceResult(TeamScopedModel):
@@ -174,18 +186,32 @@ class TraceLookup(TeamScopedModel):
         return ", ".join(v for v in [q.get("address"), q.get("city"), q.get("state")] if v)
 
 
-class ReapiBatch(models.Model):
-    """One chunk of a RealEstateAPI trace job, recorded the moment RealEstateAPI accepts it.
+class ChunkState(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    # The POST may have been processed (timeout, 500, unreadable answer): never resent;
+    # its own result webhooks confirm it, or it is given up after REAPI_CONFIRM_SECONDS.
+    UNCONFIRMED = "unconfirmed", "Answer unknown"
+    REFUSED = "refused", "Refused"
+    GIVEN_UP = "given_up", "Given up"
 
-    A job of more than 1,000 records (or 256 KB) is sent as several batches; the row exists
-    before the next chunk is sent, so a retried submission resumes after the last accepted
-    chunk and never sends one twice. `received` counts distinct per-item results stored.
+
+class ReapiBatch(models.Model):
+    """One chunk of a RealEstateAPI trace job, recorded the moment its fate is known.
+
+    A job of more than 1,000 records (or 256 KB) is sent as several batches. Each chunk gets
+    its row as soon as RealEstateAPI answers it (accepted, refused) or may have processed it
+    without a readable answer (unconfirmed, `batch_id` still unknown), before the next chunk
+    is sent; a retried submission sends only chunks without a row, so none is sent twice.
+    `received` counts distinct per-item results stored.
     """
 
     job = models.ForeignKey(TraceJob, on_delete=models.CASCADE, related_name="reapi_batches")
-    batch_id = models.CharField(max_length=80, db_index=True)
+    batch_id = models.CharField(max_length=80, db_index=True, blank=True)
     chunk = models.PositiveIntegerField(help_text="0-based position in the job's chunk plan")
     keys = models.PositiveIntegerField(help_text="Skip requests in this chunk")
+    state = models.CharField(max_length=12, choices=ChunkState.choices, default=ChunkState.ACCEPTED)
+    record_ids = models.JSONField(default=list, help_text="The ImportRecord pks it carries")
+    error = models.TextField(blank=True, help_text="Why it was refused or given up")
     received = models.PositiveIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

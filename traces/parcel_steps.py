@@ -21,11 +21,11 @@ from django.utils import timezone
 from leadops import providers
 from leadops.jobs.errors import SubmissionLost
 from leadops.jobs.registry import Ingested, PollResult, Submitted
-from leadops.providers.errors import ProviderUnavailable
+from leadops.providers.errors import NotFound, ProviderUnavailable
 from leadops.webhooks.models import WebhookEvent
 from traces.models import TraceJob, TraceType
 from traces.services import parcel_match_key, records_to_send
-from traces.tracerfy_steps import tracerfy_ingest
+from traces.tracerfy_steps import missing_queue, tracerfy_ingest
 
 CSV_COLUMNS = ["parcel_id", "county", "state"]
 FAILED_STATUSES = {"failed", "error", "cancelled", "canceled"}
@@ -187,8 +187,11 @@ class ParcelSteps:
         )
 
     def poll(self, job: TraceJob) -> PollResult:
-        with providers.tracerfy_client() as client:
-            queue = client.parcel_queue(int(job.provider_ref))
+        try:
+            with providers.tracerfy_client() as client:
+                queue = client.parcel_queue(int(job.provider_ref))
+        except NotFound:
+            return missing_queue(job, "parcel queue")
         if queue.status.lower() in FAILED_STATUSES:
             return PollResult(
                 ready=False, failed=True, detail=f"Tracerfy reports the parcel queue {queue.status}"

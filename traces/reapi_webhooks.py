@@ -5,6 +5,10 @@ exact key, once, and never to a guessed address. Each chunk's completion call is
 its ReapiBatch; when every chunk has finished and every result is stored the job ingests at
 once rather than at its next poll. A result for a key this job never sent is kept aside as
 unmatched; one that arrives after the job was ingested changes nothing.
+
+A result for a record of a chunk whose POST answer was lost (no batch id recorded) confirms
+that chunk: its batchId becomes the chunk's. A per-item result whose statusCode is an error
+is stored as NO_RESULT ("no result received"), not as a miss.
 """
 
 from django.db import transaction
@@ -16,7 +20,7 @@ from leadops.jobs.models import JobStatus
 from leadops.providers.reapi import BatchComplete, SkipResult
 from leadops.webhooks.models import EventStatus
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceProvider, TraceResult
-from traces.reapi_steps import results_received, sendable_records
+from traces.reapi_steps import chunk_confirm, chunk_progress, sendable_records
 from traces.services import match_key, record_match_key
 
 # A chunk's items are still accepted while the job may be between submit attempts.
@@ -76,6 +80,38 @@ def _is_hit(result: SkipResult) -> bool:
     return bool(result.match and result.output and result.status_code in (None, 200))
 
 
+def _is_error(result: SkipResult) -> bool:
+    return result.status_code not in (None, 200)
+
+
+def _status(result: SkipResult) -> str:
+    if _is_error(result):
+        return MatchStatus.NO_RESULT
+    return MatchStatus.HIT if _is_hit(result) else MatchStatus.MISS
+
+
+def _raw(result: SkipResult, payload: dict) -> dict:
+    if not _is_error(result):
+        return payload
+    said = payload.get("message") or payload.get("statusMessage") or ""
+    return {
+        **payload,
+        "note": f"no result received: RealEstateAPI answered {result.status_code}"
+        + (f" ({said})" if said else ""),
+    }
+
+
+def _confirm_chunk(job: TraceJob, record_id: int, batch_id: str) -> None:
+    """The record's chunk had no batch id (its POST answer was lost): this result confirms it."""
+    if not batch_id or ReapiBatch.objects.filter(job=job, batch_id=batch_id).exists():
+        return
+    chunks = list(job.reapi_batches.all())
+    for batch in chunks:
+        if not batch.batch_id and record_id in batch.record_ids:
+            chunk_confirm(job=job, batch=batch, batch_id=batch_id, of=len(chunks))
+            return
+
+
 def reapi_item_received(*, event, payload: dict) -> str:
     """One per-item result: attach it to the record whose pk is its key, exactly once."""
     result = SkipResult.from_json(payload)
@@ -93,14 +129,15 @@ def reapi_item_received(*, event, payload: dict) -> str:
         record_id, values = found
         if TraceResult.objects.filter(job=locked, record_id=record_id).exists():
             return EventStatus.PROCESSED
+        _confirm_chunk(locked, record_id, result.batch_id)
         hit = _is_hit(result)
         TraceResult.objects.create(
             team_id=locked.team_id,
             job=locked,
             record_id=record_id,
             match_key=record_match_key(values),
-            status=MatchStatus.HIT if hit else MatchStatus.MISS,
-            raw=payload,
+            status=_status(result),
+            raw=_raw(result, payload),
             **(result_fields(result) if hit else {}),
         )
         TraceJob.objects.filter(pk=locked.pk).update(
@@ -177,11 +214,7 @@ def _maybe_start_ingest(job: TraceJob) -> bool:
     job = TraceJob.objects.get(pk=job.pk)
     if job.status != JobStatus.SUBMITTED:
         return False
-    batches = list(job.reapi_batches.all())
-    sent = sum(b.keys for b in batches)
-    if not batches or sent < job.records_sent or not all(b.completed_at for b in batches):
-        return False
-    if results_received(job) < sent:
+    if not chunk_progress(job).all_in:
         return False
     return job_services.job_start_ingest(
         job=job, detail="RealEstateAPI finished every batch; all results received"

@@ -1,14 +1,24 @@
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from traces.models import TraceJob, TraceResult
+from traces.models import MatchStatus, TraceJob, TraceResult
 
 
 def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
     return TraceResult.objects.filter(job=job).select_related("record").order_by("id")
 
 
+def result_counts(*, job: TraceJob) -> dict[str, int]:
+    """Hits, misses and records without a result (counted apart), in one query."""
+    return TraceResult.objects.filter(job=job, record__isnull=False).aggregate(
+        hits=Count("pk", filter=Q(status=MatchStatus.HIT)),
+        misses=Count("pk", filter=Q(status=MatchStatus.MISS)),
+        no_result=Count("pk", filter=Q(status=MatchStatus.NO_RESULT)),
+    )
+
+
 EXPORT_RESULT_COLUMNS = [
     ("Result", "status"),
+    ("Why no result", "no_result_note"),
     ("Owner first name", "first_name"),
     ("Owner last name", "last_name"),
     ("Mailing address", "mail_address"),
@@ -43,6 +53,15 @@ def _dnc(phone: dict) -> str:
     return "yes" if phone["dnc"] else "no"
 
 
+def _result_value(result: TraceResult, attr: str):
+    if attr == "no_result_note":
+        # Why a record got no result ("no result received: …"); "" for every other row.
+        if result.status != MatchStatus.NO_RESULT:
+            return ""
+        return str((result.raw or {}).get("note", "no result received"))
+    return getattr(result, attr)
+
+
 def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
     """Headers and rows: the original columns (mapped + kept extras), then the results."""
     batch = job.batch
@@ -70,7 +89,7 @@ def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
             yield [
                 record.line if record else "",
                 *[original.get(h, "") for h in source],
-                *[getattr(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
+                *[_result_value(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
                 *[(result.raw or {}).get(key, "") for _, key in found],
                 *[p.get("number", "") for p in phones],
                 *[""] * (max_phones - len(phones)),

@@ -2,6 +2,10 @@
 
 Records already traced by the team within TRACE_REUSE_DAYS (same normalized address, a hit)
 are not sent or paid for again: their stored result is copied into the new job.
+
+A trace that ended "Complete with errors" with records of status NO_RESULT offers a
+re-trace of exactly those records (`trace_retry_estimate`, `trace_job_retry`): a new job on
+the same import and provider with `retry_of` set, sending only those records.
 """
 
 import logging
@@ -22,6 +26,7 @@ from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import usable_records
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus
+from leadops.jobs.registry import Ingested
 from leadops.providers.errors import ProviderError
 from traces import import_kinds
 from traces.models import (
@@ -143,6 +148,22 @@ def trace_refusal(*, batch, trace_type: str, provider: str) -> str:
     return ""
 
 
+def job_records(*, job: TraceJob):
+    """The records a job covers: the import's usable records or, for a re-trace, exactly the
+    records of the original job that got no result."""
+    records = usable_records(batch=job.batch)
+    if job.retry_of_id:
+        records = records.filter(pk__in=no_result_records(job=job.retry_of))
+    return records
+
+
+def no_result_records(*, job: TraceJob):
+    """pks of the job's records that got no result (status NO_RESULT)."""
+    return TraceResult.objects.filter(
+        job=job, status=MatchStatus.NO_RESULT, record__isnull=False
+    ).values("record_id")
+
+
 def _reusable(*, team, keys: set[str]) -> dict[str, TraceResult]:
     """The newest hit per key traced by `team` within the reuse window."""
     found: dict[str, TraceResult] = {}
@@ -253,8 +274,12 @@ def trace_job_create(
     trace_type: str,
     user: AbstractBaseUser,
     provider: str = TraceProvider.TRACERFY,
+    retry_of: TraceJob | None = None,
 ) -> TraceJob:
     """Create the job, copy reused results, hold credits and queue the submission.
+
+    With `retry_of` the job traces again exactly that job's NO_RESULT records (nothing is
+    reused: the user saw N x the rate).
 
     Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate,
     and TraceRefused (nothing is created) when RealEstateAPI would get fewer than 10 records
@@ -270,9 +295,10 @@ def trace_job_create(
             batch=batch,
             trace_type=trace_type,
             provider=provider,
+            retry_of=retry_of,
         )
-        reused = _copy_reused(job=job)
-        to_send = usable_records(batch=batch).count() - reused
+        reused = 0 if retry_of else _copy_reused(job=job)
+        to_send = job_records(job=job).count() - reused
         if provider == TraceProvider.REAPI and 0 < to_send < REAPI_MIN_RECORDS:
             raise TraceRefused(reapi_too_few(to_send))
         job.records_reused = reused
@@ -351,8 +377,8 @@ def _complete_from_reuse(*, job: TraceJob, user) -> None:
 
 
 def records_to_send(*, job: TraceJob):
-    """Usable records of the batch that have no result in this job yet (not reused)."""
-    return usable_records(batch=job.batch).exclude(trace_results__job=job)
+    """Records the job covers that have no result in this job yet (not reused)."""
+    return job_records(job=job).exclude(trace_results__job=job)
 
 
 def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, int, int]:
@@ -415,3 +441,111 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
         hits, unmatched = counts["hits"], counts["unmatched"]
         TraceJob.objects.filter(pk=job.pk).update(results_unmatched=unmatched)
     return stored, hits, unmatched
+
+
+# --- re-trace of the records without a result ----------------------------------------------
+
+
+def trace_retry_refusal(*, job: TraceJob) -> str:
+    """Why `job` offers no re-trace ("" when it does)."""
+    if job.status != JobStatus.PARTIAL:
+        return "Only a trace that completed with errors can re-trace its records."
+    if not TraceResult.objects.filter(job=job, status=MatchStatus.NO_RESULT).exists():
+        return "Every record of this trace got a result."
+    return ""
+
+
+def trace_retry_estimate(*, job: TraceJob, user: AbstractBaseUser) -> TraceEstimate:
+    """What re-tracing the job's NO_RESULT records costs at most (N x the rate), against the
+    user's balance; `problem` says why it cannot run."""
+    count = TraceResult.objects.filter(
+        job=job, status=MatchStatus.NO_RESULT, record__isnull=False
+    ).count()
+    per = job.credits_per_record
+    wallet = credits.wallet_for(user=user, team=job.team)
+    problem = trace_retry_refusal(job=job)
+    note = ""
+    if job.provider == TraceProvider.REAPI:
+        note = "RealEstateAPI does not report a balance through its API; see its dashboard."
+        if 0 < count < REAPI_MIN_RECORDS and not problem:
+            problem = reapi_too_few(count)
+    return TraceEstimate(
+        unique_records=count,
+        reused=0,
+        to_send=count,
+        credits_per_record=per,
+        total_credits=count * per,
+        available=wallet.available,
+        provider_balance=None,
+        provider_note=note,
+        provider=job.provider,
+        problem=problem,
+    )
+
+
+def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int) -> TraceJob:
+    """Re-trace exactly the records of `job` that got no result, on the same import and
+    provider, at the price the user saw. Returns the new job (queued, credits held).
+
+    A second request while an earlier re-trace of `job` is live (not failed or cancelled)
+    returns that job and creates nothing. Raises EstimateChanged when the cost is no longer
+    `seen_credits`, TraceRefused when the job offers no re-trace or the credits fall short.
+    """
+    with transaction.atomic():
+        # The original's row lock serialises two clicks: the second sees the first's job.
+        locked = TraceJob.objects.select_for_update().get(pk=job.pk)
+        earlier = (
+            locked.retries.exclude(status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+            .order_by("pk")
+            .first()
+        )
+        if earlier is not None:
+            return earlier
+        estimate = trace_retry_estimate(job=locked, user=user)
+        if seen_credits != estimate.total_credits:
+            raise EstimateChanged()
+        if estimate.problem:
+            raise TraceRefused(estimate.problem)
+        if not estimate.affordable:
+            raise TraceRefused(f"You need {estimate.short_by:,} more credits for this re-trace.")
+        retry = trace_job_create(
+            batch=locked.batch,
+            trace_type=locked.trace_type,
+            user=user,
+            provider=locked.provider,
+            retry_of=locked,
+        )
+        job_services.job_event(
+            job=locked,
+            actor=user,
+            detail=f"Re-tracing the {retry.records_sent:,} records without a result as "
+            f"trace #{retry.pk}",
+        )
+    return retry
+
+
+def no_result_summary(*, job: TraceJob, count: int, sent: int, reasons: dict[str, int]) -> str:
+    """The sentence a partial trace shows: how many records got no result, and why."""
+    why = "; ".join(f"{n:,} {reason}" for reason, n in reasons.items())
+    return (
+        f"{count:,} of {sent:,} records got no result ({why}). They were not charged; "
+        "re-trace them from this page."
+    )
+
+
+def ingested_with_no_results(*, job: TraceJob, ingested: Ingested, reasons: dict[str, int]):
+    """`ingested` with failed_rows / failure_reason set when some records got no result."""
+    count = sum(reasons.values())
+    if not count:
+        return ingested
+    return Ingested(
+        charged_credits=ingested.charged_credits,
+        rows=ingested.rows,
+        hits=ingested.hits,
+        detail=ingested.detail,
+        extra=ingested.extra,
+        failed_rows=count,
+        failure_reason=no_result_summary(
+            job=job, count=count, sent=job.records_sent, reasons=reasons
+        ),
+    )

@@ -24,6 +24,25 @@ DNC = mark_safe(
 REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
 
 
+JOB_STATUS_COLOURS = {
+    "complete": "success",
+    "partial": "warning",
+    "failed": "danger",
+    "cancelled": "secondary",
+}
+
+
+def status_badge(job) -> str:
+    """A job's status as a coloured badge ("Complete with errors" has its own, amber)."""
+    colour = JOB_STATUS_COLOURS.get(job.status, "primary")
+    return format_html(
+        '<span class="badge text-bg-{}" data-testid="job-status-{}">{}</span>',
+        colour,
+        job.status,
+        job.get_status_display(),
+    )
+
+
 class TraceJobTable(tables.Table):
     id = tables.LinkColumn(
         "traces:detail", args=[tables.A("pk")], verbose_name="Job", text=lambda job: f"#{job.pk}"
@@ -57,12 +76,7 @@ class TraceJobTable(tables.Table):
         order_by = "-created_at"
 
     def render_status(self, record):
-        colour = {"complete": "success", "failed": "danger", "cancelled": "secondary"}.get(
-            record.status, "primary"
-        )
-        return format_html(
-            '<span class="badge text-bg-{}">{}</span>', colour, record.get_status_display()
-        )
+        return status_badge(record)
 
 
 class TraceResultTable(tables.Table):
@@ -81,7 +95,12 @@ class TraceResultTable(tables.Table):
         empty_text = "No results match these filters."
 
     def render_status(self, record):
-        colour = {"hit": "success", "miss": "secondary", "unmatched": "warning"}[record.status]
+        colour = {
+            "hit": "success",
+            "miss": "secondary",
+            "unmatched": "warning",
+            "no_result": "danger",
+        }[record.status]
         return format_html(
             '<span class="badge text-bg-{}">{}</span>{}',
             colour,

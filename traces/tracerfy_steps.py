@@ -11,6 +11,9 @@ import io
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
+from django.utils import timezone
+
 from leadops import providers
 from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers.errors import ProviderUnavailable
@@ -89,6 +92,35 @@ def walk_queues(client, *, job: TraceJob | None = None):
             return
 
 
+def missing_queue(job: TraceJob, what: str) -> PollResult:
+    """The provider does not list the job's queue: wait up to JOB_MISSING_QUEUE_SECONDS after
+    it was accepted, then fail (credits released) naming the queue and when it was accepted."""
+    limit = timedelta(seconds=settings.JOB_MISSING_QUEUE_SECONDS)
+    accepted = job.submitted_at or job.submit_started_at or timezone.now()
+    waited = timezone.now() - accepted
+    if waited < limit:
+        return PollResult(
+            ready=False,
+            detail=f"Waiting for Tracerfy to list {what} {job.provider_ref}",
+            retry_in=max(1.0, min(30.0, (limit - waited).total_seconds())),
+        )
+    at = timezone.localtime(accepted).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return PollResult(
+        ready=False,
+        failed=True,
+        detail=f"Tracerfy no longer lists {what} {job.provider_ref}, which it accepted at {at}; "
+        f"nothing came back within {_span(limit)}. Credits returned. Check Tracerfy's "
+        "dashboard before tracing these records again.",
+    )
+
+
+def _span(limit: timedelta) -> str:
+    seconds = limit.total_seconds()
+    if seconds >= 60:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
+
+
 def find_queue(client, queue_id: str) -> TraceQueue | None:
     return next((q for q in walk_queues(client) if str(q.id) == queue_id), None)
 
@@ -142,7 +174,7 @@ class TracerfySteps:
         with providers.tracerfy_client() as client:
             queue = find_queue(client, job.provider_ref)
         if queue is None:
-            return PollResult(ready=False, detail="Waiting for Tracerfy to list the queue")
+            return missing_queue(job, "queue")
         if queue.pending:
             return PollResult(ready=False, detail="Tracing at Tracerfy", retry_in=10)
         return PollResult(ready=True, detail=f"Tracerfy finished queue {queue.id}")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/retrace/", views.retrace, name="retrace"),
     path("<int:pk>/export.<str:fmt>", views.export, name="export"),
 ]

@@ -15,7 +15,7 @@ from leadops.jobs.errors import JobError
 from leadops.providers.errors import ProviderError
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
-from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm
+from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
 from traces.lookups import LookupFailed, lookup_run
 from traces.models import TraceJob, TraceLookup
 from traces.tables import TraceJobTable, TraceResultTable
@@ -104,8 +104,22 @@ def new(request, batch_id: int):
 
 def _job(request, pk):
     return get_for_team_or_404(
-        TraceJob.objects.select_related("batch", "created_by", "hold"), request, pk=pk
+        TraceJob.objects.select_related("batch", "created_by", "hold", "retry_of"), request, pk=pk
     )
+
+
+def _job_context(request, job) -> dict:
+    """What the job page and its live fragment show besides the job itself."""
+    retrace = None
+    if job.status == "partial":
+        retrace = services.trace_retry_estimate(job=job, user=request.user)
+    return {
+        "job": job,
+        "events": job_services.job_events(job=job),
+        "counts": selectors.result_counts(job=job),
+        "retrace": retrace,
+        "retries": list(job.retries.order_by("pk").only("pk", "status")),
+    }
 
 
 @login_required
@@ -119,12 +133,7 @@ def detail(request, pk: int):
     return render(
         request,
         "traces/detail.html",
-        {
-            "job": job,
-            "filter": results,
-            "table": table,
-            "events": job_services.job_events(job=job),
-        },
+        {**_job_context(request, job), "filter": results, "table": table},
     )
 
 
@@ -132,9 +141,30 @@ def detail(request, pk: int):
 def progress(request, pk: int):
     """The live part of the job page, polled by htmx while the job runs."""
     job = _job(request, pk)
-    return render(
-        request, "traces/_progress.html", {"job": job, "events": job_services.job_events(job=job)}
-    )
+    return render(request, "traces/_progress.html", _job_context(request, job))
+
+
+@login_required
+@require_POST
+def retrace(request, pk: int):
+    """Re-trace the records of a trace that got no result, at the cost the user saw."""
+    job = _job(request, pk)
+    form = RetraceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The re-trace form was incomplete; check the cost again.")
+        return redirect("traces:detail", job.pk)
+    try:
+        retry = services.trace_job_retry(
+            job=job, user=request.user, seen_credits=form.cleaned_data["expected_credits"]
+        )
+    except services.EstimateChanged as exc:
+        messages.warning(request, str(exc))
+    except (InsufficientCredits, services.TraceRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Trace #{retry.pk} re-traces the records without a result.")
+        return redirect("traces:detail", retry.pk)
+    return redirect("traces:detail", job.pk)
 
 
 @login_required

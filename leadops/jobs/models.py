@@ -1,7 +1,10 @@
 """The state machine shared by all paid work (trace jobs, DNC scrubs, lead lists, CRM pushes).
 
-    draft → queued → submitting → submitted → ingesting → complete
+    draft → queued → submitting → submitted → ingesting → complete | partial
       ↘ complete (nothing to send)                      ↘ failed | cancelled
+
+`partial` ("Complete with errors") is a finished job of which only part was done: what the
+provider did is stored and charged, the rest was released (`Ingested.failed_rows`).
 
 Concrete job models subclass `PaidJob`; every status change goes through
 `leadops.jobs.services.job_transition`, which locks the row, checks `ALLOWED`, and writes a
@@ -26,11 +29,15 @@ class JobStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     INGESTING = "ingesting", "Ingesting results"
     COMPLETE = "complete", "Complete"
+    # Finished, but part of the work could not be done (its credits were released).
+    PARTIAL = "partial", "Complete with errors"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
 
-TERMINAL = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
+TERMINAL = frozenset({JobStatus.COMPLETE, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED})
+# Finished with results (what "done" means in filters and counters).
+FINISHED = frozenset({JobStatus.COMPLETE, JobStatus.PARTIAL})
 ACTIVE = frozenset(
     {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.INGESTING}
 )
@@ -44,8 +51,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     JobStatus.SUBMITTING: frozenset({JobStatus.SUBMITTED, JobStatus.QUEUED, JobStatus.FAILED}),
     JobStatus.SUBMITTED: frozenset({JobStatus.INGESTING, JobStatus.FAILED}),
     # ingesting → submitted: results were not downloadable yet; poll again.
-    JobStatus.INGESTING: frozenset({JobStatus.COMPLETE, JobStatus.SUBMITTED, JobStatus.FAILED}),
+    # ingesting → partial: stored, but some rows got nothing (Ingested.failed_rows > 0).
+    JobStatus.INGESTING: frozenset(
+        {JobStatus.COMPLETE, JobStatus.PARTIAL, JobStatus.SUBMITTED, JobStatus.FAILED}
+    ),
     JobStatus.COMPLETE: frozenset(),
+    JobStatus.PARTIAL: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
 }
@@ -115,6 +126,11 @@ class PaidJob(TeamScopedModel):
         return self.status in TERMINAL
 
     @property
+    def is_finished(self) -> bool:
+        """Finished with results: complete, or complete with errors."""
+        return self.status in FINISHED
+
+    @property
     def credit_reference(self) -> str:
         return f"{self.JOB_LABEL}:{self.pk}"
 
@@ -122,7 +138,7 @@ class PaidJob(TeamScopedModel):
     def progress_percent(self) -> int:
         """Rows done where the provider reports them; else time against its own estimate
         (capped at 95 % so an overdue job never looks finished)."""
-        if self.status == JobStatus.COMPLETE:
+        if self.status in FINISHED:
             return 100
         if self.rows_total and self.rows_done:
             return min(99, round(100 * self.rows_done / self.rows_total))

@@ -33,11 +33,16 @@ class PollResult:
 
 @dataclass(frozen=True)
 class Ingested:
+    """What ingest stored. `failed_rows` > 0 ends the job `partial` ("Complete with
+    errors"): `failure_reason` is the sentence shown on the job (how many and why)."""
+
     charged_credits: int
     rows: int
     hits: int = 0
     detail: str = ""
     extra: dict = field(default_factory=dict)
+    failed_rows: int = 0
+    failure_reason: str = ""
 
 
 class JobSteps(Protocol):
@@ -52,6 +57,21 @@ class JobSteps(Protocol):
 
     def ingest(self, job: "PaidJob") -> Ingested:
         """Fetch and store results idempotently (a rerun replaces, never duplicates)."""
+
+    # Optional: def give_up(self, job, reason: str) -> Submitted | None
+    #
+    # Submission of (the rest of) the job is exhausted (SUBMIT_MAX_ATTEMPTS reached, a
+    # permanent error, a lost submission) and the job layer is about to fail it. A kind whose
+    # provider may already hold part of the job records the rest as given up and returns the
+    # Submitted for the part the provider has: the job goes on with that part (and ends
+    # `partial`). None means the provider has nothing of it: the job fails, all released.
+    # A steps object without the method is treated as answering None.
+
+
+def give_up(steps: JobSteps, job: "PaidJob", reason: str) -> Submitted | None:
+    """Ask `steps` whether the provider has part of `job` (see JobSteps); None if it cannot."""
+    hook = getattr(steps, "give_up", None)
+    return hook(job, reason) if hook is not None else None
 
 
 _REGISTRY: dict[str, tuple[type["PaidJob"], JobSteps]] = {}

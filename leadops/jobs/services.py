@@ -8,7 +8,12 @@ the job (`trace:42`), so replaying any step charges nothing twice:
     submit  provider accepts            (queued → submitting → submitted)
     poll    provider says it is ready   (submitted → ingesting)
     ingest  results stored in bulk      (ingesting → complete: capture charged, release rest)
+                                        (ingesting → partial when some rows got nothing)
     fail    anything permanent          (→ failed: release everything)
+
+When submitting is exhausted (SUBMIT_MAX_ATTEMPTS, a permanent error, a lost submission)
+the job's steps are asked first whether the provider already has part of the job
+(`registry.give_up`): then the job goes on with that part instead of failing.
 """
 
 import logging
@@ -24,7 +29,7 @@ from leadops.credits import services as credits
 from leadops.jobs import queueing
 from leadops.jobs.errors import InvalidTransition, SubmissionLost
 from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
-from leadops.jobs.registry import all_kinds, lookup
+from leadops.jobs.registry import Ingested, all_kinds, give_up, lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
 from leadops.webhooks.services import webhook_replay_unmatched
 
@@ -89,6 +94,7 @@ def job_transition(
             S.SUBMITTING: "submit_started_at",
             S.SUBMITTED: "submitted_at",
             S.COMPLETE: "completed_at",
+            S.PARTIAL: "completed_at",
             S.FAILED: "completed_at",
             S.CANCELLED: "completed_at",
         }.get(to)
@@ -228,12 +234,12 @@ def job_submit_step(*, label: str, job_id: int) -> None:
             )
             _enqueue(job, "reconcile_submission", delay=settings.JOB_RECONCILE_DELAY)
         else:
-            _retry_or_fail(job, str(exc))
+            _retry_or_fail(job, steps, str(exc))
     except ProviderError as exc:
         if exc.permanent:
-            job_fail(job=job, reason=str(exc))
+            _give_up_or_fail(job, steps, str(exc))
         else:
-            _retry_or_fail(job, str(exc))
+            _retry_or_fail(job, steps, str(exc))
     else:
         _mark_submitted(job, result)
 
@@ -272,12 +278,25 @@ def _back_to_queue(job: PaidJob, delay: float, detail: str) -> None:
         _enqueue(job, "submit", delay=max(1.0, delay), n=job.submit_attempts)
 
 
-def _retry_or_fail(job: PaidJob, message: str) -> None:
+def _retry_or_fail(job: PaidJob, steps, message: str) -> None:
     if job.submit_attempts >= SUBMIT_MAX_ATTEMPTS:
-        job_fail(job=job, reason=f"The provider kept failing: {message}")
+        _give_up_or_fail(job, steps, f"The provider kept failing: {message}")
         return
     delay = SUBMIT_BACKOFF[min(job.submit_attempts, len(SUBMIT_BACKOFF)) - 1]
     _back_to_queue(job, delay, f"Provider error ({message}); retrying in {delay}s")
+
+
+def _give_up_or_fail(job: PaidJob, steps, reason: str) -> None:
+    """Submitting is exhausted: carry on with the part the provider has, or fail the job."""
+    kept = give_up(steps, job, reason)
+    if kept is None:
+        job_fail(job=job, reason=reason)
+        return
+    job_event(
+        job=job,
+        detail=f"Stopped submitting ({reason}); carrying on with the part the provider accepted",
+    )
+    _mark_submitted(job, kept)
 
 
 def job_reconcile_submission_step(*, label: str, job_id: int) -> None:
@@ -288,7 +307,7 @@ def job_reconcile_submission_step(*, label: str, job_id: int) -> None:
     try:
         found = steps.find_submission(job)
     except SubmissionLost as exc:
-        job_fail(job=job, reason=str(exc))
+        _give_up_or_fail(job, steps, str(exc))
         return
     except ProviderError as exc:
         detail = f"Could not confirm the submission yet: {exc}"
@@ -383,22 +402,31 @@ def job_ingest_step(*, label: str, job_id: int) -> None:
     job_complete(job=job, result=result)
 
 
-def job_complete(*, job: PaidJob, result) -> PaidJob:
-    """Ingested: capture what the provider charged, release the rest, complete."""
+def job_complete(*, job: PaidJob, result: Ingested) -> PaidJob:
+    """Ingested: capture what the provider charged, release the rest, complete.
+
+    With `result.failed_rows` the job ends `partial` ("Complete with errors") and
+    `result.failure_reason` is shown on it; the credits move the same way (the done part
+    captured, everything else released), so hold = capture + release still holds exactly.
+    """
+    partial = result.failed_rows > 0
+    detail = result.detail or (
+        f"{result.rows:,} rows, {result.hits:,} hits; {result.charged_credits:,} credits charged"
+    )
+    reason = result.failure_reason or (
+        f"{result.failed_rows:,} rows could not be done; their credits were returned."
+    )
     with transaction.atomic():
         job_transition(
             job=job,
-            to=S.COMPLETE,
+            to=S.PARTIAL if partial else S.COMPLETE,
             expect=S.INGESTING,
             charged_credits=result.charged_credits,
             rows_done=result.rows,
             hits=result.hits,
-            stage="Complete",
-            detail=result.detail
-            or (
-                f"{result.rows:,} rows, {result.hits:,} hits; "
-                f"{result.charged_credits:,} credits charged"
-            ),
+            stage=S.PARTIAL.label if partial else "Complete",
+            error_message=reason if partial else "",
+            detail=f"{detail}. {reason}" if partial else detail,
         )
         if job.hold_id:
             credits.settle(

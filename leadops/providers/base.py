@@ -8,10 +8,25 @@ provider lives here, so it is right once:
 - one log line per attempt (provider, method, path, status, ms, the provider's request id)
   and never the key, the Authorization header or a request body;
 - the rate limiter consulted before a limited call, and penalised on a 429;
-- transport failures turned into ``ProviderUnavailable`` saying whether the request may
-  have reached the provider (a timed-out paid POST must be reconciled, not resent);
+- transport failures and 5xx answers turned into ``ProviderUnavailable`` saying whether
+  the provider may have processed the request (``request_sent``; a paid POST that may have
+  been processed must be reconciled, never resent);
 - idempotent reads retried on connect errors and 5xx with short jittered backoff; paid
   POSTs never retried.
+
+What "may have been processed" means (``ProviderUnavailable.request_sent``):
+
+- ``request_sent=False``, *not processed, safe to send again*: what a provider or a gateway
+  in front of it tells us it did not process (HTTP 502, 503, 504: the gateway or the
+  service refused or gave up before the application answered), and connections that never
+  carried the request (connect errors, connect and pool timeouts);
+- ``request_sent=True``, *may have been processed*: HTTP 500 and every other 5xx (the
+  application failed, possibly after doing the work), 408 and 425, read timeouts, a
+  connection closed or reset after the request was sent, and a 2xx whose body we cannot
+  read (``MalformedResponse``).
+
+Callers that create paid work decide per call on this flag: resend later only when it is
+False; otherwise look for the work at the provider (or wait for its webhooks) first.
 """
 
 from __future__ import annotations
@@ -46,6 +61,11 @@ from .wire import NO_RETRIES, USER_AGENT, RetryPolicy, Timeouts, request_id
 logger = logging.getLogger("leadops.providers")
 
 DEFAULT_RETRY_AFTER = 60.0
+
+# 5xx statuses a gateway or the service sends when the request was not processed: a bad
+# gateway, a service refusing work, a gateway that gave up waiting. Every other 5xx may
+# come after the work was done.
+NOT_PROCESSED_STATUSES = frozenset({502, 503, 504})
 
 T = TypeVar("T")
 
@@ -316,7 +336,9 @@ class ProviderClient:
         if cls is RateLimited:
             return RateLimited(message, retry_after=retry_after_seconds(response), **kwargs)
         if cls is ProviderUnavailable:
-            return ProviderUnavailable(message, request_sent=True, **kwargs)
+            return ProviderUnavailable(
+                message, request_sent=status not in NOT_PROCESSED_STATUSES, **kwargs
+            )
         if issubclass(cls, InvalidRequest):
             error: ProviderError = cls(message, detail=body, **kwargs)
         else:

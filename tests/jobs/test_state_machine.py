@@ -18,9 +18,11 @@ pytestmark = pytest.mark.django_db
 
 
 class Script:
-    def __init__(self, submit=None, poll=None, ingest=None, found=None):
+    def __init__(self, submit=None, poll=None, ingest=None, found=None, kept=None):
         self._submit, self._poll, self._ingest, self._found = submit, poll, ingest, found
+        self._kept = kept
         self.calls: list[str] = []
+        self.reasons: list[str] = []
 
     def _run(self, name, outcome):
         self.calls.append(name)
@@ -39,6 +41,10 @@ class Script:
 
     def ingest(self, job):
         return self._run("ingest", self._ingest)
+
+    def give_up(self, job, reason):
+        self.reasons.append(reason)
+        return self._run("give_up", self._kept)
 
 
 def events(job):
@@ -307,3 +313,79 @@ def test_a_known_error_that_crashes_a_step_keeps_its_own_message(
     assert services.job_events(job=job).last().detail == (
         "The submit step failed (The credit hold probe:1 is already settled.); it will be retried"
     )
+
+
+def test_rows_that_got_nothing_end_complete_with_errors_capturing_only_the_done_part(
+    make_job, staff, steps
+):
+    steps.impl = Script(
+        submit=Submitted("Q-3", expected_seconds=0),
+        poll=PollResult(ready=True),
+        ingest=Ingested(
+            charged_credits=30,
+            rows=10,
+            hits=6,
+            failed_rows=4,
+            failure_reason="4 of 10 records got no result: the provider never sent them.",
+        ),
+    )
+    job = make_job()
+    services.job_queue(job=job, actor=staff)
+    services.job_submit_step(label="probe", job_id=job.pk)
+    services.job_poll_step(label="probe", job_id=job.pk)
+    services.job_ingest_step(label="probe", job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.get_status_display()) == (S.PARTIAL, "Complete with errors")
+    assert job.is_terminal and job.is_finished and job.completed_at is not None
+    assert job.progress_percent == 100
+    assert (job.charged_credits, job.hits, job.rows_done) == (30, 6, 10)
+    assert job.error_message == "4 of 10 records got no result: the provider never sent them."
+    assert events(job)[-1] == ("ingesting", "partial")
+    hold = job.hold
+    hold.refresh_from_db()
+    assert (hold.amount, hold.captured, hold.released) == (100, 30, 70)
+    staff.wallet.refresh_from_db()
+    assert staff.wallet.available == 1000 - 30
+    assert_credits_balance(staff.wallet)
+    # Final: a late failure changes nothing, and no move leaves it.
+    services.job_fail(job=job, reason="late")
+    job.refresh_from_db()
+    assert job.status == S.PARTIAL
+    with pytest.raises(InvalidTransition):
+        services.job_transition(job=job, to=S.COMPLETE)
+
+
+def test_exhausted_submission_carries_on_with_the_part_the_provider_has(make_job, staff, steps):
+    steps.impl = Script(
+        submit=ProviderUnavailable("Service unavailable.", request_sent=False),
+        kept=Submitted("B-1", expected_seconds=5, detail="Carrying on with batch B-1"),
+    )
+    job = make_job()
+    services.job_queue(job=job, actor=staff)
+    for _ in range(services.SUBMIT_MAX_ATTEMPTS):
+        services.job_submit_step(label="probe", job_id=job.pk)
+        if type(job).objects.get(pk=job.pk).status != S.QUEUED:
+            break
+    job.refresh_from_db()
+    assert (job.status, job.provider_ref) == (S.SUBMITTED, "B-1")
+    assert steps.impl.calls.count("submit") == services.SUBMIT_MAX_ATTEMPTS
+    assert steps.impl.reasons == ["The provider kept failing: Service unavailable."]
+    timeline = [e.detail for e in services.job_events(job=job)]
+    assert (
+        "Stopped submitting (The provider kept failing: Service unavailable.); carrying on "
+        "with the part the provider accepted"
+    ) in timeline
+    assert timeline[-1] == "Carrying on with batch B-1"
+    staff.wallet.refresh_from_db()
+    assert staff.wallet.held == 100  # still held for the part that runs
+
+
+def test_permanent_error_with_nothing_accepted_fails_after_asking(make_job, staff, steps):
+    steps.impl = Script(submit=InvalidRequest("Bad batch.", status=400), kept=None)
+    job = make_job()
+    services.job_queue(job=job, actor=staff)
+    services.job_submit_step(label="probe", job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error_message) == (S.FAILED, "Bad batch.")
+    assert steps.impl.calls == ["submit", "give_up"]
+    assert_credits_balance(staff.wallet)

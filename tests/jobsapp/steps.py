@@ -19,3 +19,7 @@ class ProbeSteps:
 
     def ingest(self, job) -> Ingested:
         return self.impl.ingest(job)
+
+    def give_up(self, job, reason: str) -> Submitted | None:
+        hook = getattr(self.impl, "give_up", None)
+        return hook(job, reason) if hook is not None else None

@@ -171,6 +171,29 @@ def test_status_mapping(status, body, error_class, message, permanent):
     assert error.provider == "tracerfy"
 
 
+@pytest.mark.parametrize(
+    ("status", "request_sent"),
+    [
+        (502, False),
+        (503, False),
+        (504, False),
+        (500, True),
+        (501, True),
+        (507, True),
+        (599, True),
+        (408, True),
+    ],
+)
+def test_only_gateway_refusals_say_the_request_was_not_processed(status, request_sent):
+    """502/503/504 come before any processing: safe to send again. Any other 5xx may come
+    after the work was done, so a paid POST must be reconciled instead of resent."""
+    with offline_client() as client:
+        error = client.error_for(httpx.Response(status, text="oops"))
+    assert type(error) is ProviderUnavailable
+    assert error.request_sent is request_sent
+    assert error.transient
+
+
 def test_invalid_request_keeps_the_providers_field_errors_as_detail():
     body = {"requested_count": ["Ensure this value is less than or equal to 25000."]}
     with offline_client() as client:
@@ -263,12 +286,16 @@ def test_a_get_gives_up_after_a_few_attempts(sandbox, control, tracerfy):
     assert control.fault_state()["fault_budget_remaining"] == 10 - FAST_RETRY.attempts
 
 
-def test_a_paid_post_is_never_retried_after_a_5xx(sandbox, control, tracerfy):
-    control.faults(error_rate=1.0, fault_budget=5, paths=["/tracerfy/v1/api/trace/"])
+@pytest.mark.parametrize(("status", "request_sent"), [(503, False), (500, True)])
+def test_a_paid_post_is_never_retried_after_a_5xx(sandbox, control, tracerfy, status, request_sent):
+    control.faults(
+        error_rate=1.0, error_status=status, fault_budget=5, paths=["/tracerfy/v1/api/trace/"]
+    )
     with pytest.raises(ProviderUnavailable) as caught:
         tracerfy.trace_records(records=OWNERS[:2], columns=ADVANCED, trace_type="advanced")
-    assert caught.value.status == 503
-    assert caught.value.request_sent is True
+    assert caught.value.status == status
+    # 503: the service says it did not process it; 500: it may have, after doing the work.
+    assert caught.value.request_sent is request_sent
     assert control.fault_state()["fault_budget_remaining"] == 4
 
 

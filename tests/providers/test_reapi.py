@@ -206,6 +206,7 @@ def test_a_5xx_is_unavailable_and_never_retried(reapi, control, receiver):
         reapi.skip_trace_batch(BATCH, webhook_url=receiver.url())
     assert caught.value.message == "Service unavailable."
     assert caught.value.status == 502
+    assert caught.value.request_sent is False  # a gateway refusal: not processed
     assert control.fault_state()["fault_budget_remaining"] == 2
 
 

@@ -138,3 +138,37 @@ def test_results_come_from_the_download_csv_when_the_records_endpoint_is_down(
         assert result.match_key.split("|")[0] == result.record.values["property_address"].upper()
         assert result.primary_phone or result.emails
     assert_credits_balance(funded.wallet)
+
+
+def test_a_queue_tracerfy_stops_listing_fails_after_the_setting_with_credits_back(
+    live_sandbox, stored_batch, funded, run_worker, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leadops.jobs import services as job_services
+    from traces.models import TraceJob
+
+    settings.JOB_MISSING_QUEUE_SECONDS = 1
+    job = services.trace_job_create(
+        batch=stored_batch(owner_rows(10)), trace_type="normal", user=funded
+    )
+    job_services.job_submit_step(label="trace", job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == S.SUBMITTED and job.provider_ref
+    live_sandbox.control.reset()  # Tracerfy forgets every queue: ours is listed no more
+    TraceJob.objects.filter(pk=job.pk).update(
+        next_poll_at=timezone.now(), submitted_at=timezone.now() - timedelta(seconds=2)
+    )
+    done = run_until_done(job, run_worker, sweep=True)
+    assert done.status == S.FAILED
+    accepted = timezone.localtime(done.submitted_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+    assert done.error_message == (
+        f"Tracerfy no longer lists queue {done.provider_ref}, which it accepted at {accepted}; "
+        "nothing came back within 1 second. Credits returned. Check Tracerfy's dashboard "
+        "before tracing these records again."
+    )
+    funded.wallet.refresh_from_db()
+    assert (funded.wallet.available, funded.wallet.held) == (500, 0)
+    assert_credits_balance(funded.wallet)
