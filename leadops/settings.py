@@ -178,6 +178,8 @@ REAPI_BASE_URL = env.str(
     default="https://api.realestateapi.com/v1/" if _live else f"{SANDBOX_URL}/reapi/v1/",
 )
 REAPI_API_KEY = read_secret(env, "REAPI_API_KEY", default=None if _live else "sandbox-key")
+# The longest a provider call waits for an answer (a paid POST's lost answer is reconciled).
+PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30)
 # The CRM is optional: in live mode it is off unless CRM_ENABLED=true, and only then are its
 # URL and secrets required.
 CRM_ENABLED = env.bool("CRM_ENABLED", default=not _live)
@@ -218,6 +220,10 @@ JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)
 JOB_RECONCILE_DELAY = env.float("JOB_RECONCILE_DELAY", default=10)
 JOB_HARD_LIMIT_HOURS = env.float("JOB_HARD_LIMIT_HOURS", default=24)
 JOB_STUCK_AFTER_SECONDS = env.int("JOB_STUCK_AFTER_SECONDS", default=300)
+# Seconds before the 1st, 2nd, ... retry of a submission the provider did not take.
+JOB_SUBMIT_BACKOFF = [
+    float(n) for n in env.list("JOB_SUBMIT_BACKOFF", default=["5", "15", "60", "180", "600"])
+]
 # A webhook event still unprocessed after this long gets a drain from the sweep.
 WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=15)
 # A submitted job whose queue the provider stops listing (or never lists) fails after this.

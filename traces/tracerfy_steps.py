@@ -143,7 +143,9 @@ class TracerfySteps:
         )
 
     def find_submission(self, job: TraceJob) -> Submitted | None:
-        """Our queue is one created after we started submitting that no other job claims."""
+        """Our queue is one created after we started submitting that no other job claims,
+        of our trace type and, where Tracerfy lists it, with our number of rows (so several
+        jobs whose answers were lost at once each find their own)."""
         since = job.submit_started_at - timedelta(seconds=60)
         claimed = set(
             TraceJob.objects.exclude(provider_ref="").values_list("provider_ref", flat=True)
@@ -153,7 +155,8 @@ class TracerfySteps:
             for queue in walk_queues(client):
                 if queue.created_at < since:
                     break
-                if str(queue.id) not in claimed and queue.trace_type in ("", job.trace_type):
+                ours = str(queue.id) not in claimed and queue.trace_type in ("", job.trace_type)
+                if ours and queue.rows_uploaded in (None, 0, job.records_sent):
                     candidates.append(queue)
         if len(candidates) == 1:
             return Submitted(

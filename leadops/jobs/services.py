@@ -41,7 +41,6 @@ TASKS = "leadops.jobs.tasks"
 
 # How long the machinery waits before looking again; the reconciliation job uses these too.
 SUBMIT_MAX_ATTEMPTS = 5
-SUBMIT_BACKOFF = [5, 15, 60, 180, 600]
 
 
 def job_event(
@@ -282,7 +281,8 @@ def _retry_or_fail(job: PaidJob, steps, message: str) -> None:
     if job.submit_attempts >= SUBMIT_MAX_ATTEMPTS:
         _give_up_or_fail(job, steps, f"The provider kept failing: {message}")
         return
-    delay = SUBMIT_BACKOFF[min(job.submit_attempts, len(SUBMIT_BACKOFF)) - 1]
+    backoff = settings.JOB_SUBMIT_BACKOFF
+    delay = backoff[min(job.submit_attempts, len(backoff)) - 1]
     _back_to_queue(job, delay, f"Provider error ({message}); retrying in {delay}s")
 
 

@@ -28,13 +28,20 @@ def limiter() -> RateLimiter:
     return _limiter
 
 
+def _timeouts() -> Timeouts:
+    from django.conf import settings
+
+    read = settings.PROVIDER_READ_TIMEOUT
+    return Timeouts(read=read, write=read)
+
+
 def tracerfy_client(*, timeouts: Timeouts | None = None) -> TracerfyClient:
     from django.conf import settings
 
     return TracerfyClient(
         base_url=settings.TRACERFY_BASE_URL,
         api_key=settings.TRACERFY_API_KEY,
-        timeouts=timeouts,
+        timeouts=timeouts or _timeouts(),
         limiter=limiter(),
     )
 
@@ -45,7 +52,7 @@ def reapi_client(*, timeouts: Timeouts | None = None) -> ReapiClient:
     return ReapiClient(
         base_url=settings.REAPI_BASE_URL,
         api_key=settings.REAPI_API_KEY,
-        timeouts=timeouts,
+        timeouts=timeouts or _timeouts(),
         limiter=limiter(),
     )
 
@@ -57,7 +64,7 @@ def crm_client(*, timeouts: Timeouts | None = None) -> CrmClient:
         base_url=settings.CRM_BASE_URL,
         api_key=settings.CRM_API_KEY,
         api_secret=settings.CRM_API_SECRET,
-        timeouts=timeouts,
+        timeouts=timeouts or _timeouts(),
         limiter=limiter(),
     )
 
