@@ -181,6 +181,15 @@ def supervise():
         supervised.cleanup()
 
 
+@pytest.mark.django_db
+def test_healthz_answers_anyone_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert "no-cache" in response["Cache-Control"]
+
+
 def test_procfile_is_read_in_order_without_comments(tmp_path):
     procfile = tmp_path / "Procfile"
     procfile.write_text(
