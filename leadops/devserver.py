@@ -353,7 +353,10 @@ class Supervisor:
         self.say("system", f"{signal.Signals(self.signals[0]).name} received: stopping all")
         self.stop([c for c in self.children if c.name not in STOP_LAST])
         self.stop([c for c in self.children if c.name in STOP_LAST])
-        while self.selector.select(0.2):  # the last lines still in the pipes
+        # The last lines still in the pipes (bounded: a process that escaped its group, like
+        # an RQ work horse in its own session, may hold its pipe open a while longer).
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and self.selector.select(0.2):
             self.pump(timeout=0)
         return 0
 
@@ -364,10 +367,9 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        signals_seen = len(self.signals)
         killed = False
         while any(c.popen is not None for c in running):
-            if not killed and (time.monotonic() >= deadline or len(self.signals) > signals_seen):
+            if not killed and (time.monotonic() >= deadline or len(self.signals) > 1):
                 killed = True
                 for child in running:
                     if child.popen is not None:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ import pytest
 import redis
 from rq import Queue, Worker
 
-from leadops.devserver import read_dotenv, read_procfile
+from leadops.devserver import STOP_TIMEOUT, read_dotenv, read_procfile
 from leadops.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,6 +290,34 @@ def test_sigterm_stops_everything_and_redis_last(tmp_path, supervise):
     wait_until(
         lambda: all_gone(run.pids("redis") + run.pids("worker")), timeout=5, what="none left"
     )
+
+
+STUBBORN = "stubborn: trap '' TERM; echo deaf; while true; do sleep 0.1; done\n"
+
+
+def test_a_process_deaf_to_sigterm_is_killed_after_the_stop_timeout(tmp_path, supervise):
+    (tmp_path / "Procfile").write_text(STUBBORN)
+    run = supervise(tmp_path / "Procfile")
+    run.line(r"stubborn +\| deaf$")
+    started = time.monotonic()
+    assert run.terminate(timeout=15) == 0
+    assert STOP_TIMEOUT <= time.monotonic() - started < STOP_TIMEOUT + 5
+    assert "stubborn is still running: SIGKILL" in run.output()
+    assert re.search(r"stubborn \(pid \d+\) was killed by SIGKILL$", run.output(), re.M)
+    wait_until(lambda: all_gone(run.pids("stubborn")), timeout=5, what="the group gone")
+
+
+def test_a_second_signal_kills_at_once(tmp_path, supervise):
+    (tmp_path / "Procfile").write_text(STUBBORN)
+    run = supervise(tmp_path / "Procfile")
+    run.line(r"stubborn +\| deaf$")
+    started = time.monotonic()
+    run.proc.send_signal(signal.SIGINT)
+    run.line(r"SIGINT received: stopping all$")
+    assert run.terminate(timeout=STOP_TIMEOUT) == 0  # the second signal
+    assert time.monotonic() - started < STOP_TIMEOUT
+    assert "stubborn is still running: SIGKILL" in run.output()
+    wait_until(lambda: all_gone(run.pids("stubborn")), timeout=5, what="the group gone")
 
 
 def test_the_real_stack_survives_a_killed_worker_and_redis(tmp_path, supervise):
