@@ -25,7 +25,7 @@ seed: migrate
 # The app with SQLite (var/), embedded Redis and the provider sandbox, every Procfile process
 # supervised (one that dies is restarted, the others keep running); Ctrl-C stops it all.
 run: install
-	@mkdir -p var
+	@mkdir -p $${VAR_DIR:-var}
 	@$(BIN)/python -m leadops.devserver preflight
 	@$(BIN)/python manage.py migrate --noinput | grep -v "^  No migrations to apply" || true
 	@$(BIN)/python manage.py seed_demo
