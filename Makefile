@@ -22,14 +22,15 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# The app with SQLite (var/), embedded Redis and the provider sandbox; Ctrl-C stops it all.
+# The app with SQLite (var/), embedded Redis and the provider sandbox, every Procfile process
+# supervised (one that dies is restarted, the others keep running); Ctrl-C stops it all.
 run: install
-	@mkdir -p var
+	@mkdir -p $${VAR_DIR:-var}
 	@$(BIN)/python -m leadops.devserver preflight
 	@$(BIN)/python manage.py migrate --noinput | grep -v "^  No migrations to apply" || true
 	@$(BIN)/python manage.py seed_demo
 	@echo "LeadOps: http://127.0.0.1:$${WEB_PORT:-8000}/  (Ctrl-C stops everything)"
-	@exec $(BIN)/honcho start
+	@exec $(BIN)/python -m leadops.devserver supervise Procfile
 
 # The whole suite. DATABASE_URL / REDIS_URL select real servers; unset means SQLite + embedded Redis.
 test: install

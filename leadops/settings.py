@@ -12,9 +12,11 @@ import environ
 from leadops.envreaders import read_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+# Local state of `make run`: the SQLite database, the embedded Redis socket, uploads.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = read_secret(env, "SECRET_KEY", default="dev-insecure-key-change-me" if DEBUG else None)

@@ -1,8 +1,10 @@
-"""Site-wide pages: the dashboard and the settings page."""
+"""Site-wide pages: the dashboard, the settings page and the health check."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 
 from leadops.accounts.models import Membership
@@ -60,3 +62,13 @@ def settings_page(request):
             "webhook_urls": webhook_urls if can_manage else [],
         },
     )
+
+
+@never_cache
+def healthz(request):
+    """Liveness for a process manager or load balancer: the web process answers.
+
+    Deliberately touches neither the database nor Redis, so a Redis restart does not make the
+    web look dead (the worker and Redis are watched by their own process manager).
+    """
+    return HttpResponse("ok\n", content_type="text/plain")
