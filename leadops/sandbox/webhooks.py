@@ -108,11 +108,10 @@ class WebhookSender:
     async def _post(self, delivery: Delivery, duplicate: bool, delay: float = 0.0) -> None:
         if delay:
             await asyncio.sleep(delay)
-        try:
-            await self._attempt(delivery, duplicate, delay)
-        finally:
-            if delivery.on_done is not None:
-                delivery.on_done()
+        await self._attempt(delivery, duplicate, delay)
+        # Not reached when cancelled (a reset or a shutdown): that call is made again later.
+        if delivery.on_done is not None:
+            delivery.on_done()
 
     async def _attempt(self, delivery: Delivery, duplicate: bool, delay: float) -> None:
         if self._client is None:
