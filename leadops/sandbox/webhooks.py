@@ -118,15 +118,21 @@ class WebhookSender:
             self._record(delivery, duplicate=duplicate, error="sender not started")
             return
         headers = {"Content-Type": "application/json", **delivery.headers}
+        sent_at = dt.datetime.now(dt.UTC).isoformat()
         try:
             response = await self._client.post(delivery.url, json=delivery.payload, headers=headers)
         except httpx.HTTPError as exc:
             logger.info("webhook %s to %s failed: %s", delivery.kind, delivery.url, exc)
-            self._record(
-                delivery, duplicate=duplicate, error=f"{type(exc).__name__}: {exc}", delay=delay
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            self._record(delivery, duplicate=duplicate, error=error, delay=delay, sent_at=sent_at)
             return
-        self._record(delivery, duplicate=duplicate, status_code=response.status_code, delay=delay)
+        self._record(
+            delivery,
+            duplicate=duplicate,
+            status_code=response.status_code,
+            delay=delay,
+            sent_at=sent_at,
+        )
 
     def _record(
         self,
@@ -137,6 +143,7 @@ class WebhookSender:
         status_code: int | None = None,
         error: str | None = None,
         delay: float = 0.0,
+        sent_at: str | None = None,
     ) -> None:
         if len(self.log) >= LOG_LIMIT:
             del self.log[: LOG_LIMIT // 10]
@@ -150,6 +157,7 @@ class WebhookSender:
                 "status_code": status_code,
                 "error": error,
                 "delayed_seconds": round(delay, 3),
+                "sent_at": sent_at,  # when the POST started (None: never sent)
                 "at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )
