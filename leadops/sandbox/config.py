@@ -12,8 +12,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .knobs import QUEUE_KINDS, RULE_KNOBS, FaultRule, parse_rules
+
+__all__ = ["QUEUE_KINDS", "ConfigError", "FaultRule", "FaultSettings", "SandboxConfig"]
+
 ACK_SHAPES = ("flat", "nested")
-QUEUE_KINDS = ("trace", "parcel", "dnc", "lead_list")
 DEFAULT_STATE_FILE = "var/sandbox.sqlite3"
 # SANDBOX_STATE_FILE values meaning "keep the state in memory only".
 MEMORY_ONLY = (":memory:", "none")
@@ -21,43 +24,6 @@ MEMORY_ONLY = (":memory:", "none")
 
 class ConfigError(ValueError):
     """An environment variable holds a value the sandbox cannot use."""
-
-
-@dataclass(frozen=True)
-class FaultRule:
-    """Request faults for the requests one rule matches (path prefixes and methods).
-
-    The flat request knobs of :class:`FaultSettings` form the default rule; a request that
-    matches one of ``FaultSettings.rules`` (the first that matches wins) gets that rule's
-    knobs instead, and an unset knob of a rule means "no such fault".
-    """
-
-    paths: tuple[str, ...] = ()
-    methods: tuple[str, ...] = ()
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    error_status: int = 503
-    rate_limit_rate: float = 0.0
-    retry_after_seconds: int = 30
-    read_timeout_rate: float = 0.0
-    read_timeout_seconds: float = 15.0
-    processed_error_rate: float = 0.0
-    processed_error_status: int = 500
-    reset_before_rate: float = 0.0
-    reset_after_rate: float = 0.0
-    malformed_body_rate: float = 0.0
-    truncated_body_rate: float = 0.0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.methods and method.upper() not in self.methods:
-            return False
-        return not self.paths or any(path.startswith(prefix) for prefix in self.paths)
-
-
-# The knobs a rule carries besides its scope (``paths``, ``methods``).
-RULE_KNOBS = tuple(
-    f.name for f in dataclasses.fields(FaultRule) if f.name not in ("paths", "methods")
-)
 
 
 @dataclass(frozen=True)
@@ -328,13 +294,10 @@ class _Env:
         value = self._raw(name)
         if value is None:
             return ()
-        # Imported here: faults.py imports this module.
-        from .faults import FaultError, parse_rules
-
         try:
             return parse_rules(json.loads(value))
         except ValueError as exc:  # JSONDecodeError and FaultError are ValueErrors
-            kind = "a rule" if isinstance(exc, FaultError) else "JSON"
+            kind = "JSON" if isinstance(exc, json.JSONDecodeError) else "a rule"
             raise ConfigError(
                 f"{name}: expected a JSON list of fault rules ({kind}): {exc}"
             ) from exc

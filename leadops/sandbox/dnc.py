@@ -14,7 +14,7 @@ from . import data
 from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_and_without_slash
 from .csvio import csv_headers, decode_csv, encode_csv, read_params, string_list
 from .state import DncQueue, SandboxState, iso, utcnow
-from .tracerfy import send_account_webhook
+from .tracerfy import notify
 
 LOOKUP_CREDITS = 5
 PHONES_PER_SECOND = 5000.0
@@ -109,7 +109,12 @@ def _start(
 
 def resume(state: SandboxState, queue: DncQueue) -> None:
     """Start (or, after a restart, restart) the processing of an unfinished scrub."""
-    if not queue.pending or queue.vanished or queue.fate == "stuck":
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if not queue.pending:
+        if not queue.webhook_sent:
+            webhook = notify(state, "dnc", queue, "tracerfy.dnc", dnc_webhook(queue))
+            state.spawn(webhook, f"dnc-{queue.id}-webhook")
         return
     state.spawn(process_scrub(state, queue, queue.base_url), f"dnc-{queue.id}")
 
@@ -251,9 +256,12 @@ async def process_scrub(state: SandboxState, queue: DncQueue, base: str) -> None
     queue.pending = False
     state.save("dnc", queue.id, queue)
     state.settle_paid("dnc", queue.id, queue.credits_deducted)
+    await notify(state, "dnc", queue, "tracerfy.dnc", dnc_webhook(queue))
+
+
+def dnc_webhook(queue: DncQueue) -> dict[str, Any]:
     payload = dnc_summary(queue)
-    payload = {"id": payload.pop("id"), "type": "dnc_scrub", **payload}
-    await send_account_webhook(state, "tracerfy.dnc", payload)
+    return {"id": payload.pop("id"), "type": "dnc_scrub", **payload}
 
 
 async def dnc_queue(request: Request, ctx: Ctx) -> Response:

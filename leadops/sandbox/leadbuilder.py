@@ -19,7 +19,7 @@ from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_
 from .csvio import encode_csv
 from .state import LeadList, SandboxState, iso, utcnow
 from .strategies import ACCEPTED_KEYS, BOOLEAN_KEYS, BY_KEY, DATE_KEYS, STRATEGIES
-from .tracerfy import required_fields, send_account_webhook
+from .tracerfy import notify, required_fields
 
 CREDITS_PER_ROW = 5
 LOOKUP_CREDITS = 10
@@ -326,7 +326,14 @@ def build_row(spec: dict[str, Any], areas: list, index: int, miss_rate: float) -
 
 def resume(state: SandboxState, lead_list: LeadList) -> None:
     """Start (or, after a restart, restart from scratch) an unfinished build."""
-    if lead_list.status != "pending" or lead_list.vanished or lead_list.fate == "stuck":
+    if lead_list.vanished or lead_list.fate == "stuck":
+        return
+    if lead_list.status != "pending":
+        if not lead_list.webhook_sent:
+            webhook = notify(
+                state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list)
+            )
+            state.spawn(webhook, f"lead-list-{lead_list.id}-webhook")
         return
     state.spawn(build_list(state, lead_list, lead_list.base_url), f"lead-list-{lead_list.id}")
 
@@ -348,19 +355,14 @@ async def _fail_list(state: SandboxState, lead_list: LeadList, seconds: float) -
     lead_list.error_message = FAILED_MESSAGE
     lead_list.completed_at = utcnow()
     state.save("lead_list", lead_list.id, lead_list)
-    await send_account_webhook(
-        state,
-        "tracerfy.lead_list",
-        {
-            **_webhook_payload(lead_list),
-            "status": "failed",
-            "error_message": lead_list.error_message,
-        },
-    )
+    await notify(state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list))
 
 
 def _webhook_payload(lead_list: LeadList) -> dict[str, Any]:
+    """The documented payload; a failed build adds ``status`` and ``error_message``."""
+    failed = {"status": "failed", "error_message": lead_list.error_message}
     return {
+        **(failed if lead_list.status == "failed" else {}),
         "id": lead_list.id,
         "type": "lead_list",
         "name": lead_list.name,
@@ -416,7 +418,7 @@ async def build_list(state: SandboxState, lead_list: LeadList, base: str) -> Non
     lead_list.status = "complete"
     state.save("lead_list", lead_list.id, lead_list)
     state.settle_paid("lead_list", lead_list.id, lead_list.credits_deducted)
-    await send_account_webhook(state, "tracerfy.lead_list", _webhook_payload(lead_list))
+    await notify(state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list))
 
 
 def _lead_list(ctx: Ctx, request: Request) -> LeadList:

@@ -15,7 +15,7 @@ from . import data
 from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_and_without_slash
 from .csvio import csv_headers, decode_csv, encode_csv, read_params
 from .state import ParcelQueue, SandboxState, iso, utcnow
-from .tracerfy import lookup_person, required_fields, send_account_webhook
+from .tracerfy import lookup_person, notify, required_fields
 
 CREDITS_PER_PARCEL = 5
 PARCELS_PER_SECOND = 1000.0
@@ -163,9 +163,28 @@ async def parcel_batch(request: Request, ctx: Ctx) -> Response:
 
 def resume(state: SandboxState, queue: ParcelQueue) -> None:
     """Start (or, after a restart, restart) the processing of an unfinished queue."""
-    if queue.status != "pending" or queue.vanished or queue.fate == "stuck":
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if queue.status != "pending":
+        if not queue.webhook_sent:
+            webhook = notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
+            state.spawn(webhook, f"parcel-{queue.id}-webhook")
         return
     state.spawn(process_parcels(state, queue, queue.base_url), f"parcel-{queue.id}")
+
+
+def parcel_webhook(queue: ParcelQueue) -> dict[str, Any]:
+    return {
+        "type": "parcel_trace",
+        "event": f"parcel_trace.{queue.status}",
+        "parcel_queue_id": queue.id,
+        "status": queue.status,
+        "download_url": queue.download_url,
+        "rows_uploaded": len(queue.rows),
+        "rows_hit": queue.rows_hit,
+        "credits_deducted": queue.credits_deducted,
+        "credits_per_parcel": CREDITS_PER_PARCEL,
+    }
 
 
 async def _fail_parcels(state: SandboxState, queue: ParcelQueue) -> None:
@@ -178,21 +197,7 @@ async def _fail_parcels(state: SandboxState, queue: ParcelQueue) -> None:
     queue.status = "failed"
     queue.completed_at = utcnow()
     state.save("parcel", queue.id, queue)
-    await send_account_webhook(
-        state,
-        "tracerfy.parcel",
-        {
-            "type": "parcel_trace",
-            "event": "parcel_trace.failed",
-            "parcel_queue_id": queue.id,
-            "status": "failed",
-            "download_url": None,
-            "rows_uploaded": len(queue.rows),
-            "rows_hit": 0,
-            "credits_deducted": 0,
-            "credits_per_parcel": CREDITS_PER_PARCEL,
-        },
-    )
+    await notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
 
 
 async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) -> None:
@@ -219,21 +224,7 @@ async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) ->
     queue.status = "completed"
     state.save("parcel", queue.id, queue)
     state.settle_paid("parcel", queue.id, queue.credits_deducted)
-    await send_account_webhook(
-        state,
-        "tracerfy.parcel",
-        {
-            "type": "parcel_trace",
-            "event": "parcel_trace.completed",
-            "parcel_queue_id": queue.id,
-            "status": "completed",
-            "download_url": queue.download_url,
-            "rows_uploaded": len(queue.rows),
-            "rows_hit": hits,
-            "credits_deducted": queue.credits_deducted,
-            "credits_per_parcel": CREDITS_PER_PARCEL,
-        },
-    )
+    await notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
 
 
 async def parcel_queue(request: Request, ctx: Ctx) -> Response:

@@ -93,6 +93,7 @@ class TraceQueue:
     fate: str = "ok"  # ok | stuck | vanish (faults.queue_fate)
     vanished: bool = False
     base_url: str = ""
+    webhook_sent: bool = False  # the account webhook of the finished job
 
     @property
     def credits_per_lead(self) -> int:
@@ -113,6 +114,7 @@ class ParcelQueue:
     fate: str = "ok"  # ok | stuck | failed | vanish
     vanished: bool = False
     base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass
@@ -132,6 +134,7 @@ class DncQueue:
     fate: str = "ok"  # ok | stuck | vanish
     vanished: bool = False
     base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass
@@ -155,6 +158,7 @@ class LeadList:
     fate: str = "ok"  # ok | stuck | failed | vanish
     vanished: bool = False
     base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass

@@ -196,7 +196,12 @@ async def trace_batch(request: Request, ctx: Ctx) -> Response:
 
 def resume(state: SandboxState, queue: TraceQueue) -> None:
     """Start (or, after a restart, restart) the processing of an unfinished queue."""
-    if not queue.pending or queue.vanished or queue.fate == "stuck":
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if not queue.pending:
+        if not queue.webhook_sent:
+            webhook = notify(state, "trace", queue, "tracerfy.trace", queue_summary(queue))
+            state.spawn(webhook, f"trace-{queue.id}-webhook")
         return
     seconds = state.processing_seconds(len(queue.rows), TRACE_ROWS_PER_SECOND)
     state.spawn(process_trace(state, queue, seconds, queue.base_url), f"trace-{queue.id}")
@@ -228,13 +233,25 @@ async def process_trace(state: SandboxState, queue: TraceQueue, seconds: float, 
     queue.pending = False
     state.save("trace", queue.id, queue)
     state.settle_paid("trace", queue.id, queue.credits_deducted)
-    await send_account_webhook(state, "tracerfy.trace", queue_summary(queue))
+    await notify(state, "trace", queue, "tracerfy.trace", queue_summary(queue))
 
 
-async def send_account_webhook(state: SandboxState, kind: str, payload: dict[str, Any]) -> None:
+async def notify(
+    state: SandboxState, store_kind: str, job: Any, kind: str, payload: dict[str, Any]
+) -> None:
+    """Send a finished job's account webhook; once sent (or dropped, or with no URL set) the
+    job says so, and a restart sends the ones that were not."""
+
+    def sent() -> None:
+        if not job.webhook_sent:
+            job.webhook_sent = True
+            state.save(store_kind, job.id, job)
+
     url = state.account.webhook_url
-    if url:
-        await state.webhooks.send_one(Delivery(kind=kind, url=url, payload=payload))
+    if not url:
+        sent()
+        return
+    await state.webhooks.send_one(Delivery(kind=kind, url=url, payload=payload, on_done=sent))
 
 
 def _link_header(base: str, page: int, last: int) -> str:

@@ -88,3 +88,26 @@ def test_reset_empties_the_state_file(tmp_path):
         with httpx.Client(base_url=second.urls["tracerfy"], headers=BEARER) as api:
             assert api.get("queues/").json() == []
         assert SandboxControl(second.base_url).paid()["count"] == 0
+
+
+def test_account_webhook_held_at_the_stop_is_sent_after_the_restart(tmp_path):
+    config = SandboxConfig(speed=200.0, webhook_rate=5000.0, state_file=str(tmp_path / "s.db"))
+    with WebhookReceiver() as receiver:
+        with run_sandbox(config) as first:
+            control = SandboxControl(first.base_url)
+            control.webhook_url(receiver.url("/tracerfy"))
+            control.faults(webhook_delay_max_seconds=600)
+            with httpx.Client(base_url=first.urls["tracerfy"], headers=BEARER) as api:
+                queue_id = submit_trace(api, address_rows(2)).json()["queue_id"]
+                wait_queue_done(api, queue_id)
+            wait_until(lambda: control.fault_count("webhook_delay") == 1)
+            assert control.webhooks()["deliveries"] == []  # held, not sent
+        assert receiver.calls == []
+        with run_sandbox(config) as second:
+            # Fault knobs are not persisted: the webhook goes out at once, to the persisted URL.
+            call = wait_until(lambda: receiver.calls_to("/tracerfy"))[0]
+            assert call.json()["id"] == queue_id
+            assert SandboxControl(second.base_url).account()["webhook_url"] == receiver.url(
+                "/tracerfy"
+            )
+        assert len(receiver.calls) == 1
