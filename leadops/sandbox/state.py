@@ -306,14 +306,19 @@ class SandboxState:
             self.account = account
         for counters in store.load("counters"):
             self.next_ids.update(counters)
-        for kind, table in (
-            ("trace", self.trace_queues),
-            ("parcel", self.parcel_queues),
-            ("dnc", self.dnc_queues),
-            ("lead_list", self.lead_lists),
-        ):
+        jobs: dict[str, dict[int, Any]] = {
+            "trace": self.trace_queues,
+            "parcel": self.parcel_queues,
+            "dnc": self.dnc_queues,
+            "lead_list": self.lead_lists,
+        }
+        for kind, table in jobs.items():
             for obj in sorted(store.load(kind), key=lambda o: o.id):
                 table[obj.id] = obj
+        for kind, job_id in store.load("webhook_sent"):
+            job = jobs[kind].get(job_id)
+            if job is not None:
+                job.webhook_sent = True
         for batch in store.load("reapi"):
             self.reapi_batches[batch.batch_id] = batch
         for batch_id, key in store.load("reapi_sent"):

@@ -245,7 +245,8 @@ async def notify(
     def sent() -> None:
         if not job.webhook_sent:
             job.webhook_sent = True
-            state.save(store_kind, job.id, job)
+            # A small row of its own: re-writing a 20,000-row queue for one flag is not.
+            state.save("webhook_sent", f"{store_kind}/{job.id}", (store_kind, job.id))
 
     url = state.account.webhook_url
     if not url:
