@@ -292,7 +292,7 @@ async def execute(request: Request, ctx: Ctx) -> Response:
     state.save("lead_list", lead_list.id, lead_list)
     state.record_paid(
         request, provider="tracerfy", kind="lead_list", created_id=lead_list.id,
-        rows=[{"spec": spec, "name": name}],
+        rows=[{"spec": spec, "name": name}], count=capped,
     )  # fmt: skip
     resume(state, lead_list)
     return JSONResponse(

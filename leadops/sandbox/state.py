@@ -366,8 +366,10 @@ class SandboxState:
         created_id: int | str | None = None,
         billed: int | None = None,
         extra: Any = None,
+        count: int | None = None,
     ) -> PaidRequest:
-        """Log a paid request (``billed`` None: settled later by ``settle_paid``)."""
+        """Log a paid request (``billed`` None: settled later by ``settle_paid``; ``count``
+        defaults to the number of rows)."""
         fingerprints = [row_fingerprint(row) for row in rows]
         entry = PaidRequest(
             seq=self.next_id("paid"),
@@ -377,7 +379,7 @@ class SandboxState:
             provider=provider,
             kind=kind,
             created_id=created_id,
-            count=len(rows),
+            count=len(rows) if count is None else count,
             billed=billed,
             billing_final=billed is not None,
             fingerprint=payload_fingerprint(kind, fingerprints, extra),

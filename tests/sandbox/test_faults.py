@@ -283,6 +283,8 @@ def test_failed_lead_list(api, sandbox, receiver, account_hook):
     assert (hook["id"], hook["status"], hook["credits_deducted"]) == (list_id, "failed", 0)
     assert sandbox.control.balance() == 100_000
     assert sandbox.control.fault_count("queue_failed") == 1
+    (paid,) = sandbox.control.paid_requests("lead_list")
+    assert (paid["created_id"], paid["count"], paid["billed"]) == (list_id, 20, 0)
 
 
 def test_failed_parcel_queue(api, sandbox):
