@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .faults import RequestFault
+from .faults import AnswerFault, Plan
 from .ratelimit import retry_after_header
 from .state import SandboxState
 
@@ -72,6 +72,10 @@ class Provider(abc.ABC):
     def unavailable(self, status: int, message: str | None) -> Response:
         """The provider's 5xx response."""
 
+    def server_error(self, status: int) -> Response:
+        """The provider's answer to a request that failed after it was processed."""
+        return self.unavailable(status, None)
+
 
 class TracerfyProvider(Provider):
     name = "tracerfy"
@@ -111,6 +115,11 @@ class TracerfyProvider(Provider):
             return JSONResponse({"error": message}, status)
         return JSONResponse({"detail": "Service temporarily unavailable, try again later."}, status)
 
+    def server_error(self, status: int) -> Response:
+        if status == 500:
+            return JSONResponse({"detail": "A server error occurred."}, status)
+        return self.unavailable(status, None)
+
 
 class ReapiProvider(Provider):
     name = "reapi"
@@ -133,6 +142,11 @@ class ReapiProvider(Provider):
 
     def unavailable(self, status: int, message: str | None) -> Response:
         return self.error(status, "Service Unavailable", message or "Service unavailable.")
+
+    def server_error(self, status: int) -> Response:
+        if status == 500:
+            return self.error(500, "Internal Server Error", "An unexpected error occurred.")
+        return self.unavailable(status, None)
 
 
 class CrmProvider(Provider):
@@ -185,16 +199,24 @@ def endpoint(
     bucket: str | None = None,
     unavailable: str | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with auth, fault injection, rate limiting and late answers."""
+    """Wrap a handler with auth, request faults, rate limiting and faulted answers.
+
+    Order: auth → faults before processing (latency, reset, 5xx, 429) → rate limit →
+    handler → faults after processing (reset, 5xx, malformed or truncated body, late
+    answer; only on answers below 400, i.e. when the work was done).
+    """
 
     async def run(request: Request) -> Response:
         state = state_of(request)
         auth = provider.authenticate(request, state)
         if isinstance(auth, Response):
             return auth
-        path = request.url.path
-        fault: RequestFault | None = await state.faults.before(path)
+        path, method = request.url.path, request.method
+        plan: Plan = await state.faults.before(method, path)
+        fault = plan.before
         if fault is not None:
+            if fault.kind == "reset_before":
+                return ConnectionReset()
             if fault.kind == "rate_limit":
                 return provider.throttled(fault.retry_after, bucket)
             return provider.unavailable(fault.status, unavailable)
@@ -207,13 +229,60 @@ def endpoint(
             response = await handler(request, ctx)
         except BadRequest as exc:
             response = JSONResponse(exc.body, exc.status)
-        delay = state.faults.late_answer_delay(path)
-        if delay:
-            await asyncio.sleep(delay)
-        return response
+        if response.status_code >= 400:
+            return response
+        answer = state.faults.after(plan, method, path)
+        if answer is None:
+            return response
+        faulted = faulted_answer(provider, response, answer)
+        paid = getattr(request.state, "paid", None)
+        if paid is not None and answer.kind is not None:
+            status = None if answer.kind == "reset_after" else faulted.status_code
+            state.mark_paid_answer(paid, answer.kind, status)
+        elif paid is not None:
+            state.mark_paid_answer(paid, "read_timeout", response.status_code)
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        return faulted
 
     run.__name__ = getattr(handler, "__name__", "endpoint")
     return run
+
+
+MALFORMED_BODY = b"<html><head><title>200 OK</title></head><body>Processing&hellip;</body></html>"
+
+
+def faulted_answer(provider: Provider, response: Response, answer: AnswerFault) -> Response:
+    """The answer a client gets instead of ``response`` (the work was done)."""
+    if answer.kind == "reset_after":
+        return ConnectionReset()
+    if answer.kind == "processed_error":
+        return provider.server_error(answer.status)
+    if answer.kind == "malformed_body":
+        return Response(MALFORMED_BODY, 200, media_type="application/json")
+    if answer.kind == "truncated_body":
+        body = bytes(getattr(response, "body", b""))
+        return Response(body[: len(body) // 2], response.status_code, media_type="application/json")
+    return response
+
+
+# Set in the ASGI scope by ConnectionReset; SandboxApp then aborts the connection.
+ABORT_SCOPE_KEY = "leadops.sandbox.abort"
+
+
+class ConnectionReset(Response):
+    """No answer at all: the connection is reset (TCP RST) once the app returns.
+
+    Sends nothing; flags the scope so that the outermost layer (``app.SandboxApp``, which
+    holds the server's own ``send``) can abort the transport. Inside Starlette an exception
+    would be turned into a 500 by its error middleware, which is an answer.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(status_code=599)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope[ABORT_SCOPE_KEY] = True
 
 
 async def read_json(request: Request, *, error_key: str = "detail") -> Any:

@@ -7,11 +7,19 @@ or a test environment stops the sandbox at start instead of silently using a def
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .knobs import QUEUE_KINDS, RULE_KNOBS, FaultRule, parse_rules
+
+__all__ = ["QUEUE_KINDS", "ConfigError", "FaultRule", "FaultSettings", "SandboxConfig"]
+
 ACK_SHAPES = ("flat", "nested")
+DEFAULT_STATE_FILE = "var/sandbox.sqlite3"
+# SANDBOX_STATE_FILE values meaning "keep the state in memory only".
+MEMORY_ONLY = (":memory:", "none")
 
 
 class ConfigError(ValueError):
@@ -36,6 +44,33 @@ class FaultSettings:
     webhook_reorder: bool = False
     download_delay_ms: int = 0
     download_bytes_per_second: int = 0
+    # Answered after processing: the work was done, the answer is lost or unreadable.
+    processed_error_rate: float = 0.0
+    processed_error_status: int = 500
+    reset_before_rate: float = 0.0
+    reset_after_rate: float = 0.0
+    malformed_body_rate: float = 0.0
+    truncated_body_rate: float = 0.0
+    methods: tuple[str, ...] = ()
+    rules: tuple[FaultRule, ...] = ()
+    webhook_delay_max_seconds: float = 0.0
+    # The fate of an accepted queue / lead list (decided when it is accepted).
+    queue_stuck_rate: float = 0.0
+    queue_failed_rate: float = 0.0
+    queue_vanish_rate: float = 0.0
+    queue_kinds: tuple[str, ...] = ()
+    reapi_item_error_rate: float = 0.0
+    download_error_rate: float = 0.0
+    download_error_status: int = 503
+    download_expire_seconds: float = 0.0
+    download_expire_rate: float = 0.0
+
+    def default_rule(self) -> FaultRule:
+        return FaultRule(
+            paths=self.paths,
+            methods=self.methods,
+            **{name: getattr(self, name) for name in RULE_KNOBS},
+        )
 
     def replace(self, **changes: object) -> FaultSettings:
         return dataclasses.replace(self, **changes)
@@ -60,6 +95,8 @@ class SandboxConfig:
     webhook_timeout: float = 10.0
     crm_max_bytes: int = 100 * 1024
     faults: FaultSettings = field(default_factory=FaultSettings)
+    # SQLite file the state is written through to (None: memory only, nothing survives).
+    state_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -79,8 +116,15 @@ class SandboxConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SandboxConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, default_state_file: str | None = None
+    ) -> SandboxConfig:
+        """Read every knob; ``default_state_file`` applies when SANDBOX_STATE_FILE is unset
+        (``python -m leadops.sandbox`` passes ``var/sandbox.sqlite3``)."""
         env = _Env(os.environ if environ is None else environ)
+        state_file = env.optional_str("SANDBOX_STATE_FILE") or default_state_file
+        if state_file in MEMORY_ONLY:
+            state_file = None
         faults = FaultSettings(
             latency_ms=env.int("SANDBOX_FAULT_LATENCY_MS", 0, minimum=0),
             error_rate=env.rate("SANDBOX_FAULT_ERROR_RATE", 0.0),
@@ -96,6 +140,32 @@ class SandboxConfig:
             webhook_reorder=env.bool("SANDBOX_WEBHOOK_REORDER", False),
             download_delay_ms=env.int("SANDBOX_DOWNLOAD_DELAY_MS", 0, minimum=0),
             download_bytes_per_second=env.int("SANDBOX_DOWNLOAD_BYTES_PER_SECOND", 0, minimum=0),
+            processed_error_rate=env.rate("SANDBOX_FAULT_PROCESSED_ERROR_RATE", 0.0),
+            processed_error_status=env.int(
+                "SANDBOX_FAULT_PROCESSED_ERROR_STATUS", 500, minimum=500, maximum=599
+            ),
+            reset_before_rate=env.rate("SANDBOX_FAULT_RESET_BEFORE_RATE", 0.0),
+            reset_after_rate=env.rate("SANDBOX_FAULT_RESET_AFTER_RATE", 0.0),
+            malformed_body_rate=env.rate("SANDBOX_FAULT_MALFORMED_BODY_RATE", 0.0),
+            truncated_body_rate=env.rate("SANDBOX_FAULT_TRUNCATED_BODY_RATE", 0.0),
+            methods=tuple(m.upper() for m in env.list("SANDBOX_FAULT_METHODS", ())),
+            rules=env.fault_rules("SANDBOX_FAULT_RULES"),
+            webhook_delay_max_seconds=env.float(
+                "SANDBOX_FAULT_WEBHOOK_DELAY_MAX_SECONDS", 0.0, minimum=0
+            ),
+            queue_stuck_rate=env.rate("SANDBOX_FAULT_QUEUE_STUCK_RATE", 0.0),
+            queue_failed_rate=env.rate("SANDBOX_FAULT_QUEUE_FAILED_RATE", 0.0),
+            queue_vanish_rate=env.rate("SANDBOX_FAULT_QUEUE_VANISH_RATE", 0.0),
+            queue_kinds=env.choices("SANDBOX_FAULT_QUEUE_KINDS", QUEUE_KINDS),
+            reapi_item_error_rate=env.rate("SANDBOX_FAULT_REAPI_ITEM_ERROR_RATE", 0.0),
+            download_error_rate=env.rate("SANDBOX_FAULT_DOWNLOAD_ERROR_RATE", 0.0),
+            download_error_status=env.int(
+                "SANDBOX_FAULT_DOWNLOAD_ERROR_STATUS", 503, minimum=500, maximum=599
+            ),
+            download_expire_seconds=env.float(
+                "SANDBOX_FAULT_DOWNLOAD_EXPIRE_SECONDS", 0.0, minimum=0
+            ),
+            download_expire_rate=env.rate("SANDBOX_FAULT_DOWNLOAD_EXPIRE_RATE", 0.0),
         )
         return cls(
             host=env.str("SANDBOX_HOST", "127.0.0.1"),
@@ -115,6 +185,7 @@ class SandboxConfig:
             webhook_timeout=env.float("SANDBOX_WEBHOOK_TIMEOUT", 10.0, minimum=0.01),
             crm_max_bytes=env.int("SANDBOX_CRM_MAX_BYTES", 100 * 1024, minimum=1),
             faults=faults,
+            state_file=state_file,
         )
 
 
@@ -211,3 +282,22 @@ class _Env:
         if not items:
             raise ConfigError(f"{name}: expected a comma-separated list, got {value!r}")
         return items
+
+    def choices(self, name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+        items = self.list(name, ())
+        bad = [item for item in items if item not in choices]
+        if bad:
+            raise ConfigError(f"{name}: expected some of {', '.join(choices)}, got {bad!r}")
+        return items
+
+    def fault_rules(self, name: str) -> tuple[FaultRule, ...]:
+        value = self._raw(name)
+        if value is None:
+            return ()
+        try:
+            return parse_rules(json.loads(value))
+        except ValueError as exc:  # JSONDecodeError and FaultError are ValueErrors
+            kind = "JSON" if isinstance(exc, json.JSONDecodeError) else "a rule"
+            raise ConfigError(
+                f"{name}: expected a JSON list of fault rules ({kind}): {exc}"
+            ) from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,6 +62,45 @@ async def faults(request: Request) -> Response:
         except FaultError as exc:
             raise ControlError(str(exc)) from exc
     return JSONResponse(state.faults.as_dict())
+
+
+async def stats(request: Request) -> Response:
+    """Counters of every injected fault; ``?events=1`` adds the latest events."""
+    events = request.query_params.get("events") in ("1", "true")
+    return JSONResponse(state_of(request).faults.counters.as_dict(events=events))
+
+
+def paid_duplicates(entries: list[Any]) -> dict[str, Any]:
+    """Requests with the same fingerprint, and rows submitted in more than one request."""
+    by_print: dict[str, list[int]] = {}
+    for entry in entries:
+        by_print.setdefault(entry.fingerprint, []).append(entry.seq)
+    row_seen: Counter[tuple[str, str]] = Counter()
+    for entry in entries:
+        for fingerprint in set(entry.row_fingerprints):
+            row_seen[(entry.kind, fingerprint)] += 1
+    repeated = sorted(f"{kind}:{fp}" for (kind, fp), n in row_seen.items() if n > 1)
+    return {
+        "requests": [seqs for seqs in by_print.values() if len(seqs) > 1],
+        "rows": len(repeated),
+        "rows_sample": repeated[:20],
+    }
+
+
+async def paid(request: Request) -> Response:
+    """The paid-request log; ``?kind=`` filters, ``?rows=1`` adds per-row fingerprints."""
+    entries = list(state_of(request).paid)
+    kind = request.query_params.get("kind")
+    if kind:
+        entries = [entry for entry in entries if entry.kind == kind]
+    rows = request.query_params.get("rows") in ("1", "true")
+    return JSONResponse(
+        {
+            "count": len(entries),
+            "requests": [entry.as_dict(rows=rows) for entry in entries],
+            "duplicates": paid_duplicates(entries),
+        }
+    )
 
 
 def _number(body: dict[str, Any], name: str, *, low: float, high: float | None = None) -> float:
@@ -122,6 +163,7 @@ async def account(request: Request) -> Response:
             if not isinstance(body["suspended"], bool):
                 raise ControlError("suspended must be a boolean")
             state.account.suspended = body["suspended"]
+        state.save_account()
     current = state.account
     return JSONResponse(
         {
@@ -142,6 +184,7 @@ async def webhook_url(request: Request) -> Response:
         ):
             raise ControlError("url must be an http(s) URL or null")
         state.account.webhook_url = url or None
+        state.save_account()
     return JSONResponse({"url": state.account.webhook_url})
 
 
@@ -155,12 +198,35 @@ async def crm_received(request: Request) -> Response:
     return JSONResponse({"batches": batches, "items": items})
 
 
+EXPIRED_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
+DOWNLOAD_ERROR_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+
 async def download(request: Request) -> Response:
+    """A download link, like the providers' CDN (signed) links: no auth; it may expire
+    (403 ``AccessDenied`` "Request has expired", for good) or fail (5xx, that request)."""
     state = state_of(request)
-    stored = state.downloads.get(request.path_params["token"])
+    token = request.path_params["token"]
+    stored = state.downloads.get(token)
     if stored is None:
         return Response("Not found", 404, media_type="text/plain")
-    settings = state.faults.settings
+    faults = state.faults
+    if not stored.expired and faults.download_expires_now(time.time() - stored.created_at):
+        stored.expired = True
+        state.save("download", token, (token, stored))
+    if stored.expired:
+        faults.counters.add("download_expired", "GET /files/")
+        return Response(EXPIRED_BODY, 403, media_type="application/xml")
+    status = faults.download_error()
+    if status is not None:
+        return Response(DOWNLOAD_ERROR_BODY, status, media_type="application/xml")
+    settings = faults.settings
     headers = {"Content-Disposition": f'attachment; filename="{stored.filename}"'}
     if not settings.download_delay_ms and not settings.download_bytes_per_second:
         return Response(stored.content, media_type="text/csv", headers=headers)
@@ -184,6 +250,8 @@ def routes() -> list[Route]:
         Route("/_sandbox/health", _guard(health), methods=["GET"]),
         Route("/_sandbox/reset", _guard(reset), methods=["POST"]),
         Route("/_sandbox/faults", _guard(faults), methods=["GET", "POST"]),
+        Route("/_sandbox/stats", _guard(stats), methods=["GET"]),
+        Route("/_sandbox/paid", _guard(paid), methods=["GET"]),
         Route("/_sandbox/settings", _guard(settings), methods=["GET", "POST"]),
         Route("/_sandbox/account", _guard(account), methods=["GET", "POST"]),
         Route("/_sandbox/webhook-url", _guard(webhook_url), methods=["GET", "POST"]),

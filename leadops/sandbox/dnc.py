@@ -14,7 +14,7 @@ from . import data
 from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_and_without_slash
 from .csvio import csv_headers, decode_csv, encode_csv, read_params, string_list
 from .state import DncQueue, SandboxState, iso, utcnow
-from .tracerfy import send_account_webhook
+from .tracerfy import notify
 
 LOOKUP_CREDITS = 5
 PHONES_PER_SECOND = 5000.0
@@ -77,6 +77,7 @@ def _dedupe(phones: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _start(
+    request: Request,
     ctx: Ctx,
     phones: list[tuple[str, str]],
     source_type: str,
@@ -86,16 +87,36 @@ def _start(
 ) -> DncQueue:
     state = ctx.state
     queue = DncQueue(
-        id=next(state.dnc_ids),
+        id=state.next_id("dnc"),
         created_at=utcnow(),
         phones=phones,
         source_type=source_type,
         source_queue_id=source_queue_id,
         phone_columns_used=columns or [],
+        # No failed state in the contract: a failing scrub vanishes (its queue answers 404).
+        fate=state.faults.queue_fate("dnc", f"POST {request.url.path}", can_fail=False),
+        base_url=ctx.base_url,
     )
     state.dnc_queues[queue.id] = queue
-    state.spawn(process_scrub(state, queue, ctx.base_url), f"dnc-{queue.id}")
+    state.save("dnc", queue.id, queue)
+    state.record_paid(
+        request, provider="tracerfy", kind="dnc", created_id=queue.id,
+        rows=[{"phone": phone} for phone, _ in phones], extra=source_queue_id,
+    )  # fmt: skip
+    resume(state, queue)
     return queue
+
+
+def resume(state: SandboxState, queue: DncQueue) -> None:
+    """Start (or, after a restart, restart) the processing of an unfinished scrub."""
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if not queue.pending:
+        if not queue.webhook_sent:
+            webhook = notify(state, "dnc", queue, "tracerfy.dnc", dnc_webhook(queue))
+            state.spawn(webhook, f"dnc-{queue.id}-webhook")
+        return
+    state.spawn(process_scrub(state, queue, queue.base_url), f"dnc-{queue.id}")
 
 
 async def scrub(request: Request, ctx: Ctx) -> Response:
@@ -122,7 +143,7 @@ async def scrub(request: Request, ctx: Ctx) -> Response:
         raise BadRequest({"error": "No valid phone numbers found."})
     if not ctx.state.account.can_afford(len(phones)):
         raise _insufficient(ctx.state, len(phones))
-    queue = _start(ctx, phones, source_type)
+    queue = _start(request, ctx, phones, source_type)
     return JSONResponse(
         {
             "message": "DNC scrub started",
@@ -156,7 +177,7 @@ async def scrub_from_queue(request: Request, ctx: Ctx) -> Response:
             }
         )
     source = ctx.state.trace_queues.get(queue_id)
-    if source is None:
+    if source is None or source.vanished:
         return JSONResponse({"error": "Queue not found."}, 404)
     if source.pending:
         return JSONResponse(
@@ -174,7 +195,7 @@ async def scrub_from_queue(request: Request, ctx: Ctx) -> Response:
         raise BadRequest({"error": "No phone numbers found in the selected columns."})
     if not ctx.state.account.can_afford(len(phones)):
         raise _insufficient(ctx.state, len(phones))
-    queue = _start(ctx, phones, "trace_queue", source_queue_id=queue_id, columns=columns)
+    queue = _start(request, ctx, phones, "trace_queue", source_queue_id=queue_id, columns=columns)
     return JSONResponse(
         {
             "message": "DNC scrub started",
@@ -209,6 +230,12 @@ def dnc_summary(queue: DncQueue) -> dict[str, Any]:
 async def process_scrub(state: SandboxState, queue: DncQueue, base: str) -> None:
     started = asyncio.get_running_loop().time()
     seconds = state.processing_seconds(len(queue.phones), PHONES_PER_SECOND)
+    if queue.fate == "vanish":
+        await asyncio.sleep(seconds)
+        queue.vanished = True
+        state.save("dnc", queue.id, queue)
+        state.settle_paid("dnc", queue.id, 0)
+        return
     chunks = max(1, math.ceil(len(queue.phones) / CHUNK))
     results = []
     for index in range(chunks):
@@ -225,16 +252,21 @@ async def process_scrub(state: SandboxState, queue: DncQueue, base: str) -> None
     )
     queue.results = results
     queue.phones_clean = len(clean)
-    queue.credits_deducted = state.account.charge(len(results))
+    queue.credits_deducted = state.charge(len(results))
     queue.pending = False
+    state.save("dnc", queue.id, queue)
+    state.settle_paid("dnc", queue.id, queue.credits_deducted)
+    await notify(state, "dnc", queue, "tracerfy.dnc", dnc_webhook(queue))
+
+
+def dnc_webhook(queue: DncQueue) -> dict[str, Any]:
     payload = dnc_summary(queue)
-    payload = {"id": payload.pop("id"), "type": "dnc_scrub", **payload}
-    await send_account_webhook(state, "tracerfy.dnc", payload)
+    return {"id": payload.pop("id"), "type": "dnc_scrub", **payload}
 
 
 async def dnc_queue(request: Request, ctx: Ctx) -> Response:
     queue = ctx.state.dnc_queues.get(request.path_params["queue_id"])
-    if queue is None:
+    if queue is None or queue.vanished:
         return JSONResponse({"detail": "Not found."}, 404)
     return JSONResponse(dnc_summary(queue))
 
@@ -257,7 +289,10 @@ async def dnc_lookup(request: Request, ctx: Ctx) -> Response:
             status=402,
         )
     flags = data.phone_flags(phone)
-    credits = state.account.charge(LOOKUP_CREDITS)
+    credits = state.charge(LOOKUP_CREDITS)
+    state.record_paid(
+        request, provider="tracerfy", kind="dnc_lookup", billed=credits, rows=[{"phone": phone}]
+    )
     return JSONResponse(
         {
             "phone": phone,

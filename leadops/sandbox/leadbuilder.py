@@ -19,7 +19,7 @@ from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_
 from .csvio import encode_csv
 from .state import LeadList, SandboxState, iso, utcnow
 from .strategies import ACCEPTED_KEYS, BOOLEAN_KEYS, BY_KEY, DATE_KEYS, STRATEGIES
-from .tracerfy import required_fields, send_account_webhook
+from .tracerfy import notify, required_fields
 
 CREDITS_PER_ROW = 5
 LOOKUP_CREDITS = 10
@@ -277,7 +277,7 @@ async def execute(request: Request, ctx: Ctx) -> Response:
             status=402,
         )
     lead_list = LeadList(
-        id=next(state.lead_list_ids),
+        id=state.next_id("lead_list"),
         name=name,
         strategy=spec["strategy"],
         strategy_label=spec["strategy_label"],
@@ -285,9 +285,16 @@ async def execute(request: Request, ctx: Ctx) -> Response:
         requested_count=spec["requested_count"],
         capped_count=capped,
         spec=spec,
+        fate=state.faults.queue_fate("lead_list", f"POST {request.url.path}", can_fail=True),
+        base_url=ctx.base_url,
     )
     state.lead_lists[lead_list.id] = lead_list
-    state.spawn(build_list(state, lead_list, ctx.base_url), f"lead-list-{lead_list.id}")
+    state.save("lead_list", lead_list.id, lead_list)
+    state.record_paid(
+        request, provider="tracerfy", kind="lead_list", created_id=lead_list.id,
+        rows=[{"spec": spec, "name": name}], count=capped,
+    )  # fmt: skip
+    resume(state, lead_list)
     return JSONResponse(
         {
             "id": lead_list.id,
@@ -317,8 +324,65 @@ def build_row(spec: dict[str, Any], areas: list, index: int, miss_rate: float) -
     return properties.lead_row(prop, dossier)
 
 
+def resume(state: SandboxState, lead_list: LeadList) -> None:
+    """Start (or, after a restart, restart from scratch) an unfinished build."""
+    if lead_list.vanished or lead_list.fate == "stuck":
+        return
+    if lead_list.status != "pending":
+        if not lead_list.webhook_sent:
+            webhook = notify(
+                state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list)
+            )
+            state.spawn(webhook, f"lead-list-{lead_list.id}-webhook")
+        return
+    state.spawn(build_list(state, lead_list, lead_list.base_url), f"lead-list-{lead_list.id}")
+
+
+FAILED_MESSAGE = "Lead list build failed. No credits were charged; please try again."
+
+
+async def _fail_list(state: SandboxState, lead_list: LeadList, seconds: float) -> None:
+    lead_list.progress_stage = "fetching_properties"
+    lead_list.progress_percent = 5
+    await asyncio.sleep(seconds * 0.4)
+    state.settle_paid("lead_list", lead_list.id, 0)
+    if lead_list.fate == "vanish":
+        lead_list.vanished = True
+        state.save("lead_list", lead_list.id, lead_list)
+        return
+    lead_list.status = "failed"
+    lead_list.progress_stage = ""
+    lead_list.error_message = FAILED_MESSAGE
+    lead_list.completed_at = utcnow()
+    state.save("lead_list", lead_list.id, lead_list)
+    await notify(state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list))
+
+
+def _webhook_payload(lead_list: LeadList) -> dict[str, Any]:
+    """The documented payload; a failed build adds ``status`` and ``error_message``."""
+    failed = {"status": "failed", "error_message": lead_list.error_message}
+    return {
+        **(failed if lead_list.status == "failed" else {}),
+        "id": lead_list.id,
+        "type": "lead_list",
+        "name": lead_list.name,
+        "strategy": lead_list.strategy,
+        "source": "api",
+        "created_at": iso(lead_list.created_at),
+        "completed_at": iso(lead_list.completed_at),
+        "pending": False,
+        "download_url": lead_list.download_url,
+        "requested_count": lead_list.requested_count,
+        "actual_count": len(lead_list.rows),
+        "credits_deducted": lead_list.credits_deducted,
+    }
+
+
 async def build_list(state: SandboxState, lead_list: LeadList, base: str) -> None:
     seconds = state.processing_seconds(lead_list.capped_count, ROWS_PER_SECOND, overhead=1.0)
+    if lead_list.fate in ("failed", "vanish"):
+        await _fail_list(state, lead_list, seconds)
+        return
     started = asyncio.get_running_loop().time()
     areas = properties.resolve_areas(lead_list.spec["geography"])
     miss_rate = state.settings.miss_rate
@@ -347,34 +411,19 @@ async def build_list(state: SandboxState, lead_list: LeadList, base: str) -> Non
         base, "lead-list", f"lead_list_{lead_list.id}.csv", content
     )
     lead_list.rows = rows
-    lead_list.credits_deducted = state.account.charge(len(rows) * CREDITS_PER_ROW)
+    lead_list.credits_deducted = state.charge(len(rows) * CREDITS_PER_ROW)
     lead_list.completed_at = utcnow()
     lead_list.progress_stage = ""
     lead_list.progress_percent = 100
     lead_list.status = "complete"
-    await send_account_webhook(
-        state,
-        "tracerfy.lead_list",
-        {
-            "id": lead_list.id,
-            "type": "lead_list",
-            "name": lead_list.name,
-            "strategy": lead_list.strategy,
-            "source": "api",
-            "created_at": iso(lead_list.created_at),
-            "completed_at": iso(lead_list.completed_at),
-            "pending": False,
-            "download_url": lead_list.download_url,
-            "requested_count": lead_list.requested_count,
-            "actual_count": len(rows),
-            "credits_deducted": lead_list.credits_deducted,
-        },
-    )
+    state.save("lead_list", lead_list.id, lead_list)
+    state.settle_paid("lead_list", lead_list.id, lead_list.credits_deducted)
+    await notify(state, "lead_list", lead_list, "tracerfy.lead_list", _webhook_payload(lead_list))
 
 
 def _lead_list(ctx: Ctx, request: Request) -> LeadList:
     lead_list = ctx.state.lead_lists.get(request.path_params["list_id"])
-    if lead_list is None:
+    if lead_list is None or lead_list.vanished:
         raise BadRequest({"error": "Lead list not found."}, status=404)
     return lead_list
 
@@ -422,6 +471,8 @@ async def rows(request: Request, ctx: Ctx) -> Response:
         raise BadRequest({"error": "page must be a positive integer."})
     if per_page is None or not 1 <= per_page <= 500:
         raise BadRequest({"error": "per_page must be an integer between 1 and 500."})
+    if lead_list.status == "failed":
+        return JSONResponse({"error": lead_list.error_message, "status": lead_list.status}, 409)
     if lead_list.status != "complete":
         return JSONResponse(
             {
@@ -467,6 +518,10 @@ async def lookup(request: Request, ctx: Ctx) -> Response:
     address, city, st = fields["address"], fields["city"], fields["state"].upper()
     seed = data.address_seed(address, city, st, zip_code)
     if data.is_miss(data.seed_of(seed, "property"), state.settings.miss_rate):
+        state.record_paid(
+            request, provider="tracerfy", kind="lead_lookup", billed=0,
+            rows=[{"address": address, "city": city, "state": st, "zip_code": zip_code}],
+        )  # fmt: skip
         return JSONResponse(
             {
                 "hit": False,
@@ -484,7 +539,11 @@ async def lookup(request: Request, ctx: Ctx) -> Response:
     )
     skip_hit = not data.is_miss(seed, state.settings.miss_rate)
     dossier = properties.owners_and_contacts(prop, seed, skip_hit)
-    credits = state.account.charge(LOOKUP_CREDITS)
+    credits = state.charge(LOOKUP_CREDITS)
+    state.record_paid(
+        request, provider="tracerfy", kind="lead_lookup", billed=credits,
+        rows=[{"address": address, "city": city, "state": st, "zip_code": zip_code}],
+    )  # fmt: skip
     return JSONResponse(
         {
             "hit": True,
@@ -548,7 +607,11 @@ async def ai_assist(request: Request, ctx: Ctx) -> Response:
     turns.append(prompt)
     answer = aiassist.interpret(turns)
     answer["conversation_id"] = conversation_id
-    answer["credits_deducted"] = state.account.charge(1)
+    answer["credits_deducted"] = state.charge(1)
+    state.record_paid(
+        request, provider="tracerfy", kind="ai_assist", billed=1,
+        rows=[{"conversation_id": conversation_id, "prompt": prompt}],
+    )  # fmt: skip
     return JSONResponse(answer)
 
 

@@ -15,7 +15,7 @@ from . import data
 from .common import TRACERFY, BadRequest, Ctx, endpoint, read_json_object, with_and_without_slash
 from .csvio import csv_headers, decode_csv, encode_csv, read_params
 from .state import ParcelQueue, SandboxState, iso, utcnow
-from .tracerfy import lookup_person, required_fields, send_account_webhook
+from .tracerfy import lookup_person, notify, required_fields
 
 CREDITS_PER_PARCEL = 5
 PARCELS_PER_SECOND = 1000.0
@@ -136,9 +136,19 @@ async def parcel_batch(request: Request, ctx: Ctx) -> Response:
     state = ctx.state
     if not state.account.can_afford(CREDITS_PER_PARCEL * len(parcels)):
         raise BadRequest({"error": "Insufficient credits for parcel trace."}, status=402)
-    queue = ParcelQueue(id=next(state.parcel_ids), created_at=utcnow(), rows=parcels)
+    queue = ParcelQueue(
+        id=state.next_id("parcel"),
+        created_at=utcnow(),
+        rows=parcels,
+        fate=state.faults.queue_fate("parcel", f"POST {request.url.path}", can_fail=True),
+        base_url=ctx.base_url,
+    )
     state.parcel_queues[queue.id] = queue
-    state.spawn(process_parcels(state, queue, ctx.base_url), f"parcel-{queue.id}")
+    state.save("parcel", queue.id, queue)
+    state.record_paid(
+        request, provider="tracerfy", kind="parcel", rows=parcels, created_id=queue.id
+    )
+    resume(state, queue)
     return JSONResponse(
         {
             "message": "Parcel trace started",
@@ -151,7 +161,49 @@ async def parcel_batch(request: Request, ctx: Ctx) -> Response:
     )
 
 
+def resume(state: SandboxState, queue: ParcelQueue) -> None:
+    """Start (or, after a restart, restart) the processing of an unfinished queue."""
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if queue.status != "pending":
+        if not queue.webhook_sent:
+            webhook = notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
+            state.spawn(webhook, f"parcel-{queue.id}-webhook")
+        return
+    state.spawn(process_parcels(state, queue, queue.base_url), f"parcel-{queue.id}")
+
+
+def parcel_webhook(queue: ParcelQueue) -> dict[str, Any]:
+    return {
+        "type": "parcel_trace",
+        "event": f"parcel_trace.{queue.status}",
+        "parcel_queue_id": queue.id,
+        "status": queue.status,
+        "download_url": queue.download_url,
+        "rows_uploaded": len(queue.rows),
+        "rows_hit": queue.rows_hit,
+        "credits_deducted": queue.credits_deducted,
+        "credits_per_parcel": CREDITS_PER_PARCEL,
+    }
+
+
+async def _fail_parcels(state: SandboxState, queue: ParcelQueue) -> None:
+    await asyncio.sleep(state.processing_seconds(len(queue.rows), PARCELS_PER_SECOND))
+    state.settle_paid("parcel", queue.id, 0)
+    if queue.fate == "vanish":
+        queue.vanished = True
+        state.save("parcel", queue.id, queue)
+        return
+    queue.status = "failed"
+    queue.completed_at = utcnow()
+    state.save("parcel", queue.id, queue)
+    await notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
+
+
 async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) -> None:
+    if queue.fate in ("failed", "vanish"):
+        await _fail_parcels(state, queue)
+        return
     started = asyncio.get_running_loop().time()
     seconds = state.processing_seconds(len(queue.rows), PARCELS_PER_SECOND)
     chunks = max(1, math.ceil(len(queue.rows) / CHUNK))
@@ -167,29 +219,17 @@ async def process_parcels(state: SandboxState, queue: ParcelQueue, base: str) ->
     queue.download_url = state.add_download(base, "parcel", f"parcel-{queue.id}.csv", content)
     queue.results = results
     queue.rows_hit = hits
-    queue.credits_deducted = state.account.charge(hits * CREDITS_PER_PARCEL)
+    queue.credits_deducted = state.charge(hits * CREDITS_PER_PARCEL)
     queue.completed_at = utcnow()
     queue.status = "completed"
-    await send_account_webhook(
-        state,
-        "tracerfy.parcel",
-        {
-            "type": "parcel_trace",
-            "event": "parcel_trace.completed",
-            "parcel_queue_id": queue.id,
-            "status": "completed",
-            "download_url": queue.download_url,
-            "rows_uploaded": len(queue.rows),
-            "rows_hit": hits,
-            "credits_deducted": queue.credits_deducted,
-            "credits_per_parcel": CREDITS_PER_PARCEL,
-        },
-    )
+    state.save("parcel", queue.id, queue)
+    state.settle_paid("parcel", queue.id, queue.credits_deducted)
+    await notify(state, "parcel", queue, "tracerfy.parcel", parcel_webhook(queue))
 
 
 async def parcel_queue(request: Request, ctx: Ctx) -> Response:
     queue = ctx.state.parcel_queues.get(request.path_params["queue_id"])
-    if queue is None:
+    if queue is None or queue.vanished:
         return JSONResponse({"detail": "Not found."}, 404)
     return JSONResponse(parcel_summary(queue))
 
@@ -208,7 +248,11 @@ async def parcel_lookup(request: Request, ctx: Ctx) -> Response:
     county, st = fields["county"], fields["state"].upper()
     found = parcel_owner(fields["parcel_id"], county, st, state.settings.miss_rate)
     persons = [] if found is None else [lookup_person(found[0], age_as_string=False)]
-    credits = state.account.charge(CREDITS_PER_PARCEL) if persons else 0
+    credits = state.charge(CREDITS_PER_PARCEL) if persons else 0
+    state.record_paid(
+        request, provider="tracerfy", kind="parcel_lookup", billed=credits,
+        rows=[{"parcel_id": fields["parcel_id"], "county": county, "state": st}],
+    )  # fmt: skip
     return JSONResponse(
         {
             "parcel_id": fields["parcel_id"],

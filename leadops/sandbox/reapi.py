@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,7 +121,12 @@ async def skip_trace_batch(request: Request, ctx: Ctx) -> Response:
         webcomplete_url=complete,
     )
     state.reapi_batches[batch_id] = batch
-    state.spawn(process_batch(state, batch), f"reapi-{batch_id}")
+    state.save("reapi", batch_id, batch)
+    state.record_paid(
+        request, provider="reapi", kind="reapi_batch", created_id=batch_id,
+        rows=[{k: v for k, v in item.items() if k not in ("key", "webhook_url")} for item in skips],
+    )  # fmt: skip
+    resume(state, batch)
     ack = {
         "batchId": batch_id,
         "receiveCount": len(skips),
@@ -139,7 +145,12 @@ def phone_display(number: str) -> str:
     return f"({number[:3]}) {number[3:6]}-{number[6:]}"
 
 
-def item_result(batch: ReapiBatch, item: dict[str, Any], miss_rate: float) -> dict[str, Any]:
+ITEM_ERROR_MESSAGE = "An unexpected error occurred while processing this skip request."
+
+
+def item_result(
+    batch: ReapiBatch, item: dict[str, Any], miss_rate: float, *, failed: bool = False
+) -> dict[str, Any]:
     key = str(item["key"])
     result: dict[str, Any] = {
         "batchId": batch.batch_id,
@@ -147,6 +158,15 @@ def item_result(batch: ReapiBatch, item: dict[str, Any], miss_rate: float) -> di
         "requestId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{batch.batch_id}/{key}")),
         "input": {k: v for k, v in item.items() if k != "webhook_url"},
     }
+    if failed:
+        result.update(
+            match=False,
+            output=None,
+            statusCode=500,
+            statusMessage="Internal Server Error",
+            message=ITEM_ERROR_MESSAGE,
+        )
+        return result
     state_code = str(item["state"]).strip()
     if len(state_code) != 2 or not state_code.isalpha():
         result.update(
@@ -211,22 +231,58 @@ def item_result(batch: ReapiBatch, item: dict[str, Any], miss_rate: float) -> di
     return result
 
 
-async def process_batch(state: SandboxState, batch: ReapiBatch) -> None:
-    await asyncio.sleep(state.processing_seconds(len(batch.items), 2000.0))
-    headers = {"x-api-key": batch.api_key}
-    deliveries = []
+def resume(state: SandboxState, batch: ReapiBatch) -> None:
+    """Start (or, after a restart, finish) a batch: the calls not yet made are made."""
+    if batch.status == "complete" and (batch.complete_sent or not batch.webcomplete_url):
+        return
+    state.spawn(process_batch(state, batch), f"reapi-{batch.batch_id}")
+
+
+def _decide(state: SandboxState, batch: ReapiBatch) -> None:
+    """Fix every item's outcome once (item errors are random) and count them."""
+    batch.miss_rate = state.settings.miss_rate
+    where = f"POST {REAPI_PATH}"
     for item in batch.items:
-        result = item_result(batch, item, state.settings.miss_rate)
+        key = str(item["key"])
+        if state.faults.reapi_item_error(where):
+            batch.error_keys.add(key)
+        result = item_result(batch, item, batch.miss_rate, failed=key in batch.error_keys)
         batch.processed_count += 1
         if result["statusCode"] != 200:
             batch.error_count += 1
         elif result["match"]:
             batch.match_count += 1
+    batch.computed = True
+    state.save("reapi", batch.batch_id, batch)
+
+
+async def process_batch(state: SandboxState, batch: ReapiBatch) -> None:
+    if not batch.computed:
+        await asyncio.sleep(state.processing_seconds(len(batch.items), 2000.0))
+        _decide(state, batch)
+    headers = {"x-api-key": batch.api_key}
+
+    def sent(key: str) -> Callable[[], None]:
+        def mark() -> None:
+            if key not in batch.sent:
+                batch.sent.add(key)
+                state.save("reapi_sent", f"{batch.batch_id}/{key}", (batch.batch_id, key))
+
+        return mark
+
+    deliveries = []
+    for item in batch.items:
+        key = str(item["key"])
+        if key in batch.sent:
+            continue
+        result = item_result(batch, item, batch.miss_rate, failed=key in batch.error_keys)
         url = item.get("webhook_url", batch.webhook_url)
-        deliveries.append(Delivery("reapi.item", str(url), result, headers))
+        deliveries.append(Delivery("reapi.item", str(url), result, headers, on_done=sent(key)))
     await state.webhooks.send_all(deliveries)
     batch.status = "complete"
-    if batch.webcomplete_url:
+    state.save("reapi", batch.batch_id, batch)
+    state.settle_paid("reapi_batch", batch.batch_id, batch.match_count)
+    if batch.webcomplete_url and not batch.complete_sent:
         summary = {
             "batchId": batch.batch_id,
             "receiveCount": len(batch.items),
@@ -239,7 +295,12 @@ async def process_batch(state: SandboxState, batch: ReapiBatch) -> None:
         await state.webhooks.send_all(
             [Delivery("reapi.complete", batch.webcomplete_url, summary, headers)]
         )
+        batch.complete_sent = True
+        state.save("reapi", batch.batch_id, batch)
 
 
 def routes() -> list[Route]:
     return [Route("/SkipTraceBatch", endpoint(REAPI, skip_trace_batch), methods=["POST"])]
+
+
+REAPI_PATH = "/reapi/v1/SkipTraceBatch"

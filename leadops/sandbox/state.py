@@ -1,27 +1,36 @@
-"""In-memory sandbox state: the account, every job, downloads and background work.
+"""Sandbox state: the account, every job, downloads, the paid-request log, background work.
 
 The sandbox runs on one asyncio event loop. Every mutation of this state happens in
 synchronous code between awaits (a check-and-deduct of credits never awaits in the middle),
 so no two requests can interleave inside one; that is the guard, and it is why nothing
 here takes a lock. Background processing runs as asyncio tasks tracked in ``tasks`` so a
 reset can cancel them.
+
+With a state file (``SandboxConfig.state_file``) every object worth keeping is written
+through to SQLite when it changes (``save``; see ``store.py``) and loaded at start, after
+which unfinished background work resumes (each provider module registers a resumer in
+``resumers``). Id counters are written on every allocation, so ids never repeat across a
+restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
+import hashlib
+import json
 import logging
 import secrets
+import time
 import uuid
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import SandboxConfig
 from .faults import Faults
 from .ratelimit import RateLimiter
+from .store import MemoryStore, open_store
 from .webhooks import WebhookSender
 
 logger = logging.getLogger("leadops.sandbox")
@@ -65,6 +74,8 @@ class Account:
 class Download:
     filename: str
     content: bytes
+    created_at: float = field(default_factory=time.time)  # wall clock: survives a restart
+    expired: bool = False
 
 
 @dataclass
@@ -79,6 +90,10 @@ class TraceQueue:
     hits: int = 0
     credits_deducted: int = 0
     download_url: str | None = None
+    fate: str = "ok"  # ok | stuck | vanish (faults.queue_fate)
+    vanished: bool = False
+    base_url: str = ""
+    webhook_sent: bool = False  # the account webhook of the finished job
 
     @property
     def credits_per_lead(self) -> int:
@@ -96,6 +111,10 @@ class ParcelQueue:
     credits_deducted: int = 0
     download_url: str | None = None
     completed_at: dt.datetime | None = None
+    fate: str = "ok"  # ok | stuck | failed | vanish
+    vanished: bool = False
+    base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass
@@ -112,6 +131,10 @@ class DncQueue:
     credits_deducted: int = 0
     download_url: str | None = None
     clean_download_url: str | None = None
+    fate: str = "ok"  # ok | stuck | vanish
+    vanished: bool = False
+    base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass
@@ -132,6 +155,10 @@ class LeadList:
     download_url: str = ""
     error_message: str = ""
     completed_at: dt.datetime | None = None
+    fate: str = "ok"  # ok | stuck | failed | vanish
+    vanished: bool = False
+    base_url: str = ""
+    webhook_sent: bool = False
 
 
 @dataclass
@@ -146,6 +173,59 @@ class ReapiBatch:
     match_count: int = 0
     error_count: int = 0
     processed_count: int = 0
+    # Keys whose per-item call has been made, and whether the completion call was: what a
+    # restart must not send again.
+    sent: set[str] = field(default_factory=set)
+    complete_sent: bool = False
+    # Decided once, before the first per-item call (so a restart re-sends the same results).
+    computed: bool = False
+    miss_rate: float = 0.0
+    error_keys: set[str] = field(default_factory=set)
+
+
+@dataclass
+class PaidRequest:
+    """One paid request the sandbox accepted and processed (``GET /_sandbox/paid``)."""
+
+    seq: int
+    method: str
+    path: str
+    at: str
+    provider: str
+    kind: str
+    created_id: int | str | None
+    count: int
+    billed: int | None
+    billing_final: bool
+    fingerprint: str
+    row_fingerprints: list[str]
+    answered: str = "ok"  # "ok", or the fault kind that replaced the answer
+    status_code: int | None = None
+
+    def as_dict(self, *, rows: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if not rows:
+            del data["row_fingerprints"]
+        data["faulted"] = self.answered != "ok"
+        return data
+
+
+def row_fingerprint(row: Any) -> str:
+    """A short stable hash of one row's content (keys sorted)."""
+    text = json.dumps(row, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def payload_fingerprint(kind: str, row_fingerprints: Iterable[str], extra: Any = None) -> str:
+    """sha256 of the kind, ``extra`` and the sorted row hashes: equal content, equal print."""
+    text = json.dumps([kind, extra, sorted(row_fingerprints)], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+FIRST_IDS = {"trace": 1001, "parcel": 201, "dnc": 301, "lead_list": 401, "reapi": 1, "paid": 1}
+
+
+Resumer = Callable[["SandboxState", Any], None]
 
 
 class SandboxState:
@@ -157,6 +237,9 @@ class SandboxState:
             rate=lambda: self.settings.webhook_rate,
             timeout=config.webhook_timeout,
         )
+        self.store: MemoryStore = MemoryStore()
+        # kind -> function(state, obj) that restarts unfinished work after a restart.
+        self.resumers: dict[str, Resumer] = {}
         self._init()
 
     def _init(self) -> None:
@@ -178,33 +261,149 @@ class SandboxState:
         self.crm_received: list[dict[str, Any]] = []
         self.downloads: dict[str, Download] = {}
         self.conversations: dict[str, list[str]] = {}
+        self.paid: list[PaidRequest] = []
+        self.paid_refs: dict[tuple[str, str], PaidRequest] = {}
         # Separate id ranges make a client that mixes up id kinds fail loudly.
-        self.trace_ids = itertools.count(1001)
-        self.parcel_ids = itertools.count(201)
-        self.dnc_ids = itertools.count(301)
-        self.lead_list_ids = itertools.count(401)
-        self.reapi_ids = itertools.count(1)
+        self.next_ids: dict[str, int] = dict(FIRST_IDS)
         self.webhooks.reset()
 
     async def reset(self) -> None:
+        await self._cancel_tasks()
+        self.store.clear()
+        self._init()
+
+    async def start(self) -> None:
+        await self.webhooks.start()
+        self.store = open_store(self.config.state_file)
+        self._load()
+
+    async def close(self) -> None:
+        await self._cancel_tasks()
+        await self.webhooks.close()
+        self.store.close()
+        self.store = MemoryStore()
+
+    async def _cancel_tasks(self) -> None:
         tasks = list(self.tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.tasks.clear()
-        self._init()
 
-    async def start(self) -> None:
-        await self.webhooks.start()
+    # Persistence -----------------------------------------------------------------------
 
-    async def close(self) -> None:
-        tasks = list(self.tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await self.webhooks.close()
+    def save(self, kind: str, key: object, obj: Any) -> None:
+        """Write one object through to the state file (a no-op without one)."""
+        self.store.put(kind, key, obj)
+
+    def save_account(self) -> None:
+        self.store.put("account", "account", self.account)
+
+    def _load(self) -> None:
+        store = self.store
+        for account in store.load("account"):
+            self.account = account
+        for counters in store.load("counters"):
+            self.next_ids.update(counters)
+        jobs: dict[str, dict[int, Any]] = {
+            "trace": self.trace_queues,
+            "parcel": self.parcel_queues,
+            "dnc": self.dnc_queues,
+            "lead_list": self.lead_lists,
+        }
+        for kind, table in jobs.items():
+            for obj in sorted(store.load(kind), key=lambda o: o.id):
+                table[obj.id] = obj
+        for kind, job_id in store.load("webhook_sent"):
+            job = jobs[kind].get(job_id)
+            if job is not None:
+                job.webhook_sent = True
+        for batch in store.load("reapi"):
+            self.reapi_batches[batch.batch_id] = batch
+        for batch_id, key in store.load("reapi_sent"):
+            if batch_id in self.reapi_batches:
+                self.reapi_batches[batch_id].sent.add(key)
+        for token, download in store.load("download"):
+            self.downloads[token] = download
+        for entry in sorted(store.load("paid"), key=lambda e: e.seq):
+            self.paid.append(entry)
+            if entry.created_id is not None:
+                self.paid_refs[(entry.kind, str(entry.created_id))] = entry
+        for kind, table in (
+            ("trace", self.trace_queues),
+            ("parcel", self.parcel_queues),
+            ("dnc", self.dnc_queues),
+            ("lead_list", self.lead_lists),
+            ("reapi", self.reapi_batches),
+        ):
+            resume = self.resumers.get(kind)
+            if resume is not None:
+                for obj in list(table.values()):
+                    resume(self, obj)
+
+    def next_id(self, kind: str) -> int:
+        """The next id of ``kind`` (written through, so never handed out twice)."""
+        value = self.next_ids[kind]
+        self.next_ids[kind] = value + 1
+        self.store.put("counters", "counters", self.next_ids)
+        return value
+
+    def charge(self, credits: int) -> int:
+        charged = self.account.charge(credits)
+        self.save_account()
+        return charged
+
+    # The paid-request log --------------------------------------------------------------
+
+    def record_paid(
+        self,
+        request: Any,
+        *,
+        provider: str,
+        kind: str,
+        rows: list[Any],
+        created_id: int | str | None = None,
+        billed: int | None = None,
+        extra: Any = None,
+        count: int | None = None,
+    ) -> PaidRequest:
+        """Log a paid request (``billed`` None: settled later by ``settle_paid``; ``count``
+        defaults to the number of rows)."""
+        fingerprints = [row_fingerprint(row) for row in rows]
+        entry = PaidRequest(
+            seq=self.next_id("paid"),
+            method=request.method,
+            path=request.url.path,
+            at=utcnow().isoformat(),
+            provider=provider,
+            kind=kind,
+            created_id=created_id,
+            count=len(rows) if count is None else count,
+            billed=billed,
+            billing_final=billed is not None,
+            fingerprint=payload_fingerprint(kind, fingerprints, extra),
+            row_fingerprints=fingerprints,
+        )
+        self.paid.append(entry)
+        if created_id is not None:
+            self.paid_refs[(kind, str(created_id))] = entry
+        # The endpoint wrapper marks the entry if the answer is then faulted.
+        request.state.paid = entry
+        self.save("paid", entry.seq, entry)
+        return entry
+
+    def settle_paid(self, kind: str, created_id: int | str, billed: int) -> None:
+        entry = self.paid_refs.get((kind, str(created_id)))
+        if entry is not None:
+            entry.billed = billed
+            entry.billing_final = True
+            self.save("paid", entry.seq, entry)
+
+    def mark_paid_answer(self, entry: PaidRequest, answered: str, status: int | None) -> None:
+        entry.answered = answered
+        entry.status_code = status
+        self.save("paid", entry.seq, entry)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -233,7 +432,9 @@ class SandboxState:
 
     def add_download(self, base_url: str, prefix: str, filename: str, content: bytes) -> str:
         token = f"{prefix}-{secrets.token_hex(8)}"
-        self.downloads[token] = Download(filename=filename, content=content)
+        download = Download(filename=filename, content=content)
+        self.downloads[token] = download
+        self.save("download", token, (token, download))
         return f"{base_url}/files/{token}.csv"
 
     def new_uuid(self) -> str:

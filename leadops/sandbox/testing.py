@@ -131,13 +131,16 @@ def run_sandbox_process(env: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``python -m leadops.sandbox`` as a child process on a free port; yield its base URL.
 
     Use this when the load matters: a sandbox in a thread shares the GIL with the test's
-    own client, which then measures mostly GIL hand-offs.
+    own client, which then measures mostly GIL hand-offs. The state stays in memory unless
+    ``env`` sets ``SANDBOX_STATE_FILE``.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     child_env = {
         **os.environ,
+        # Memory only unless the caller names a state file (the CLI default is var/…).
+        "SANDBOX_STATE_FILE": ":memory:",
         **(env or {}),
         "SANDBOX_HOST": "127.0.0.1",
         "SANDBOX_PORT": str(port),

@@ -164,14 +164,22 @@ async def trace_batch(request: Request, ctx: Ctx) -> Response:
         )
     seconds = state.processing_seconds(len(cleaned), TRACE_ROWS_PER_SECOND)
     queue = TraceQueue(
-        id=next(state.trace_ids),
+        id=state.next_id("trace"),
         created_at=utcnow(),
         trace_type=trace_type,
         rows=cleaned,
         estimated_wait_seconds=max(1, math.ceil(seconds)),
+        # No failed state in the contract: a failing trace queue vanishes from the list.
+        fate=state.faults.queue_fate("trace", f"POST {request.url.path}", can_fail=False),
+        base_url=ctx.base_url,
     )
     state.trace_queues[queue.id] = queue
-    state.spawn(process_trace(state, queue, seconds, ctx.base_url), f"trace-{queue.id}")
+    state.save("trace", queue.id, queue)
+    state.record_paid(
+        request, provider="tracerfy", kind="trace", rows=cleaned, created_id=queue.id,
+        extra=trace_type,
+    )  # fmt: skip
+    resume(state, queue)
     return JSONResponse(
         {
             "message": "Queue created",
@@ -186,7 +194,26 @@ async def trace_batch(request: Request, ctx: Ctx) -> Response:
     )
 
 
+def resume(state: SandboxState, queue: TraceQueue) -> None:
+    """Start (or, after a restart, restart) the processing of an unfinished queue."""
+    if queue.vanished or queue.fate == "stuck":
+        return
+    if not queue.pending:
+        if not queue.webhook_sent:
+            webhook = notify(state, "trace", queue, "tracerfy.trace", queue_summary(queue))
+            state.spawn(webhook, f"trace-{queue.id}-webhook")
+        return
+    seconds = state.processing_seconds(len(queue.rows), TRACE_ROWS_PER_SECOND)
+    state.spawn(process_trace(state, queue, seconds, queue.base_url), f"trace-{queue.id}")
+
+
 async def process_trace(state: SandboxState, queue: TraceQueue, seconds: float, base: str) -> None:
+    if queue.fate == "vanish":
+        await asyncio.sleep(seconds)
+        queue.vanished = True
+        state.save("trace", queue.id, queue)
+        state.settle_paid("trace", queue.id, 0)
+        return
     started = asyncio.get_running_loop().time()
     miss_rate = state.settings.miss_rate
     chunks = max(1, math.ceil(len(queue.rows) / CHUNK))
@@ -202,15 +229,30 @@ async def process_trace(state: SandboxState, queue: TraceQueue, seconds: float, 
     queue.download_url = state.add_download(base, "trace", f"queue-{queue.id}.csv", content)
     queue.records = records
     queue.hits = hits
-    queue.credits_deducted = state.account.charge(hits * queue.credits_per_lead)
+    queue.credits_deducted = state.charge(hits * queue.credits_per_lead)
     queue.pending = False
-    await send_account_webhook(state, "tracerfy.trace", queue_summary(queue))
+    state.save("trace", queue.id, queue)
+    state.settle_paid("trace", queue.id, queue.credits_deducted)
+    await notify(state, "trace", queue, "tracerfy.trace", queue_summary(queue))
 
 
-async def send_account_webhook(state: SandboxState, kind: str, payload: dict[str, Any]) -> None:
+async def notify(
+    state: SandboxState, store_kind: str, job: Any, kind: str, payload: dict[str, Any]
+) -> None:
+    """Send a finished job's account webhook; once sent (or dropped, or with no URL set) the
+    job says so, and a restart sends the ones that were not."""
+
+    def sent() -> None:
+        if not job.webhook_sent:
+            job.webhook_sent = True
+            # A small row of its own: re-writing a 20,000-row queue for one flag is not.
+            state.save("webhook_sent", f"{store_kind}/{job.id}", (store_kind, job.id))
+
     url = state.account.webhook_url
-    if url:
-        await state.webhooks.send_one(Delivery(kind=kind, url=url, payload=payload))
+    if not url:
+        sent()
+        return
+    await state.webhooks.send_one(Delivery(kind=kind, url=url, payload=payload, on_done=sent))
 
 
 def _link_header(base: str, page: int, last: int) -> str:
@@ -233,7 +275,11 @@ async def queues_list(request: Request, ctx: Ctx) -> Response:
         page = int(raw_page)
     except ValueError:
         page = 0
-    queues = sorted(ctx.state.trace_queues.values(), key=lambda q: q.id, reverse=True)
+    queues = sorted(
+        (q for q in ctx.state.trace_queues.values() if not q.vanished),
+        key=lambda q: q.id,
+        reverse=True,
+    )
     total = len(queues)
     last = max(1, math.ceil(total / PAGE_SIZE))
     if page < 1 or page > last:
@@ -246,13 +292,13 @@ async def queues_list(request: Request, ctx: Ctx) -> Response:
 
 async def queue_detail(request: Request, ctx: Ctx) -> Response:
     queue = ctx.state.trace_queues.get(request.path_params["queue_id"])
-    if queue is None:
+    if queue is None or queue.vanished:
         return JSONResponse({"detail": "Not found."}, 404)
     return JSONResponse([] if queue.pending else queue.records)
 
 
 async def analytics(request: Request, ctx: Ctx) -> Response:
-    queues = list(ctx.state.trace_queues.values())
+    queues = [q for q in ctx.state.trace_queues.values() if not q.vanished]
     pending = sum(1 for q in queues if q.pending)
     return JSONResponse(
         {
@@ -338,7 +384,12 @@ async def trace_lookup(request: Request, ctx: Ctx) -> Response:
                 property_owner=is_owner,
             )
             persons.append(lookup_person(somebody, age_as_string=True))
-    credits = state.account.charge(LOOKUP_CREDITS) if persons else 0
+    credits = state.charge(LOOKUP_CREDITS) if persons else 0
+    state.record_paid(
+        request, provider="tracerfy", kind="trace_lookup", billed=credits,
+        rows=[{"address": address, "city": city, "state": st, "zip": zip_code,
+               "find_owner": find_owner, "first_name": first, "last_name": last}],
+    )  # fmt: skip
     response.update(
         hit=bool(persons),
         persons_count=len(persons),

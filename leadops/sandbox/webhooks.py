@@ -2,6 +2,8 @@
 
 Deliveries are never retried, like the providers (Tracerfy says so explicitly). Every
 attempt, drop and duplicate is written to the delivery log (``GET /_sandbox/webhooks``).
+``webhook_delay_max_seconds`` holds each delivery for a random time after its paced slot,
+in its own task, so one long delay never blocks the deliveries behind it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class Delivery:
     url: str
     payload: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    # Called once the attempt is over (delivered, failed or dropped): progress a restart
+    # must not repeat.
+    on_done: Callable[[], None] | None = field(default=None, compare=False)
 
 
 class WebhookSender:
@@ -68,7 +73,8 @@ class WebhookSender:
         tasks = []
         for delivery, duplicate in expanded:
             await self._pace()
-            tasks.append(asyncio.create_task(self._post(delivery, duplicate)))
+            delay = faults.webhook_delay(f"webhook {delivery.kind}")
+            tasks.append(asyncio.create_task(self._post(delivery, duplicate, delay)))
         if tasks:
             await asyncio.gather(*tasks)
 
@@ -82,9 +88,11 @@ class WebhookSender:
     def _expand(self, deliveries: list[Delivery], faults: Faults) -> list[tuple[Delivery, bool]]:
         expanded: list[tuple[Delivery, bool]] = []
         for delivery in deliveries:
-            copies = faults.webhook_copies()
+            copies = faults.webhook_copies(f"webhook {delivery.kind}")
             if copies == 0:
                 self._record(delivery, dropped=True)
+                if delivery.on_done is not None:
+                    delivery.on_done()
             for copy in range(copies):
                 expanded.append((delivery, copy > 0))
         return expanded
@@ -97,18 +105,34 @@ class WebhookSender:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    async def _post(self, delivery: Delivery, duplicate: bool) -> None:
+    async def _post(self, delivery: Delivery, duplicate: bool, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        await self._attempt(delivery, duplicate, delay)
+        # Not reached when cancelled (a reset or a shutdown): that call is made again later.
+        if delivery.on_done is not None:
+            delivery.on_done()
+
+    async def _attempt(self, delivery: Delivery, duplicate: bool, delay: float) -> None:
         if self._client is None:
             self._record(delivery, duplicate=duplicate, error="sender not started")
             return
         headers = {"Content-Type": "application/json", **delivery.headers}
+        sent_at = dt.datetime.now(dt.UTC).isoformat()
         try:
             response = await self._client.post(delivery.url, json=delivery.payload, headers=headers)
         except httpx.HTTPError as exc:
             logger.info("webhook %s to %s failed: %s", delivery.kind, delivery.url, exc)
-            self._record(delivery, duplicate=duplicate, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            self._record(delivery, duplicate=duplicate, error=error, delay=delay, sent_at=sent_at)
             return
-        self._record(delivery, duplicate=duplicate, status_code=response.status_code)
+        self._record(
+            delivery,
+            duplicate=duplicate,
+            status_code=response.status_code,
+            delay=delay,
+            sent_at=sent_at,
+        )
 
     def _record(
         self,
@@ -118,6 +142,8 @@ class WebhookSender:
         duplicate: bool = False,
         status_code: int | None = None,
         error: str | None = None,
+        delay: float = 0.0,
+        sent_at: str | None = None,
     ) -> None:
         if len(self.log) >= LOG_LIMIT:
             del self.log[: LOG_LIMIT // 10]
@@ -130,6 +156,8 @@ class WebhookSender:
                 "duplicate": duplicate,
                 "status_code": status_code,
                 "error": error,
+                "delayed_seconds": round(delay, 3),
+                "sent_at": sent_at,  # when the POST started (None: never sent)
                 "at": dt.datetime.now(dt.UTC).isoformat(),
             }
         )

@@ -337,7 +337,12 @@ def _free_port() -> int:
 
 def test_main_prints_base_urls_and_serves():
     port = _free_port()
-    env = {**os.environ, "SANDBOX_PORT": str(port), "SANDBOX_HOST": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "SANDBOX_PORT": str(port),
+        "SANDBOX_HOST": "127.0.0.1",
+        "SANDBOX_STATE_FILE": ":memory:",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "leadops.sandbox"],
         env=env,

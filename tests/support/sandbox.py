@@ -62,6 +62,38 @@ class SandboxControl:
     def fault_state(self) -> dict[str, Any]:
         return self._send("GET", "faults")
 
+    def fault_rules(self, *rules: dict[str, Any]) -> dict[str, Any]:
+        """Replace the per-rule request faults, e.g.
+        ``fault_rules({"path": "/reapi/v1/SkipTraceBatch", "methods": ["POST"],
+        "processed_error_rate": 0.3}, {"path": "/tracerfy/v1/api/queues", "error_rate": 0.1})``
+        (the first rule that matches a request decides its faults; none: the flat knobs)."""
+        return self._send("POST", "faults", {"rules": list(rules)})
+
+    def stats(self, *, events: bool = False) -> dict[str, Any]:
+        """Injected-fault counters: ``{"total", "kinds": {kind: n}, "paths": {kind:
+        {"METHOD /path": n}}}`` (``events``: also the latest events)."""
+        return self._send("GET", "stats?events=1" if events else "stats")
+
+    def fault_count(self, kind: str, where: str | None = None) -> int:
+        """How many faults of ``kind`` were injected (at ``where``, "METHOD /path", if given)."""
+        counters = self.stats()
+        if where is None:
+            return counters["kinds"].get(kind, 0)
+        return counters["paths"].get(kind, {}).get(where, 0)
+
+    def paid(self, kind: str | None = None, *, rows: bool = False) -> dict[str, Any]:
+        """The paid-request log: ``{"count", "requests": [...], "duplicates": {"requests":
+        [[seq, …], …], "rows": n, "rows_sample": [...]}}`` (``rows``: per-row fingerprints)."""
+        query = []
+        if kind:
+            query.append(f"kind={kind}")
+        if rows:
+            query.append("rows=1")
+        return self._send("GET", "paid" + ("?" + "&".join(query) if query else ""))
+
+    def paid_requests(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return self.paid(kind)["requests"]
+
     def account(self, **fields: Any) -> dict[str, Any]:
         return self._read_or_set("account", fields)
 
