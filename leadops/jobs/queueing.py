@@ -19,20 +19,22 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import django_rq
 import redis
 from django.conf import settings
 from django.db import transaction
 from rq.callbacks import Callback
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.worker import Worker
 
 log = logging.getLogger(__name__)
 
+# A scheduled step this late was missed by the scheduler (see _overdue).
+SCHEDULER_GRACE = 30.0
 _DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
 
@@ -77,6 +79,13 @@ def _enqueue_now(
             if status == JobStatus.STARTED and (gone := _worker_gone(existing)):
                 # delete() below also drops the dead run from the started registry.
                 log.warning("step %s was running, but %s; queueing it again", job_id, gone)
+            elif status == JobStatus.SCHEDULED and (late := _overdue(existing)):
+                log.warning(
+                    "step %s was due %.0fs ago and no scheduler queued it; queueing it now",
+                    job_id,
+                    late,
+                )
+                delay = None
             elif status == JobStatus.STARTED and then_id:
                 # Running, perhaps past the point where it would see our work: queue a
                 # follow-up run (which, if it is queued already, will see it).
@@ -93,6 +102,21 @@ def _enqueue_now(
                 )
                 return
             existing.delete()
+
+
+def _overdue(job: Job) -> float:
+    """Seconds a scheduled step is past its time beyond SCHEDULER_GRACE (0: not overdue).
+
+    RQ's scheduler runs inside a worker started `--with-scheduler`; if that worker died, a
+    delayed step (a retry, the next poll) would wait until one comes back.
+    """
+    registry = ScheduledJobRegistry(job.origin, connection=job.connection)
+    try:
+        due = registry.get_scheduled_time(job)
+    except NoSuchJobError:
+        return 0.0
+    late = (datetime.now(UTC) - due.replace(tzinfo=UTC)).total_seconds()
+    return late if late > SCHEDULER_GRACE else 0.0
 
 
 def _pid_alive(pid: int) -> bool:

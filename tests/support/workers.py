@@ -92,7 +92,17 @@ def manage_process(*args: str, log: Path, **env: object) -> Iterator[subprocess.
 
 
 def rq_worker(*, log: Path, name: str, **env: object):
-    """The worker as the Procfile runs it (forking, every queue, most urgent first)."""
+    """The worker as the Procfile runs it (forking, every queue, most urgent first, with
+    RQ's scheduler for delayed steps)."""
     return manage_process(
-        "rqworker", "high", "default", "webhooks", "low", "--name", name, log=log, **env
+        "rqworker",
+        "high",
+        "default",
+        "webhooks",
+        "low",
+        "--with-scheduler",
+        "--name",
+        name,
+        log=log,
+        **env,
     )

@@ -149,9 +149,11 @@ def test_thirty_jobs_under_every_fault_end_cleanly_and_balance(
         ids = [job.pk for job in jobs]
 
         def all_ended():
-            return not TraceJob.objects.filter(pk__in=ids).exclude(
-                status__in=[JobStatus.COMPLETE, JobStatus.PARTIAL, JobStatus.FAILED]
-            ).exists()
+            return (
+                not TraceJob.objects.filter(pk__in=ids)
+                .exclude(status__in=[JobStatus.COMPLETE, JobStatus.PARTIAL, JobStatus.FAILED])
+                .exists()
+            )
 
         def unfinished():
             rows = TraceJob.objects.filter(pk__in=ids).exclude(
@@ -205,18 +207,16 @@ def test_thirty_jobs_under_every_fault_end_cleanly_and_balance(
             assert captured == request["billed"], (job.pk, captured, request)
         else:
             batch_ids = list(
-                ReapiBatch.objects.filter(job=job).exclude(batch_id="").values_list(
-                    "batch_id", flat=True
-                )
+                ReapiBatch.objects.filter(job=job)
+                .exclude(batch_id="")
+                .values_list("batch_id", flat=True)
             )
             billed = sum(reapi_requests[b]["billed"] or 0 for b in batch_ids)
             got = sum(len(delivered[b]) for b in batch_ids)
             assert captured == got <= billed, (job.pk, captured, got, billed)
             claimed.update(batch_ids)
     # Nothing the providers billed belongs to no job.
-    unclaimed = [
-        r for ref, r in {**trace_requests, **reapi_requests}.items() if ref not in claimed
-    ]
+    unclaimed = [r for ref, r in {**trace_requests, **reapi_requests}.items() if ref not in claimed]
     assert not [r for r in unclaimed if r["billed"]], unclaimed
     total_billed_tracerfy = sum(r["billed"] or 0 for r in trace_requests.values())
     captured_tracerfy = (
