@@ -1,9 +1,10 @@
 """Uploaded spreadsheets, their cleaned rows, and the team's saved column mappings.
 
 An ``ImportBatch`` is one upload on its way to a paid job: the file (kept in the
-``uploads`` storage, by default the database: see ``storage.py``), what the reader found (headers, header line, a few sample
-values per column), the column mapping and kind of upload (``job_type``, see
-``registry``) the user chose, and — once stored — the counts the cost estimate uses.
+``uploads`` storage, by default the database: see ``storage.py``), what the reader
+found (headers, header line, a few sample values per column), the column mapping and
+kind of upload (``job_type``, see ``registry``) the user chose, and — once stored — the
+counts the cost estimate uses.
 Its ``ImportRecord`` rows are the cleaned records, one per non-blank source line,
 written in one transaction by ``import_store``.
 """
@@ -175,7 +176,7 @@ class StoredUpload(models.Model):
 
 class StoredUploadChunk(models.Model):
     upload = models.ForeignKey(StoredUpload, on_delete=models.CASCADE, related_name="chunks")
-    n = models.PositiveIntegerField(help_text="Position: bytes n × chunk_size onwards")
+    n = models.PositiveIntegerField(help_text="Holds bytes from n * chunk_size on")
     data = models.BinaryField()
 
     class Meta:
