@@ -169,9 +169,12 @@ def _exact_chunks(content: File, chunk_size: int) -> Iterator[bytes]:
     for data in content.chunks(chunk_size):
         if isinstance(data, str):
             data = data.encode()
+        if not pending and len(data) == chunk_size:
+            yield data  # the usual case (a file on disk): no copy
+            continue
         pending += data
         while len(pending) >= chunk_size:
-            yield bytes(pending[:chunk_size])
+            yield bytes(memoryview(pending)[:chunk_size])
             del pending[:chunk_size]
     if pending:
         yield bytes(pending)
