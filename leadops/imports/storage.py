@@ -277,7 +277,7 @@ def upload_storage() -> Storage:
 
 
 def _reset_upload_storage(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"STORAGES", "MEDIA_ROOT", "UPLOAD_STORAGE"}:
+    if setting in {"STORAGES", "MEDIA_ROOT"}:
         _upload_storage._wrapped = empty
 
 
