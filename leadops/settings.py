@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 
 from leadops.envreaders import read_secret
+from leadops.imports.storage import uploads_storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,25 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Uploaded spreadsheets (ImportBatch.file) must be readable from every web and worker host:
+# `database` keeps them in the shared database (files from before it are still read from
+# MEDIA_ROOT), `s3` in a bucket (the `s3` extra), `filesystem` under MEDIA_ROOT (one host).
+UPLOAD_STORAGE = env.str("UPLOAD_STORAGE", default="database")
+UPLOADS_S3_BUCKET = env.str("UPLOADS_S3_BUCKET", default="")
+UPLOADS_S3_ENDPOINT_URL = env.str("UPLOADS_S3_ENDPOINT_URL", default="")
+UPLOADS_S3_REGION = env.str("UPLOADS_S3_REGION", default="")
+UPLOADS_S3_PREFIX = env.str("UPLOADS_S3_PREFIX", default="")
+UPLOADS_S3_ACCESS_KEY_ID = read_secret(env, "UPLOADS_S3_ACCESS_KEY_ID", default="")
+UPLOADS_S3_SECRET_ACCESS_KEY = read_secret(env, "UPLOADS_S3_SECRET_ACCESS_KEY", default="")
+STORAGES["uploads"] = uploads_storage_config(
+    backend=UPLOAD_STORAGE,
+    s3_bucket=UPLOADS_S3_BUCKET,
+    s3_endpoint_url=UPLOADS_S3_ENDPOINT_URL,
+    s3_region=UPLOADS_S3_REGION,
+    s3_prefix=UPLOADS_S3_PREFIX,
+    s3_access_key_id=UPLOADS_S3_ACCESS_KEY_ID,
+    s3_secret_access_key=UPLOADS_S3_SECRET_ACCESS_KEY,
+)
 
 # Uploads: the import flow enforces its own (larger) file limit while streaming to disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

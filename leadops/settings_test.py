@@ -14,6 +14,10 @@ from leadops.settings import VAR_DIR, env
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEBHOOK_TOKEN = "test-webhook-token"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Uploads in the test database whatever UPLOAD_STORAGE says in the environment
+# (tests/imports/test_storage.py covers the other choices).
+UPLOAD_STORAGE = "database"
+STORAGES["uploads"] = {"BACKEND": "leadops.imports.storage.DatabaseStorage"}  # noqa: F405
 
 if not env.str("REDIS_URL", default=""):
     from leadops.devserver import start_test_redis

@@ -23,6 +23,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
     search_fields = ["filename", "created_by__username"]
     list_select_related = ["team", "created_by"]
     date_hierarchy = "created_at"
+    # The file is never linked to (uploads have no URL): name and size only.
+    exclude = ["file"]
+    readonly_fields = ["stored_file"]
+
+    @admin.display(description="Stored file")
+    def stored_file(self, obj: ImportBatch) -> str:
+        return f"{obj.file.name} ({obj.file_size:,} bytes)" if obj.file else "—"
 
     def has_add_permission(self, request):
         return False

@@ -1,9 +1,10 @@
 """Uploaded spreadsheets, their cleaned rows, and the team's saved column mappings.
 
-An ``ImportBatch`` is one upload on its way to a paid job: the file (kept on disk under
-``MEDIA_ROOT/imports/``), what the reader found (headers, header line, a few sample
-values per column), the column mapping and kind of upload (``job_type``, see
-``registry``) the user chose, and — once stored — the counts the cost estimate uses.
+An ``ImportBatch`` is one upload on its way to a paid job: the file (kept in the
+``uploads`` storage, by default the database: see ``storage.py``), what the reader
+found (headers, header line, a few sample values per column), the column mapping and
+kind of upload (``job_type``, see ``registry``) the user chose, and — once stored — the
+counts the cost estimate uses.
 Its ``ImportRecord`` rows are the cleaned records, one per non-blank source line,
 written in one transaction by ``import_store``.
 """
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from leadops.accounts.models import TeamScopedModel
 from leadops.imports.registry import kind_choices
+from leadops.imports.storage import upload_storage
 
 
 class ImportStatus(models.TextChoices):
@@ -33,7 +35,8 @@ class ImportBatch(TeamScopedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     filename = models.CharField(max_length=255, help_text="As uploaded; display only")
-    file = models.FileField(upload_to=import_upload_path, max_length=255)
+    # Every host reads it (web and workers): see storage.py and the UPLOAD_STORAGE setting.
+    file = models.FileField(upload_to=import_upload_path, storage=upload_storage, max_length=255)
     file_size = models.PositiveBigIntegerField(default=0)
     kind = models.CharField(max_length=8, help_text="csv or xlsx, decided by content")
     encoding = models.CharField(max_length=40, blank=True)
@@ -152,3 +155,34 @@ class MappingPreset(TeamScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StoredUpload(models.Model):
+    """An uploaded file kept in the database (``storage.DatabaseStorage``), by storage name.
+
+    Its bytes are in ``StoredUploadChunk`` rows of ``chunk_size`` bytes (the last one
+    shorter), so a 50 MB file is read and written a chunk at a time. Reached only through
+    the ``ImportBatch`` whose ``file`` names it.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    size = models.PositiveBigIntegerField(default=0)
+    chunk_size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredUploadChunk(models.Model):
+    upload = models.ForeignKey(StoredUpload, on_delete=models.CASCADE, related_name="chunks")
+    n = models.PositiveIntegerField(help_text="Holds bytes from n * chunk_size on")
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "n"], name="stored_upload_chunk_n"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.n} of {self.upload_id}"

@@ -7,8 +7,9 @@
 
 ``import_upload`` reads the whole file once before anything is saved, so every reject the
 reader can raise (ragged rows, too many rows, a huge cell…) reaches the upload page with
-nothing stored. ``import_store`` reads it again from disk, cleans and dedupes row by row,
-and writes in batches inside one transaction: a failure anywhere stores nothing.
+nothing stored. ``import_store`` reads it again from the uploads storage (by default the
+database, so any worker host can), cleans and dedupes row by row, and writes in batches
+inside one transaction: a failure anywhere stores nothing.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 WRITE_BATCH = 2_000
+# Rows per PostgreSQL COPY (see _copy): a few MB of cleaned rows held at a time.
+COPY_ROWS = 5_000
 # Files this big are cleaned in a process pool (see pipeline.py); smaller ones in-process.
 PARALLEL_MIN_ROWS = 20_000
 MAX_WORKERS = 4
@@ -456,9 +459,23 @@ def _bulk_create(batch: ImportBatch, rows: Iterator[_Row]) -> None:
         ImportRecord.objects.bulk_create(chunk)
 
 
-def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
-    """PostgreSQL: stream every row through one COPY (several times faster than INSERTs).
+def _blocks(rows: Iterator[_Row], size: int) -> Iterator[list[_Row]]:
+    block: list[_Row] = []
+    for row in rows:
+        block.append(row)
+        if len(block) >= size:
+            yield block
+            block = []
+    if block:
+        yield block
 
+
+def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
+    """PostgreSQL: stream the rows through COPY (several times faster than INSERTs).
+
+    One COPY per ``COPY_ROWS`` rows, not one for the whole file: while a COPY is open the
+    connection can run nothing else, and reading the next rows may need it (the upload
+    itself is read from the database, a chunk at a time: ``storage.DatabaseStorage``).
     The rows' JSON columns arrive already encoded (``CleanSpec.json_out``)."""
     meta = ImportRecord._meta
     quote = connection.ops.quote_name
@@ -466,21 +483,22 @@ def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
     columns = ", ".join(quote(meta.get_field(name).column) for name in names)
     sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
     batch_id = batch.pk
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(
-                (
-                    batch_id,
-                    row.line,
-                    row.values,
-                    row.extras,
-                    row.dedupe_key,
-                    row.usable,
-                    row.errors,
-                    row.is_duplicate,
-                    row.duplicate_of_line,
+    for block in _blocks(rows, COPY_ROWS):
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in block:
+                copy.write_row(
+                    (
+                        batch_id,
+                        row.line,
+                        row.values,
+                        row.extras,
+                        row.dedupe_key,
+                        row.usable,
+                        row.errors,
+                        row.is_duplicate,
+                        row.duplicate_of_line,
+                    )
                 )
-            )
 
 
 def import_store(*, batch: ImportBatch, report_progress: bool = False) -> ImportBatch:

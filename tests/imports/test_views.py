@@ -6,7 +6,7 @@ from django.urls import reverse
 from leadops.imports import registry, services
 from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
 from tests.factories import MappingPresetFactory
-from tests.support.rows import csv_upload, stored_files
+from tests.support.rows import csv_upload, stored_files, stored_uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +157,7 @@ def test_upload_reject_is_shown_on_the_upload_page_and_nothing_stored(staff_clie
     assert "This file was not imported." in html
     assert "The file has a header row (line 1) but no data rows below it." in html
     assert not ImportBatch.objects.exists()
-    assert stored_files(media_root) == []
+    assert stored_files(media_root) == [] and stored_uploads() == []
 
 
 def test_upload_without_a_file(staff_client):

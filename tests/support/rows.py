@@ -146,4 +146,12 @@ def xlsx_upload(sheets: dict[str, list[list[object]]], name: str = "leads.xlsx")
 
 
 def stored_files(media_root: Path) -> list:
+    """Files on disk under ``media_root`` (uploads go to the database unless configured)."""
     return [path for path in media_root.rglob("*") if path.is_file()] if media_root.exists() else []
+
+
+def stored_uploads() -> list[str]:
+    """Names of the uploads kept in the database (``leadops.imports.storage``)."""
+    from leadops.imports.models import StoredUpload
+
+    return sorted(StoredUpload.objects.values_list("name", flat=True))
