@@ -202,6 +202,14 @@ REAPI_BASE_URL = env.str(
 REAPI_API_KEY = read_secret(env, "REAPI_API_KEY", default=None if _live else "sandbox-key")
 # The longest a provider call waits for an answer (a paid POST's lost answer is reconciled).
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30)
+# Shrinks our rate-limit windows to match a sandbox started with SANDBOX_RATE_WINDOW_SCALE
+# (fault suites run minutes of provider traffic in seconds). Live providers keep theirs.
+PROVIDER_RATE_WINDOW_SCALE = env.float("PROVIDER_RATE_WINDOW_SCALE", default=1.0)
+if _live and PROVIDER_RATE_WINDOW_SCALE != 1.0:
+    raise environ.ImproperlyConfigured(
+        "PROVIDER_RATE_WINDOW_SCALE is for the sandbox only; live providers enforce their "
+        "published windows"
+    )
 # The CRM is optional: in live mode it is off unless CRM_ENABLED=true, and only then are its
 # URL and secrets required.
 CRM_ENABLED = env.bool("CRM_ENABLED", default=not _live)

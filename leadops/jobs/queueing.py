@@ -14,6 +14,7 @@ dead run is cleared and the step queued afresh. Steps are idempotent, so even a 
 effect.
 """
 
+import contextlib
 import functools
 import logging
 import os
@@ -26,7 +27,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 from rq.callbacks import Callback
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.worker import Worker
@@ -66,7 +67,7 @@ def _enqueue_now(
     options = {"job_id": job_id, "unique": True}
     if on_failure is not None:
         options["on_failure"] = Callback(on_failure)
-    for _attempt in range(2):
+    for _attempt in range(5):
         try:
             if delay:
                 q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
@@ -74,8 +75,11 @@ def _enqueue_now(
                 q.enqueue_call(func, args=args, **options)
             return
         except DuplicateJobError:
-            existing = Job.fetch(job_id, connection=q.connection)
-            status = existing.get_status(refresh=True)
+            try:
+                existing = Job.fetch(job_id, connection=q.connection)
+                status = existing.get_status(refresh=True)
+            except (NoSuchJobError, InvalidJobOperation):
+                continue  # another process cleared it meanwhile: try again
             if status == JobStatus.STARTED and (gone := _worker_gone(existing)):
                 # delete() below also drops the dead run from the started registry.
                 log.warning("step %s was running, but %s; queueing it again", job_id, gone)
@@ -101,7 +105,9 @@ def _enqueue_now(
                     job_id,
                 )
                 return
-            existing.delete()
+            with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
+                existing.delete()
+    log.error("could not queue step %s: its id kept being taken and cleared", job_id)
 
 
 def _overdue(job: Job) -> float:
@@ -171,5 +177,8 @@ def enqueue_step(
             delay=delay,
             on_failure=on_failure,
             then_id=then_id,
-        )
+        ),
+        # Redis down or a race lost: logged, never an error for work already committed.
+        # The database says what is due; the sweep queues it again.
+        robust=True,
     )

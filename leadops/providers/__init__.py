@@ -24,7 +24,11 @@ def limiter() -> RateLimiter:
     if _limiter is None:
         from django.conf import settings
 
-        _limiter = RateLimiter.from_url(settings.REDIS_URL, prefix=RATE_LIMIT_PREFIX)
+        _limiter = RateLimiter.from_url(
+            settings.REDIS_URL,
+            prefix=RATE_LIMIT_PREFIX,
+            scale=settings.PROVIDER_RATE_WINDOW_SCALE,
+        )
     return _limiter
 
 
