@@ -129,3 +129,27 @@ def test_paid_work_is_taken_before_a_webhook_backlog(deliver, handled, rq_redis)
     worker.work(burst=True, max_jobs=1)
     assert Job.fetch("trace-submit-1-0", connection=rq_redis).get_status() == JobStatus.FINISHED
     assert handled == []  # the drain still waits its turn
+
+
+def test_with_redis_down_intake_still_keeps_the_event_and_the_sweep_drains_it(
+    deliver, handled, monkeypatch, run_worker, django_capture_on_commit_callbacks
+):
+    import redis
+
+    from leadops.jobs import queueing
+
+    dead = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=0.2)
+    with monkeypatch.context() as patch:
+        patch.setattr(queueing, "redis_connection", lambda: dead)
+        deliver(42)  # answered 200, though no drain could be queued
+    event = WebhookEvent.objects.get()
+    assert event.status == EventStatus.PENDING
+    assert get_queue("webhooks").get_job_ids() == []
+    # Redis is back; the cron's sweep finds the event waiting and queues a drain.
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        received_at=timezone.now() - timedelta(seconds=60)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_sweep(older_than=15) == 1
+    run_worker()
+    assert handled == [42]
