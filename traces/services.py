@@ -461,14 +461,18 @@ def trace_retry_estimate(*, job: TraceJob, user: AbstractBaseUser) -> TraceEstim
     count = TraceResult.objects.filter(
         job=job, status=MatchStatus.NO_RESULT, record__isnull=False
     ).count()
-    per = job.credits_per_record
+    provider, trace_type = retry_route(job=job, count=count)
+    per = credits_per_record(provider=provider, trace_type=trace_type)
     wallet = credits.wallet_for(user=user, team=job.team)
     problem = trace_retry_refusal(job=job)
     note = ""
-    if job.provider == TraceProvider.REAPI:
+    if provider == TraceProvider.REAPI:
         note = "RealEstateAPI does not report a balance through its API; see its dashboard."
-        if 0 < count < REAPI_MIN_RECORDS and not problem:
-            problem = reapi_too_few(count)
+    elif provider != job.provider:
+        note = (
+            f"RealEstateAPI takes at least {REAPI_MIN_RECORDS} records in a batch, so these "
+            f"{count:,} go to Tracerfy ({TraceType(trace_type).label.split(' (')[0].lower()})."
+        )
     return TraceEstimate(
         unique_records=count,
         reused=0,
@@ -478,9 +482,18 @@ def trace_retry_estimate(*, job: TraceJob, user: AbstractBaseUser) -> TraceEstim
         available=wallet.available,
         provider_balance=None,
         provider_note=note,
-        provider=job.provider,
+        provider=provider,
         problem=problem,
     )
+
+
+def retry_route(*, job: TraceJob, count: int) -> tuple[str, str]:
+    """(provider, trace type) of a re-trace of `count` records: the job's own, except that
+    fewer records than RealEstateAPI's batch minimum go to Tracerfy, with the import's trace
+    type."""
+    if job.provider == TraceProvider.REAPI and 0 < count < REAPI_MIN_RECORDS:
+        return TraceProvider.TRACERFY, trace_options(batch=job.batch).default_type
+    return job.provider, job.trace_type
 
 
 def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int) -> TraceJob:
@@ -508,11 +521,12 @@ def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int)
             raise TraceRefused(estimate.problem)
         if not estimate.affordable:
             raise TraceRefused(f"You need {estimate.short_by:,} more credits for this re-trace.")
+        provider, trace_type = retry_route(job=locked, count=estimate.to_send)
         retry = trace_job_create(
             batch=locked.batch,
-            trace_type=locked.trace_type,
+            trace_type=trace_type,
             user=user,
-            provider=locked.provider,
+            provider=provider,
             retry_of=locked,
         )
         job_services.job_event(

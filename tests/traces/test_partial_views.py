@@ -126,3 +126,24 @@ def test_retrace_is_only_for_a_partial_job_and_its_team(
     TraceJob.objects.filter(pk=partial_job.pk).update(status=S.COMPLETE)
     staff_client.post(url, {"expected_credits": 12})
     assert not partial_job.retries.exists()
+
+
+def test_too_few_for_realestateapi_are_re_traced_on_tracerfy(partial_job, staff, run_worker):
+    """12 records can go back to RealEstateAPI; 3 cannot (its batches take 10 or more), so
+    the offer sends them to Tracerfy with the import's trace type and Tracerfy's rate."""
+    from traces import services
+
+    TraceJob.objects.filter(pk=partial_job.pk).update(provider="reapi")
+    partial_job.refresh_from_db()
+    assert services.trace_retry_estimate(job=partial_job, user=staff).provider == "reapi"
+    no_result = TraceResult.objects.filter(job=partial_job, status=MatchStatus.NO_RESULT)
+    no_result.exclude(pk__in=no_result.order_by("pk").values("pk")[:3]).update(
+        status=MatchStatus.MISS
+    )
+    estimate = services.trace_retry_estimate(job=partial_job, user=staff)
+    assert (estimate.provider, estimate.to_send, estimate.problem) == ("tracerfy", 3, "")
+    assert "go to Tracerfy" in estimate.provider_note
+    retry = services.trace_job_retry(
+        job=partial_job, user=staff, seen_credits=estimate.total_credits
+    )
+    assert (retry.provider, retry.trace_type, retry.records_sent) == ("tracerfy", "normal", 3)
