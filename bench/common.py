@@ -73,3 +73,36 @@ def python() -> str:
 
 def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, check=True, **kwargs)
+
+
+def stored_import(*, team, user, rows: int):
+    """A stored trace import of `rows` Austin addresses (1000 MAIN ST, 1001 MAIN ST, ...)."""
+    from leadops.imports.models import ImportBatch, ImportRecord
+
+    batch = ImportBatch.objects.create(
+        team=team,
+        created_by=user,
+        filename="bench.csv",
+        kind="csv",
+        headers=[],
+        job_type="trace_normal",
+        status="stored",
+        unique_records=rows,
+    )
+    ImportRecord.objects.bulk_create(
+        [
+            ImportRecord(
+                batch=batch,
+                line=n + 2,
+                values={
+                    "property_address": f"{1000 + n} MAIN ST",
+                    "property_city": "AUSTIN",
+                    "property_state": "TX",
+                    "property_zip": "78701",
+                },
+            )
+            for n in range(rows)
+        ],
+        batch_size=5000,
+    )
+    return batch

@@ -12,7 +12,7 @@ import os
 import random
 import time
 
-from bench.common import bench_database, bench_redis_url, emit, setup_django
+from bench.common import bench_database, bench_redis_url, emit, setup_django, stored_import
 
 ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "25000"))
 NAIVE_ROWS = min(ROWS, int(os.environ.get("BENCH_INGEST_NAIVE_ROWS", str(ROWS))))
@@ -48,7 +48,7 @@ def main() -> None:
         from django.db import connection
 
         from leadops.accounts.models import Team
-        from leadops.imports.models import ImportBatch, ImportRecord
+        from leadops.imports.models import ImportRecord
         from leadops.providers.tracerfy import TraceRecord
         from tests.factories import UserFactory
         from traces.models import TraceJob, TraceResult
@@ -57,32 +57,7 @@ def main() -> None:
 
         team = Team.objects.create(name="Bench")
         user = UserFactory(username="bench")
-        batch = ImportBatch.objects.create(
-            team=team,
-            created_by=user,
-            filename="bench.csv",
-            kind="csv",
-            headers=[],
-            job_type="trace_normal",
-            status="stored",
-            unique_records=ROWS,
-        )
-        ImportRecord.objects.bulk_create(
-            [
-                ImportRecord(
-                    batch=batch,
-                    line=n + 2,
-                    values={
-                        "property_address": f"{1000 + n} MAIN ST",
-                        "property_city": "AUSTIN",
-                        "property_state": "TX",
-                        "property_zip": "78701",
-                    },
-                )
-                for n in range(ROWS)
-            ],
-            batch_size=5000,
-        )
+        batch = stored_import(team=team, user=user, rows=ROWS)
         rng = random.Random(7)
         raw = [provider_record(n, rng) for n in range(ROWS)]
 

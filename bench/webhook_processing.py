@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 
-from bench.common import ROOT, bench_database, bench_redis_url, emit, setup_django
+from bench.common import ROOT, bench_database, bench_redis_url, emit, setup_django, stored_import
 from leadops.waiting import wait_until
 
 EVENTS = int(os.environ.get("BENCH_WEBHOOK_PROCESS_EVENTS", "2000"))
@@ -60,7 +60,7 @@ def main() -> None:
         from django.db.models import Max, Min
 
         from leadops.accounts.models import Team
-        from leadops.imports.models import ImportBatch, ImportRecord
+        from leadops.imports.models import ImportRecord
         from leadops.jobs.queueing import enqueue_step
         from leadops.sandbox import reapi as sandbox_reapi
         from leadops.sandbox.state import ReapiBatch as SandboxBatch
@@ -76,32 +76,7 @@ def main() -> None:
         user = UserFactory(username="bench")
         total = 2 * EVENTS + int(RATE * SECONDS)
 
-        batch = ImportBatch.objects.create(
-            team=team,
-            created_by=user,
-            filename="bench.csv",
-            kind="csv",
-            headers=[],
-            job_type="trace_normal",
-            status="stored",
-            unique_records=total,
-        )
-        ImportRecord.objects.bulk_create(
-            [
-                ImportRecord(
-                    batch=batch,
-                    line=n + 2,
-                    values={
-                        "property_address": f"{1000 + n} MAIN ST",
-                        "property_city": "AUSTIN",
-                        "property_state": "TX",
-                        "property_zip": "78701",
-                    },
-                )
-                for n in range(total)
-            ],
-            batch_size=5000,
-        )
+        batch = stored_import(team=team, user=user, rows=total)
         job = TraceJob.objects.create(
             team=team,
             created_by=user,

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ QUEUE = "webhooks"
 # else arrived meanwhile), and reads this many pending events per query.
 DRAIN_SECONDS = 10.0
 DRAIN_BATCH = 200
+SQLITE_PAUSE = 0.005
 
 
 def webhook_receive(
@@ -95,6 +96,11 @@ def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -
                 return done
             webhook_process(event_id=event_id)
             done += 1
+            if connection.vendor == "sqlite":
+                # SQLite has one writer at a time and its waiters poll; without a pause a
+                # drain re-takes the lock at once and starves the intake (which must answer
+                # the provider within seconds). PostgreSQL locks rows and needs none.
+                time.sleep(SQLITE_PAUSE)
 
 
 def webhook_sweep(*, older_than: float | None = None) -> int:

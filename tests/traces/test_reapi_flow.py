@@ -23,13 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FIXTURES = "tests/fixtures/reapi"
 
 
-@pytest.fixture
-def live_reapi(sandbox, live_server, rq_redis, settings):
-    settings.REAPI_BASE_URL = sandbox.urls["reapi"].rsplit("/", 1)[0] + "/"
-    settings.PUBLIC_BASE_URL = live_server.url
-    return sandbox
-
-
 def reapi_job(batch, user):
     return services.trace_job_create(batch=batch, trace_type="normal", user=user, provider="reapi")
 

@@ -22,13 +22,6 @@ POST_PATH = "/reapi/v1/SkipTraceBatch"
 
 
 @pytest.fixture
-def live_reapi(sandbox, live_server, rq_redis, settings):
-    settings.REAPI_BASE_URL = sandbox.urls["reapi"].rsplit("/", 1)[0] + "/"
-    settings.PUBLIC_BASE_URL = live_server.url
-    return sandbox
-
-
-@pytest.fixture
 def two_chunks(monkeypatch):
     """25 records go as chunks of 15 and 10."""
     monkeypatch.setattr(

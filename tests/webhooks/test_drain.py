@@ -12,7 +12,6 @@ from rq import Worker
 from rq.job import Job, JobStatus
 
 from leadops.jobs.queueing import _enqueue_now, get_queue
-from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from leadops.webhooks.services import webhook_sweep
 
@@ -35,18 +34,6 @@ def trace_done(queue_id: int) -> dict:
         "trace_type": "normal",
         "credits_per_lead": 1,
     }
-
-
-@pytest.fixture
-def handled(monkeypatch):
-    seen = []
-
-    def handler(*, event, payload):
-        seen.append(payload["id"])
-        return EventStatus.PROCESSED
-
-    monkeypatch.setitem(registry._handlers, ("tracerfy", "trace"), handler)
-    return seen
 
 
 @pytest.fixture

@@ -32,18 +32,6 @@ def post(client, provider="tracerfy", token=TOKEN, body=None, **extra):
     )
 
 
-@pytest.fixture
-def handled(monkeypatch):
-    seen = []
-
-    def handler(*, event, payload):
-        seen.append(payload["id"])
-        return EventStatus.PROCESSED
-
-    monkeypatch.setitem(registry._handlers, ("tracerfy", "trace"), handler)
-    return seen
-
-
 def test_event_is_stored_and_processed_by_a_worker(
     client, handled, run_worker, django_capture_on_commit_callbacks
 ):
