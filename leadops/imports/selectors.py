@@ -61,7 +61,7 @@ class RequirementState:
 
 def job_requirements(*, mapping: dict[str, str], job_type: str) -> list[RequirementState]:
     """Each column the job needs (met or not), then the recommended ones not yet mapped."""
-    present = {target for target in mapping.values() if target != EXTRA}
+    present = registry.mapped_fields(mapping) - {EXTRA}
     if not registry.is_kind(job_type):
         return []
     import_kind = registry.kind(job_type)
@@ -75,14 +75,35 @@ def job_requirements(*, mapping: dict[str, str], job_type: str) -> list[Requirem
     return states
 
 
-def preview_sample(*, batch: ImportBatch, limit: int = 10) -> tuple[list[str], list[list[str]]]:
-    """Column labels and the first ``limit`` usable records' cleaned values (one query)."""
-    fields = [
-        target for header in batch.headers if (target := batch.mapping.get(header, EXTRA)) != EXTRA
-    ]
+@dataclass(frozen=True, slots=True)
+class SampleCell:
+    value: str
+    inferred: bool = False  # filled from another value (city and state from the ZIP)
+
+
+def preview_sample(
+    *, batch: ImportBatch, limit: int = 10
+) -> tuple[list[str], list[list[SampleCell]]]:
+    """Column labels and the first ``limit`` usable records' cleaned values (one query).
+
+    A city or state column the file lacks is shown after its ZIP when the ZIP filled it.
+    """
+    fields: list[str] = []
+    mapped = {target for target in batch.mapping.values() if target != EXTRA}
+    for header in batch.headers:
+        target = batch.mapping.get(header, EXTRA)
+        if target == EXTRA:
+            continue
+        fields.append(target)
+        fields.extend(fid for fid in registry.zip_covers(target) if fid not in mapped)
     labels = ["Line", *(FIELDS_BY_ID[fid].label for fid in fields)]
     rows = [
-        [str(line), *(values.get(fid, "") for fid in fields)]
-        for line, values in usable_records(batch=batch).values_list("line", "values")[:limit]
+        [
+            SampleCell(str(line)),
+            *(SampleCell(values.get(fid, ""), fid in (inferred or ())) for fid in fields),
+        ]
+        for line, values, inferred in usable_records(batch=batch).values_list(
+            "line", "values", "inferred"
+        )[:limit]
     ]
     return labels, rows

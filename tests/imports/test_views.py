@@ -408,3 +408,17 @@ def test_rejects_csv_neutralizes_formula_cells(staff_client, team_a, staff):
 def test_rejects_csv_of_an_unstored_batch_is_404(staff_client, batch):
     response = staff_client.get(reverse("imports:rejects_csv", args=[batch.pk]))
     assert response.status_code == 404
+
+
+def test_preview_marks_city_and_state_filled_from_the_zip(staff_client, team_a, staff):
+    batch = make_batch(team_a, staff, "Address,City,State,Zip\n671 Quarrystone Way,,,01002\n")
+    services.import_set_mapping(batch=batch, mapping=batch.mapping, job_type="trace_advanced")
+    services.import_store(batch=batch)
+
+    response = staff_client.get(reverse("imports:preview", args=[batch.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="unique-records">1<' in page
+    assert "1 usable row had no city or state; its ZIP code named them" in page
+    assert page.count('data-testid="inferred">from ZIP<') == 2
