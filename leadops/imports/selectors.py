@@ -107,3 +107,44 @@ def preview_sample(
         )[:limit]
     ]
     return labels, rows
+
+
+_NAMED_XLSX = (".xlsx", ".xlsm", ".xls")
+
+
+def file_type_note(*, batch: ImportBatch) -> str:
+    """What the mapping page says when the file's name and content disagree ("" if they
+    agree). The content decides how it is read; the user should know which it was."""
+    name = batch.filename.lower()
+    extension = name[name.rfind(".") :] if "." in name else ""
+    if batch.kind == "csv" and extension in _NAMED_XLSX:
+        return (
+            f"This file is CSV text, although named {extension}; it was read as CSV. "
+            "Check the columns below."
+        )
+    if batch.kind == "xlsx" and extension in (".csv", ".txt", ".tsv"):
+        return (
+            f"This file is an Excel workbook, although named {extension}; it was read as a "
+            "workbook. Check the columns below."
+        )
+    return ""
+
+
+def alternative_suggestion(*, mapping: dict[str, str], job_type: str) -> str:
+    """When the mapping misses columns the kind needs but its alternative kind does not
+    (a normal trace of a file without mailing columns), a sentence suggesting it."""
+    if not registry.is_kind(job_type):
+        return ""
+    import_kind = registry.kind(job_type)
+    alternative = import_kind.alternative
+    if not alternative or not registry.is_kind(alternative):
+        return ""
+    missing = registry.missing_fields(mapping, job_type)
+    if not missing or registry.missing_fields(mapping, alternative):
+        return ""
+    other = registry.kind(alternative)
+    labels = ", ".join(req.label for req in missing)
+    return (
+        f"This file has no column for {labels}, which {import_kind.label} needs. "
+        f"{other.label} fits it: {other.help_text}"
+    )
