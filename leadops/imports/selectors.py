@@ -17,6 +17,19 @@ def usable_records(*, batch: ImportBatch) -> QuerySet[ImportRecord]:
     )
 
 
+def alternative_records(*, batch: ImportBatch) -> QuerySet[ImportRecord]:
+    """Rows the batch's kind refused that its alternative kind takes (``alternative_ok``),
+    first-seen among themselves and not the address of a usable row, in file order."""
+    usable_keys = usable_records(batch=batch).exclude(dedupe_key="").values("dedupe_key")
+    return (
+        ImportRecord.objects.filter(
+            batch=batch, usable=False, alternative_ok=True, is_duplicate=False
+        )
+        .exclude(dedupe_key__in=usable_keys)
+        .order_by("line")
+    )
+
+
 def unusable_records(*, batch: ImportBatch) -> QuerySet[ImportRecord]:
     """Rows the chosen job cannot use, each with its reasons, in file order."""
     return ImportRecord.objects.filter(batch=batch, usable=False).order_by("line")
