@@ -137,6 +137,7 @@ class TraceResult(TeamScopedModel):
     mail_address = models.CharField(max_length=255, blank=True)
     mail_city = models.CharField(max_length=120, blank=True)
     mail_state = models.CharField(max_length=20, blank=True)
+    mail_zip = models.CharField(max_length=10, blank=True)
     primary_phone = models.CharField(max_length=32, blank=True)
     primary_phone_type = models.CharField(max_length=32, blank=True)
     phones = models.JSONField(default=list, help_text='[{"number", "type"}], best first')

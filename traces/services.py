@@ -435,6 +435,7 @@ EMPTY_RESULT = {
     "mail_address": "",
     "mail_city": "",
     "mail_state": "",
+    "mail_zip": "",
     "primary_phone": "",
     "primary_phone_type": "",
     "phones": [],

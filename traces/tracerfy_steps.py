@@ -245,6 +245,7 @@ def _result_row(record) -> dict:
         "mail_address": record.mail_address,
         "mail_city": record.mail_city,
         "mail_state": record.mail_state,
+        "mail_zip": record.mail_zip,
         "primary_phone": record.primary_phone,
         "primary_phone_type": record.primary_phone_type,
         "phones": phones,

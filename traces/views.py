@@ -200,8 +200,10 @@ def cancel(request, pk: int):
 @login_required
 def export(request, pk: int, fmt: str):
     job = _job(request, pk)
-    results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job)).qs
-    headers, rows = selectors.export_rows(job=job, results=results)
+    filters = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
+    # Unfiltered, the export is the whole uploaded file with the results beside each row.
+    every_row = not any(request.GET.get(name) for name in filters.filters)
+    headers, rows = selectors.export_rows(job=job, results=filters.qs, every_row=every_row)
     name = f"trace-{job.pk}-{slugify(job.batch.filename.rsplit('.', 1)[0])[:40] or 'results'}"
     if fmt == "csv":
         return exports.csv_response(f"{name}.csv", headers, rows)
