@@ -76,7 +76,9 @@ def _status(record: ImportRecord | None, result: TraceResult | None) -> str:
             note = (result.raw or {}).get("note")
             return f"Miss: {note}" if note else "Miss: the provider found no contact"
         if result.status == MatchStatus.NO_RESULT:
-            return f"No result received: {(result.raw or {}).get('note', 'no answer came')}"
+            note = str((result.raw or {}).get("note", "") or "no answer came")
+            note = note.removeprefix("no result received").lstrip(": ") or "no answer came"
+            return f"No result received: {note}"
         return "Provider row that matched no input row (kept aside)"
     if record is None:
         return ""
