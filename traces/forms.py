@@ -17,6 +17,11 @@ class NewTraceForm(forms.Form):
     trace_type = forms.ChoiceField(
         label="Trace type", widget=forms.RadioSelect(attrs={"class": "form-check-input"})
     )
+    # Also send the rows a normal trace cannot take as an advanced trace (offered only
+    # when traces.services.alternative_offer says so).
+    include_alternative = forms.BooleanField(
+        required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
     # The estimate the user saw; a changed estimate is shown again instead of charging.
     expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
@@ -35,11 +40,19 @@ class NewTraceForm(forms.Form):
             "trace_type",
             trace_type if trace_type in dict(options.trace_types) else options.default_type,
         )
+        self.initial.setdefault(
+            "include_alternative", query.get("include_alternative") in ("on", "true", "1")
+        )
 
     def selection(self) -> tuple[str, str]:
         """(provider, trace_type): what was posted when it is valid, else the initial pair."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else self.initial
         return data["provider"], data["trace_type"]
+
+    def wants_alternative(self) -> bool:
+        """Whether the rows a normal trace cannot take are to go along (posted or initial)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else self.initial
+        return bool(data.get("include_alternative"))
 
     def trace_type_prices(self) -> list[tuple[forms.BoundField, int]]:
         """Each trace-type radio with its price per hit for the selected provider."""

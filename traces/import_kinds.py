@@ -5,6 +5,12 @@ What each needs follows the Tracerfy contract (docs/providers/tracerfy-api.md):
 
 - batch trace, trace_type=normal: address, city, state, first and last name and the
   mailing address, city and state columns are required; ZIP and mailing ZIP optional.
+  An owner that is a company or trust (an LLC or "SMITH FAMILY TRUST" in the last-name or
+  owner-name column, or a company column) counts as named: the contract requires the
+  first and last name *columns*, not a value in each cell, so such a row is sent with the
+  company in last_name and first_name empty. Rows still without any owner name (or
+  without a mailing address) are refused by a normal trace; the cost preview offers them
+  as an advanced trace in the same submit (``traces.services.alternative_offer``).
 - trace_type=advanced: only address, city and state are required (Tracerfy finds the
   owner and mailing address itself).
 - APN batch (/trace/parcel/): parcel id, county and state columns, all required.

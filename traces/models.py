@@ -30,6 +30,15 @@ def credits_per_record(*, provider: str, trace_type: str) -> int:
     return CREDITS_PER_RECORD[trace_type]
 
 
+class RecordScope(models.TextChoices):
+    """Which rows of the import a trace covers."""
+
+    USABLE = "usable", "The import's usable rows"
+    # Rows the import's kind refused that its alternative kind takes: a normal-trace file's
+    # rows without an owner name or mailing address, sent as an advanced trace.
+    ALTERNATIVE = "alternative", "Rows a normal trace could not take"
+
+
 class TraceJob(PaidJob):
     """One batch skip trace (Tracerfy calls it a queue; an APN trace, a parcel queue).
 
@@ -47,6 +56,7 @@ class TraceJob(PaidJob):
 
     batch = models.ForeignKey("imports.ImportBatch", on_delete=models.PROTECT, related_name="+")
     trace_type = models.CharField(max_length=10, choices=TraceType.choices)
+    scope = models.CharField(max_length=12, choices=RecordScope.choices, default=RecordScope.USABLE)
     records_sent = models.PositiveIntegerField(default=0)
     records_reused = models.PositiveIntegerField(default=0)
     results_unmatched = models.PositiveIntegerField(
@@ -127,6 +137,7 @@ class TraceResult(TeamScopedModel):
     mail_address = models.CharField(max_length=255, blank=True)
     mail_city = models.CharField(max_length=120, blank=True)
     mail_state = models.CharField(max_length=20, blank=True)
+    mail_zip = models.CharField(max_length=10, blank=True)
     primary_phone = models.CharField(max_length=32, blank=True)
     primary_phone_type = models.CharField(max_length=32, blank=True)
     phones = models.JSONField(default=list, help_text='[{"number", "type"}], best first')

@@ -102,6 +102,7 @@ def result_fields(row: dict[str, str]) -> dict:
         "mail_address": (row.get("mail_address") or "").strip()[:255],
         "mail_city": (row.get("mail_city") or "").strip()[:120],
         "mail_state": (row.get("mail_state") or "").strip()[:20],
+        "mail_zip": (row.get("mail_zip") or "").strip()[:10],
         "primary_phone": first["number"][:32],
         "primary_phone_type": first["type"][:32],
         "phones": phones,

@@ -66,6 +66,7 @@ def result_fields(result: SkipResult) -> dict:
         "mail_address": str(address.get("street") or "")[:255],
         "mail_city": str(address.get("city") or "")[:120],
         "mail_state": str(address.get("state") or "")[:20],
+        "mail_zip": str(address.get("zip") or "")[:10],
         "primary_phone": first["number"][:32],
         "primary_phone_type": first["type"][:32],
         "phones": phone_rows,

@@ -1,5 +1,8 @@
+from collections.abc import Iterator
+
 from django.db.models import Count, Q, QuerySet
 
+from leadops.imports.models import ImportRecord
 from traces.models import MatchStatus, TraceJob, TraceResult
 
 
@@ -16,34 +19,26 @@ def result_counts(*, job: TraceJob) -> dict[str, int]:
     )
 
 
+# The results, appended after the user's own columns under headers of their own.
+RESULT_PREFIX = "Result: "
 EXPORT_RESULT_COLUMNS = [
-    ("Result", "status"),
-    ("Why no result", "no_result_note"),
     ("Owner first name", "first_name"),
     ("Owner last name", "last_name"),
     ("Mailing address", "mail_address"),
     ("Mailing city", "mail_city"),
     ("Mailing state", "mail_state"),
-    ("Primary phone", "primary_phone"),
-    ("Primary phone type", "primary_phone_type"),
+    ("Mailing ZIP", "mail_zip"),
 ]
-
-
-def _original(record, mapping: dict) -> dict:
-    """The record's columns as uploaded: mapped ones cleaned, unmapped ones kept as they were."""
-    return {
-        header: record.extras.get(header, "") if field == "extra" else record.values.get(field, "")
-        for header, field in mapping.items()
-    }
-
-
 # What an APN trace finds besides the owner: the parcel's property address (kept in raw).
 PARCEL_EXPORT_COLUMNS = [
-    ("Property address (found)", "property_address"),
-    ("Property city (found)", "property_city"),
-    ("Property state (found)", "property_state"),
-    ("Property ZIP (found)", "property_zip"),
+    ("Property address", "property_address"),
+    ("Property city", "property_city"),
+    ("Property state", "property_state"),
+    ("Property ZIP", "property_zip"),
 ]
+MAX_PHONES, MAX_EMAILS = 5, 3
+STATUS_HEADER = "LeadOps status"
+LINE_HEADER = "LeadOps line"
 
 
 def _dnc(phone: dict) -> str:
@@ -53,53 +48,126 @@ def _dnc(phone: dict) -> str:
     return "yes" if phone["dnc"] else "no"
 
 
-def _result_value(result: TraceResult, attr: str):
-    if attr == "no_result_note":
-        # Why a record got no result ("no result received: …"); "" for every other row.
-        if result.status != MatchStatus.NO_RESULT:
-            return ""
-        return str((result.raw or {}).get("note", "no result received"))
-    return getattr(result, attr)
-
-
-def export_rows(*, job: TraceJob, results: QuerySet[TraceResult]):
-    """Headers and rows: the original columns (mapped + kept extras), then the results."""
-    batch = job.batch
-    source = [h for h in batch.headers]
-    max_phones, max_emails = 5, 3
-    found = PARCEL_EXPORT_COLUMNS if job.is_parcel else []
-    headers = [
-        "Line",
-        *source,
-        *[label for label, _ in EXPORT_RESULT_COLUMNS],
-        *[label for label, _ in found],
-        *[f"Phone {n}" for n in range(1, max_phones + 1)],
-        *[f"Phone {n} type" for n in range(1, max_phones + 1)],
-        *[f"Phone {n} DNC" for n in range(1, max_phones + 1)],
-        *[f"Email {n}" for n in range(1, max_emails + 1)],
-        "Reused",
+def _original(record: ImportRecord, batch) -> list[str]:
+    """The row's cells as uploaded; records stored before cells were kept fall back to
+    their cleaned values and kept extras."""
+    width = len(batch.headers)
+    if record.cells:
+        cells = [str(cell) for cell in record.cells[:width]]
+        return cells + [""] * (width - len(cells))
+    return [
+        record.extras.get(header, "")
+        if batch.mapping.get(header, "extra") == "extra"
+        else record.values.get(batch.mapping.get(header), "")
+        for header in batch.headers
     ]
 
-    def rows():
-        for result in results.iterator(chunk_size=2000):
-            record = result.record
-            original = _original(record, batch.mapping) if record else {}
-            phones = (result.phones or [])[:max_phones]
-            emails = (result.emails or [])[:max_emails]
-            yield [
-                record.line if record else "",
-                *[original.get(h, "") for h in source],
-                *[_result_value(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
-                *[(result.raw or {}).get(key, "") for _, key in found],
-                *[p.get("number", "") for p in phones],
-                *[""] * (max_phones - len(phones)),
-                *[p.get("type", "") for p in phones],
-                *[""] * (max_phones - len(phones)),
-                *[_dnc(p) for p in phones],
-                *[""] * (max_phones - len(phones)),
-                *emails,
-                *[""] * (max_emails - len(emails)),
-                "yes" if result.reused_from_id else "",
-            ]
 
-    return headers, rows()
+def _problems(record: ImportRecord) -> str:
+    return "; ".join(f"{e.get('column', '')}: {e.get('reason', '')}" for e in record.errors or [])
+
+
+def _status(record: ImportRecord | None, result: TraceResult | None) -> str:
+    """Why a row was or was not traced, in words."""
+    if result is not None:
+        if result.status == MatchStatus.HIT:
+            return "Hit (reused from an earlier trace, free)" if result.reused_from_id else "Hit"
+        if result.status == MatchStatus.MISS:
+            note = (result.raw or {}).get("note")
+            return f"Miss: {note}" if note else "Miss: the provider found no contact"
+        if result.status == MatchStatus.NO_RESULT:
+            note = str((result.raw or {}).get("note", "") or "no answer came")
+            note = note.removeprefix("no result received").lstrip(": ") or "no answer came"
+            return f"No result received: {note}"
+        return "Provider row that matched no input row (kept aside)"
+    if record is None:
+        return ""
+    if record.is_duplicate:
+        return f"Not traced: duplicate of line {record.duplicate_of_line}"
+    if not record.usable:
+        return f"Not traced: unusable ({_problems(record)})"
+    return "Not traced: not part of this trace"
+
+
+def _result_cells(result: TraceResult | None, found: list[tuple[str, str]]) -> list:
+    if result is None or result.status == MatchStatus.NO_RESULT:
+        return [""] * (len(EXPORT_RESULT_COLUMNS) + len(found) + 3 * MAX_PHONES + MAX_EMAILS)
+    phones = (result.phones or [])[:MAX_PHONES]
+    emails = (result.emails or [])[:MAX_EMAILS]
+    pad = [""] * (MAX_PHONES - len(phones))
+    return [
+        *[getattr(result, attr) for _, attr in EXPORT_RESULT_COLUMNS],
+        *[(result.raw or {}).get(key, "") for _, key in found],
+        *[p.get("number", "") for p in phones],
+        *pad,
+        *[p.get("type", "") for p in phones],
+        *pad,
+        *[_dnc(p) for p in phones],
+        *pad,
+        *emails,
+        *[""] * (MAX_EMAILS - len(emails)),
+    ]
+
+
+def export_headers(*, job: TraceJob) -> list[str]:
+    found = PARCEL_EXPORT_COLUMNS if job.is_parcel else []
+    result_labels = [
+        *[label for label, _ in EXPORT_RESULT_COLUMNS],
+        *[f"{label} (found)" for label, _ in found],
+        *[f"Phone {n}" for n in range(1, MAX_PHONES + 1)],
+        *[f"Phone {n} type" for n in range(1, MAX_PHONES + 1)],
+        *[f"Phone {n} DNC" for n in range(1, MAX_PHONES + 1)],
+        *[f"Email {n}" for n in range(1, MAX_EMAILS + 1)],
+    ]
+    return [
+        *job.batch.headers,
+        STATUS_HEADER,
+        LINE_HEADER,
+        *[RESULT_PREFIX + label for label in result_labels],
+    ]
+
+
+def export_rows(*, job: TraceJob, results: QuerySet[TraceResult], every_row: bool = True):
+    """Headers and rows of a trace's export.
+
+    Every row of the uploaded file comes back in file order with its cells exactly as
+    uploaded (``ImportRecord.cells``; ``leadops.exports`` then neutralises cells that would
+    start a formula), followed by a status column saying what happened to it (hit, miss,
+    no result and why, reused, unusable and why, duplicate of which line, not part of this
+    trace), its line, and the results under "Result: …" headers. Provider rows that matched
+    no input row follow at the end. With ``every_row=False`` (the results list was
+    filtered) only the rows of ``results`` come back, in file order.
+    """
+    batch = job.batch
+    found = PARCEL_EXPORT_COLUMNS if job.is_parcel else []
+    blank = [""] * len(batch.headers)
+
+    def row(record, result) -> list:
+        return [
+            *(_original(record, batch) if record is not None else blank),
+            _status(record, result),
+            record.line if record is not None else "",
+            *_result_cells(result, found),
+        ]
+
+    def filtered() -> Iterator[list]:
+        ordered = results.select_related("record").order_by("record__line", "id")
+        for result in ordered.iterator(chunk_size=2000):
+            yield row(result.record, result)
+
+    def everything() -> Iterator[list]:
+        attached = (
+            results.filter(record__isnull=False).order_by("record__line").iterator(chunk_size=2000)
+        )
+        pending = next(attached, None)
+        records = ImportRecord.objects.filter(batch=batch).order_by("line")
+        for record in records.iterator(chunk_size=2000):
+            result = None
+            while pending is not None and pending.record_id == record.pk:
+                result = pending
+                pending = next(attached, None)
+            yield row(record, result)
+        for result in results.filter(record__isnull=True).order_by("id").iterator(2000):
+            yield row(None, result)
+
+    return export_headers(job=job), (everything() if every_row else filtered())

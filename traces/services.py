@@ -23,7 +23,7 @@ from leadops import providers
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
-from leadops.imports.selectors import usable_records
+from leadops.imports.selectors import alternative_records, usable_records
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus
 from leadops.jobs.registry import Ingested
@@ -31,6 +31,7 @@ from leadops.providers.errors import ProviderError
 from traces import import_kinds
 from traces.models import (
     MatchStatus,
+    RecordScope,
     TraceJob,
     TraceProvider,
     TraceResult,
@@ -148,10 +149,18 @@ def trace_refusal(*, batch, trace_type: str, provider: str) -> str:
     return ""
 
 
+def scope_records(*, batch, scope: str = RecordScope.USABLE):
+    """The import's usable records, or those only its alternative kind takes."""
+    if scope == RecordScope.ALTERNATIVE:
+        return alternative_records(batch=batch)
+    return usable_records(batch=batch)
+
+
 def job_records(*, job: TraceJob):
-    """The records a job covers: the import's usable records or, for a re-trace, exactly the
-    records of the original job that got no result."""
-    records = usable_records(batch=job.batch)
+    """The records a job covers: the import's usable records (or, for a job of the
+    ALTERNATIVE scope, the rows only an advanced trace takes) or, for a re-trace, exactly
+    the records of the original job that got no result."""
+    records = scope_records(batch=job.batch, scope=job.scope)
     if job.retry_of_id:
         records = records.filter(pk__in=no_result_records(job=job.retry_of))
     return records
@@ -207,19 +216,28 @@ class TraceEstimate:
 
 
 def trace_estimate(
-    *, batch, trace_type: str, user: AbstractBaseUser, provider: str = TraceProvider.TRACERFY
+    *,
+    batch,
+    trace_type: str,
+    user: AbstractBaseUser,
+    provider: str = TraceProvider.TRACERFY,
+    scope: str = RecordScope.USABLE,
 ) -> TraceEstimate:
     """What a trace of `batch` would cost, before anything is charged."""
     parcel = trace_type == TraceType.PARCEL
     keys = {
         record_match_key(values, parcel=parcel)
-        for values in usable_records(batch=batch)
+        for values in scope_records(batch=batch, scope=scope)
         .values_list("values", flat=True)
         .iterator(chunk_size=BULK)
     }
     keys.discard("")
     reused = len(_reusable(team=batch.team, keys=keys))
-    unique = batch.unique_records
+    unique = (
+        batch.unique_records
+        if scope == RecordScope.USABLE
+        else scope_records(batch=batch, scope=scope).count()
+    )
     to_send = max(0, unique - reused)
     per = credits_per_record(provider=provider, trace_type=trace_type)
     wallet = credits.wallet_for(user=user, team=batch.team)
@@ -249,23 +267,74 @@ def trace_estimate(
     )
 
 
+def alternative_offer(*, batch, trace_type: str, provider: str) -> bool:
+    """Whether the cost preview offers the import's rows a normal trace cannot take (no
+    owner name, no mailing address) as an advanced trace in the same submit: a normal
+    Tracerfy trace of an import that has such rows."""
+    return (
+        provider == TraceProvider.TRACERFY
+        and trace_type == TraceType.NORMAL
+        and alternative_records(batch=batch).exists()
+    )
+
+
+def trace_alternative_estimate(*, batch, user: AbstractBaseUser, provider: str) -> TraceEstimate:
+    """What the advanced trace of the rows a normal trace cannot take would cost."""
+    return trace_estimate(
+        batch=batch,
+        trace_type=TraceType.ADVANCED,
+        user=user,
+        provider=provider,
+        scope=RecordScope.ALTERNATIVE,
+    )
+
+
 def trace_job_submit(
-    *, batch, trace_type: str, provider: str, user: AbstractBaseUser, seen_credits: int
+    *,
+    batch,
+    trace_type: str,
+    provider: str,
+    user: AbstractBaseUser,
+    seen_credits: int,
+    include_alternative: bool = False,
 ) -> TraceJob:
     """The cost preview's submit: create and queue the trace the user saw the price of.
+
+    With `include_alternative` (see `alternative_offer`) a second job, an advanced trace of
+    the rows the normal trace cannot take, is created and queued in the same transaction;
+    `seen_credits` is then the two estimates together and the wallet must cover both. Each
+    job holds its own estimate, so the ledger stays per job. Returns the main job.
 
     Raises EstimateChanged when the cost is no longer `seen_credits` (the user sees the new
     one first), TraceRefused when the trace cannot run or the user's credits fall short, and
     whatever trace_job_create raises. Nothing is created or held in any of those cases.
     """
     estimate = trace_estimate(batch=batch, trace_type=trace_type, user=user, provider=provider)
-    if seen_credits != estimate.total_credits:
+    extra = None
+    if include_alternative:
+        if not alternative_offer(batch=batch, trace_type=trace_type, provider=provider):
+            raise EstimateChanged()
+        extra = trace_alternative_estimate(batch=batch, user=user, provider=provider)
+    total = estimate.total_credits + (extra.total_credits if extra else 0)
+    if seen_credits != total:
         raise EstimateChanged()
-    if estimate.problem:
-        raise TraceRefused(estimate.problem)
-    if not estimate.affordable:
-        raise TraceRefused(f"You need {estimate.short_by:,} more credits for this trace.")
-    return trace_job_create(batch=batch, trace_type=trace_type, user=user, provider=provider)
+    for part in (estimate, extra):
+        if part is not None and part.problem:
+            raise TraceRefused(part.problem)
+    if total > estimate.available:
+        raise TraceRefused(f"You need {total - estimate.available:,} more credits for this trace.")
+    with transaction.atomic():
+        job = trace_job_create(batch=batch, trace_type=trace_type, user=user, provider=provider)
+        if extra is not None:
+            trace_job_create(
+                batch=batch,
+                trace_type=TraceType.ADVANCED,
+                user=user,
+                provider=provider,
+                scope=RecordScope.ALTERNATIVE,
+                companion_of=job,
+            )
+    return job
 
 
 def trace_job_create(
@@ -275,8 +344,13 @@ def trace_job_create(
     user: AbstractBaseUser,
     provider: str = TraceProvider.TRACERFY,
     retry_of: TraceJob | None = None,
+    scope: str = RecordScope.USABLE,
+    companion_of: TraceJob | None = None,
 ) -> TraceJob:
     """Create the job, copy reused results, hold credits and queue the submission.
+
+    `scope` picks the import's rows it covers (RecordScope); `companion_of` is the job
+    submitted together with it (its timeline says so).
 
     With `retry_of` the job traces again exactly that job's NO_RESULT records (nothing is
     reused: the user saw N x the rate).
@@ -296,7 +370,21 @@ def trace_job_create(
             trace_type=trace_type,
             provider=provider,
             retry_of=retry_of,
+            scope=scope,
         )
+        if companion_of is not None:
+            job_services.job_event(
+                job=companion_of,
+                actor=user,
+                detail=f"The import's rows a normal trace cannot take go as advanced trace "
+                f"#{job.pk}",
+            )
+            job_services.job_event(
+                job=job,
+                actor=user,
+                detail=f"Traces the rows of the import that normal trace #{companion_of.pk} "
+                "cannot take (no owner name or mailing address)",
+            )
         reused = 0 if retry_of else _copy_reused(job=job)
         to_send = job_records(job=job).count() - reused
         if provider == TraceProvider.REAPI and 0 < to_send < REAPI_MIN_RECORDS:
@@ -317,7 +405,7 @@ def trace_job_create(
 
 def _copy_reused(*, job: TraceJob) -> int:
     keyed = {}
-    for record in usable_records(batch=job.batch).only("pk", "values").iterator(chunk_size=BULK):
+    for record in job_records(job=job).only("pk", "values").iterator(chunk_size=BULK):
         key = record_match_key(record.values, parcel=job.is_parcel)
         if key:
             keyed.setdefault(key, []).append(record.pk)
@@ -347,6 +435,7 @@ EMPTY_RESULT = {
     "mail_address": "",
     "mail_city": "",
     "mail_state": "",
+    "mail_zip": "",
     "primary_phone": "",
     "primary_phone_type": "",
     "phones": [],

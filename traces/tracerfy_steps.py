@@ -52,6 +52,12 @@ MAX_QUEUE_PAGES = 10
 def _row(values: dict) -> list[str]:
     first = values.get("owner_first_name", "")
     last = values.get("owner_last_name", "")
+    company = values.get("owner_company", "")
+    if company and not (first and last):
+        # A company or trust owner: its name in the last-name column, the first name empty.
+        # The contract requires both columns for a normal trace, not a value in each cell
+        # (docs/providers/tracerfy-api.md, Batch Trace); see traces/import_kinds.py.
+        first, last = "", company
     return [
         values.get("property_address", ""),
         values.get("property_city", ""),
@@ -239,6 +245,7 @@ def _result_row(record) -> dict:
         "mail_address": record.mail_address,
         "mail_city": record.mail_city,
         "mail_state": record.mail_state,
+        "mail_zip": record.mail_zip,
         "primary_phone": record.primary_phone,
         "primary_phone_type": record.primary_phone_type,
         "phones": phones,

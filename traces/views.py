@@ -70,6 +70,7 @@ def new(request, batch_id: int):
                 provider=form.cleaned_data["provider"],
                 user=request.user,
                 seen_credits=form.cleaned_data["expected_credits"],
+                include_alternative=form.cleaned_data["include_alternative"],
             )
         except services.EstimateChanged as exc:
             messages.warning(request, str(exc))
@@ -81,20 +82,36 @@ def new(request, batch_id: int):
         # Show the preview again with the current figures and the user's selection.
         provider, trace_type = form.selection()
         form = NewTraceForm(
-            options=options, initial={"provider": provider, "trace_type": trace_type}
+            options=options,
+            initial={
+                "provider": provider,
+                "trace_type": trace_type,
+                "include_alternative": form.wants_alternative(),
+            },
         )
     provider, trace_type = form.selection()
     estimate = services.trace_estimate(
         batch=batch, trace_type=trace_type, user=request.user, provider=provider
     )
+    alternative = None
+    if services.alternative_offer(batch=batch, trace_type=trace_type, provider=provider):
+        alternative = services.trace_alternative_estimate(
+            batch=batch, user=request.user, provider=provider
+        )
+    include = alternative is not None and form.wants_alternative()
+    combined = estimate.total_credits + (alternative.total_credits if include else 0)
     if not form.is_bound:
-        form.initial["expected_credits"] = estimate.total_credits
+        form.initial["expected_credits"] = combined
     return render(
         request,
         "traces/new.html",
         {
             "batch": batch,
             "estimate": estimate,
+            "alternative": alternative,
+            "include_alternative": include,
+            "combined_credits": combined,
+            "short_by": max(0, combined - estimate.available),
             "form": form,
             "trace_type": trace_type,
             "provider": provider,
@@ -183,8 +200,10 @@ def cancel(request, pk: int):
 @login_required
 def export(request, pk: int, fmt: str):
     job = _job(request, pk)
-    results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job)).qs
-    headers, rows = selectors.export_rows(job=job, results=results)
+    filters = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
+    # Unfiltered, the export is the whole uploaded file with the results beside each row.
+    every_row = not any(request.GET.get(name) for name in filters.filters)
+    headers, rows = selectors.export_rows(job=job, results=filters.qs, every_row=every_row)
     name = f"trace-{job.pk}-{slugify(job.batch.filename.rsplit('.', 1)[0])[:40] or 'results'}"
     if fmt == "csv":
         return exports.csv_response(f"{name}.csv", headers, rows)

@@ -270,6 +270,24 @@ _FIXED: tuple[Field, ...] = (
         ),
     ),
     Field(
+        "owner_company",
+        "Owner company / trust",
+        FieldGroup.OWNER,
+        normalize.normalize_company,
+        (
+            "Owner Company",
+            "Company",
+            "Company Name",
+            "Owner Company Name",
+            "Business Name",
+            "Owner Business Name",
+            "Corporation Name",
+            "Entity Name",
+            "Owner Entity Name",
+            "Trust Name",
+        ),
+    ),
+    Field(
         "mailing_address",
         "Mailing address",
         FieldGroup.MAILING,
@@ -569,8 +587,8 @@ def required(field_id: str) -> Requirement:
 
 # Requirements several kinds of upload share.
 OWNER_NAME = Requirement(
-    "Owner first and last name (or owner full name)",
-    (("owner_first_name", "owner_last_name"), ("owner_full_name",)),
+    "Owner first and last name (or owner full name, or a company or trust)",
+    (("owner_first_name", "owner_last_name"), ("owner_full_name",), ("owner_company",)),
 )
 ANY_PHONE = Requirement(
     "At least one phone number", tuple((f"phone_{n}",) for n in range(1, MAX_PHONES + 1))

@@ -71,6 +71,9 @@ class ImportBatch(TeamScopedModel):
     rows_with_warnings = models.PositiveIntegerField(
         default=0, help_text="Usable rows that still had a bad value (e.g. an invalid phone)"
     )
+    rows_inferred = models.PositiveIntegerField(
+        default=0, help_text="Usable rows with a city or state filled from their ZIP"
+    )
     duplicates = models.PositiveIntegerField(default=0)
     unique_records = models.PositiveIntegerField(default=0)
     problem_summary = models.JSONField(
@@ -114,6 +117,16 @@ class ImportRecord(models.Model):
     errors = models.JSONField(default=list, help_text="[{column, value, reason}]")
     is_duplicate = models.BooleanField(default=False)
     duplicate_of_line = models.PositiveIntegerField(null=True, blank=True)
+    inferred = models.JSONField(
+        default=list, blank=True, help_text="Field ids filled from another value (city from ZIP)"
+    )
+    cells = models.JSONField(
+        default=list, blank=True, help_text="The row's cells exactly as read from the file"
+    )
+    alternative_ok = models.BooleanField(
+        default=False,
+        help_text="Unusable for the chosen kind, usable for its alternative (see registry)",
+    )
 
     class Meta:
         ordering = ["line"]

@@ -24,9 +24,11 @@ __all__ = [
     "Cleaned",
     "dedupe_key_for_address",
     "dedupe_key_of_cleaned",
+    "is_company_name",
     "normalize_address",
     "normalize_apn",
     "normalize_city",
+    "normalize_company",
     "normalize_county",
     "normalize_email",
     "normalize_first_name",
@@ -635,6 +637,17 @@ def _name_tokens(text: str) -> list[str]:
 
 def _is_entity(text: str) -> bool:
     return any(token in _ENTITY_WORDS for token in _name_tokens(text))
+
+
+def is_company_name(value: str) -> bool:
+    """Whether a name cell holds a company, trust or other entity ("SMITH FAMILY TRUST")."""
+    return _is_entity(" ".join(value.split()))
+
+
+@_repeated
+def normalize_company(value: str) -> Cleaned:
+    """A company or trust owner's name, upper case as county rolls write it."""
+    return Cleaned(" ".join(value.split()).upper())
 
 
 def split_full_name(value: str) -> tuple[str, str] | None:

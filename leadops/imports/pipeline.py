@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from leadops.imports.columns import RowMapper
-from leadops.imports.registry import ImportKind, kind
+from leadops.imports.registry import ImportKind, is_kind, kind
 from leadops.imports.rows import CleanRow, normalize_row
 
 __all__ = ["CleanSpec", "CleanedRow", "clean_rows", "generic_reason"]
@@ -45,10 +45,16 @@ class CleanSpec:
     # reads and writes free for exactly that.
     json_out: bool = False
     import_kind: ImportKind | None = None
+    # The kind's ``alternative`` (an advanced trace for a normal one), when registered: a
+    # row the chosen kind refuses but the alternative takes is flagged ``alternative_ok``.
+    alternative_kind: ImportKind | None = None
 
     def __post_init__(self) -> None:
         if self.import_kind is None:
             object.__setattr__(self, "import_kind", kind(self.job_type))
+        alternative = self.import_kind.alternative
+        if self.alternative_kind is None and alternative and is_kind(alternative):
+            object.__setattr__(self, "alternative_kind", kind(alternative))
 
 
 class CleanedRow(NamedTuple):
@@ -62,6 +68,9 @@ class CleanedRow(NamedTuple):
     errors: list[dict[str, str]] | str
     has_errors: bool
     problems: list[tuple[str, str]]  # (column, reason without the value), unusable rows only
+    inferred: list[str] | str
+    cells: list[str] | str
+    alternative_ok: bool
 
 
 _QUOTED_RE = re.compile(r"“[^”]*”")
@@ -88,11 +97,18 @@ class _Cleaner:
         self.columns = self.mapper.source_columns
         self.column_field = {header: fid for fid, header in self.columns.items()}
         self.import_kind = spec.import_kind
+        self.alternative_kind = spec.alternative_kind
         self.encode = to_json if spec.json_out else _same
 
     def clean(self, line: int, cells: list[str]) -> CleanedRow:
         mapper = self.mapper
-        row = normalize_row(mapper.values(cells), self.import_kind, line=line, columns=self.columns)
+        mapped = mapper.values(cells)
+        row = normalize_row(mapped, self.import_kind, line=line, columns=self.columns)
+        alternative_ok = (
+            not row.usable
+            and self.alternative_kind is not None
+            and normalize_row(mapped, self.alternative_kind, line=line).usable
+        )
         invalid = {self.column_field.get(error.column, "") for error in row.errors}
         # An invalid value stays in ``errors`` (with the cell as typed), never in
         # ``values``: nothing downstream can send it to a provider by mistake.
@@ -118,6 +134,10 @@ class _Cleaner:
                 if row.usable
                 else [(error.column, generic_reason(error.reason)) for error in row.errors]
             ),
+            inferred=encode(row.inferred),
+            # The row exactly as read, for exports that give the user their own text back.
+            cells=encode(list(cells)),
+            alternative_ok=alternative_ok,
         )
 
 

@@ -45,9 +45,11 @@ __all__ = [
     "looks_like_parcel",
     "looks_like_phone",
     "looks_like_street_address",
+    "mapped_fields",
     "missing_fields",
     "register_continuation",
     "register_kind",
+    "zip_covers",
 ]
 
 
@@ -209,10 +211,33 @@ def default_kind() -> ImportKind | None:
     return next((k for k in registered if k.default), registered[0] if registered else None)
 
 
+# A mapped ZIP column stands in for its address's city and state columns: each row's
+# city and state are filled from its ZIP (``rows._fill_from_zip``), and a row whose ZIP
+# does not name them is refused row by row.
+_ZIP_COVERS = {
+    "property_zip": ("property_city", "property_state"),
+    "mailing_zip": ("mailing_city", "mailing_state"),
+}
+
+
+def mapped_fields(mapping: Mapping[str, str]) -> set[str]:
+    """The fields a header mapping provides, counting what a ZIP column fills in."""
+    present = set(mapping.values())
+    for zip_id, covered in _ZIP_COVERS.items():
+        if zip_id in present:
+            present.update(covered)
+    return present
+
+
+def zip_covers(field_id: str) -> tuple[str, ...]:
+    """The city and state fields a ZIP field fills in (none for any other field)."""
+    return _ZIP_COVERS.get(field_id, ())
+
+
 def missing_fields(mapping: Mapping[str, str], job_type: str) -> list[Requirement]:
     """The requirements of ``job_type`` that the header mapping does not cover."""
     requirements = kind(job_type).requirements
-    present = set(mapping.values())
+    present = mapped_fields(mapping)
     return [req for req in requirements if not req.satisfied_by(present)]
 
 

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from leadops.imports.columns import FIELDS_BY_ID, Requirement
 from leadops.imports.normalize import (
     dedupe_key_of_cleaned,
+    is_company_name,
     normalize_address,
     normalize_city,
+    normalize_company,
     normalize_zip,
     quoted,
 )
 from leadops.imports.registry import ImportKind, kind
+from leadops.imports.zipdata import place_for_zip
 
 __all__ = ["CleanRow", "RowError", "normalize_row"]
 
@@ -46,6 +49,9 @@ class CleanRow:
     errors: list[RowError] = field(default_factory=list)
     usable: bool = True
     dedupe_key: str = ""
+    # Field ids filled from another value rather than read from the row (a city and state
+    # from the ZIP): shown as such on the preview and kept on the record.
+    inferred: list[str] = field(default_factory=list)
 
 
 _LOCATIONS = (
@@ -54,6 +60,11 @@ _LOCATIONS = (
 )
 _STATE_FIELDS = ("property_state", "mailing_state")
 _ZIP_STATE = {"property_zip": "property_state", "mailing_zip": "mailing_state"}
+# (zip, city, state) of each location a ZIP can complete.
+_ZIP_PLACES = (
+    ("property_zip", "property_city", "property_state"),
+    ("mailing_zip", "mailing_city", "mailing_state"),
+)
 
 
 def normalize_row(
@@ -107,6 +118,9 @@ def normalize_row(
         if not values.get(target):
             values[target] = value
 
+    inferred = _fill_from_zip(values, invalid)
+    _company_owner(values, invalid)
+
     for address_id, unit_id, city_id in _LOCATIONS:
         if values.get(address_id):
             _tidy_address(values, mapped_values, address_id, unit_id, city_id, invalid)
@@ -126,7 +140,56 @@ def normalize_row(
         )
 
     key = dedupe_key_of_cleaned(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
-    return CleanRow(line=line, values=values, errors=errors, usable=usable, dedupe_key=key)
+    return CleanRow(
+        line=line, values=values, errors=errors, usable=usable, dedupe_key=key, inferred=inferred
+    )
+
+
+def _fill_from_zip(values: dict[str, str], invalid: set[str]) -> list[str]:
+    """Fill an empty city and/or state from a valid ZIP of the same address.
+
+    Only empty cells are filled, never a value the user typed; a state that contradicts
+    the ZIP leaves the city alone (one of them is wrong, and guessing would hide it).
+    """
+    inferred: list[str] = []
+    for zip_id, city_id, state_id in _ZIP_PLACES:
+        zip_code = values.get(zip_id, "")
+        if not zip_code or zip_id in invalid or city_id in invalid or state_id in invalid:
+            continue
+        if values.get(city_id) and values.get(state_id):
+            continue
+        place = place_for_zip(zip_code)
+        if place is None:
+            continue
+        state = values.get(state_id, "")
+        if state and state != place.state:
+            continue
+        if not state:
+            values[state_id] = place.state
+            inferred.append(state_id)
+        if not values.get(city_id):
+            values[city_id] = normalize_city(place.city).value
+            inferred.append(city_id)
+    return inferred
+
+
+def _company_owner(values: dict[str, str], invalid: set[str]) -> None:
+    """An owner that is a company or trust, written where a person's name would be.
+
+    List exports put "SMITH FAMILY TRUST" in the last-name column (first name empty) or in
+    the one owner-name column; either way the owner has a name, the company's, kept as
+    ``owner_company`` (see ``traces/import_kinds.py`` for what a normal trace sends).
+    """
+    if values.get("owner_company") or "owner_company" in invalid:
+        return
+    if values.get("owner_first_name") and values.get("owner_last_name"):
+        return
+    last = values.get("owner_last_name", "")
+    full = values.get("owner_full_name", "")
+    for candidate in (last, full):
+        if candidate and is_company_name(candidate):
+            values["owner_company"] = normalize_company(candidate).value
+            return
 
 
 _KEY_FIELDS = ("property_address", "property_city", "property_state", "property_zip")

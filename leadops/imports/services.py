@@ -368,6 +368,7 @@ def import_set_mapping(
 
 def _reset_counts(batch: ImportBatch) -> None:
     batch.rows_unusable = batch.rows_with_warnings = batch.duplicates = 0
+    batch.rows_inferred = 0
     batch.unique_records = 0
     batch.problem_summary = []
     batch.stored_at = None
@@ -383,6 +384,7 @@ class _Tally:
     rows_read: int = 0
     rows_unusable: int = 0
     rows_with_warnings: int = 0
+    rows_inferred: int = 0
     duplicates: int = 0
     unique_records: int = 0
     problems: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -397,6 +399,9 @@ class _Row(NamedTuple):
     errors: list[dict[str, str]]
     is_duplicate: bool
     duplicate_of_line: int | None
+    inferred: list[str]
+    cells: list[str]
+    alternative_ok: bool
 
 
 def _workers(rows_expected: int) -> int:
@@ -417,6 +422,8 @@ def _clean_rows(
         json_out=connection.vendor == "postgresql",
     )
     first_line: dict[str, int] = {}
+    # Rows only the alternative kind can take are deduped among themselves.
+    first_alternative_line: dict[str, int] = {}
     for row in clean_rows(table.rows(), spec=spec, workers=_workers(batch.rows_read)):
         tally.rows_read += 1
         if report_progress and tally.rows_read % PROGRESS_EVERY == 0:
@@ -433,9 +440,15 @@ def _clean_rows(
                 tally.duplicates += 1
             if row.has_errors:
                 tally.rows_with_warnings += 1
+            if row.inferred and row.inferred != "[]":
+                tally.rows_inferred += 1
         else:
             tally.rows_unusable += 1
             tally.problems.update(row.problems)
+            if row.alternative_ok and row.dedupe_key:
+                duplicate_of = first_alternative_line.setdefault(row.dedupe_key, row.line)
+                if duplicate_of == row.line:
+                    duplicate_of = None
         yield _Row(
             line=row.line,
             values=row.values,
@@ -445,6 +458,9 @@ def _clean_rows(
             errors=row.errors,
             is_duplicate=duplicate_of is not None,
             duplicate_of_line=duplicate_of,
+            inferred=row.inferred,
+            cells=row.cells,
+            alternative_ok=row.alternative_ok,
         )
 
 
@@ -497,6 +513,9 @@ def _copy(batch: ImportBatch, rows: Iterator[_Row]) -> None:
                         row.errors,
                         row.is_duplicate,
                         row.duplicate_of_line,
+                        row.inferred,
+                        row.cells,
+                        row.alternative_ok,
                     )
                 )
 
@@ -535,6 +554,7 @@ def import_store(*, batch: ImportBatch, report_progress: bool = False) -> Import
             batch.rows_read = tally.rows_read
             batch.rows_unusable = tally.rows_unusable
             batch.rows_with_warnings = tally.rows_with_warnings
+            batch.rows_inferred = tally.rows_inferred
             batch.duplicates = tally.duplicates
             batch.unique_records = tally.unique_records
             batch.problem_summary = [
@@ -554,6 +574,7 @@ def import_store(*, batch: ImportBatch, report_progress: bool = False) -> Import
                 "reject_message",
                 "rows_unusable",
                 "rows_with_warnings",
+                "rows_inferred",
                 "duplicates",
                 "unique_records",
                 "problem_summary",

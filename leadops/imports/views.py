@@ -67,6 +67,8 @@ def _mapping_context(request, batch: ImportBatch, form: MappingForm, mapping, jo
         "rows": list(zip(form.column_fields(), batch.columns, strict=True)),
         "presets": selectors.team_presets(team=request.team),
         "requirements": selectors.job_requirements(mapping=mapping, job_type=job_type),
+        "suggestion": selectors.alternative_suggestion(mapping=mapping, job_type=job_type),
+        "file_type_note": selectors.file_type_note(batch=batch),
         "job_type_label": registry.kind(job_type).label,
         "job_type_help": registry.kind(job_type).help_text,
         "sheet_form": (
@@ -138,6 +140,7 @@ def mapping_check(request, batch_id: int):
         "imports/_requirements.html",
         {
             "requirements": selectors.job_requirements(mapping=current, job_type=job_type),
+            "suggestion": selectors.alternative_suggestion(mapping=current, job_type=job_type),
             "job_type_label": registry.kind(job_type).label,
             "job_type_help": registry.kind(job_type).help_text,
         },

@@ -264,8 +264,11 @@ def test_county_export():
         "MAIL ZIP": "mailing_zip",
         "LAND USE": EXTRA,
     }
-    assert [str(r) for r in missing_fields(mapping, "trace_advanced")] == ["Property state"]
-    assert [str(r) for r in missing_fields(mapping, "apn")] == ["County", "Property state"]
+    # The ZIP column names each row's state (filled from the ZIP when the row is read).
+    assert [str(r) for r in missing_fields(mapping, "trace_advanced")] == []
+    assert [str(r) for r in missing_fields(mapping, "apn")] == ["County"]
+    without_zip = {**mapping, "SITUS ZIP": EXTRA}
+    assert [str(r) for r in missing_fields(without_zip, "trace_advanced")] == ["Property state"]
 
 
 def test_each_target_used_once_and_better_synonym_wins():
@@ -390,7 +393,11 @@ def test_job_requirements_follow_the_tracerfy_contract():
         (("property_city",),),
         (("property_state",),),
     ]
-    assert (("owner_first_name", "owner_last_name"), ("owner_full_name",)) in ids("trace_normal")
+    assert (
+        ("owner_first_name", "owner_last_name"),
+        ("owner_full_name",),
+        ("owner_company",),
+    ) in ids("trace_normal")
     assert (("mailing_address",),) in ids("trace_normal")
     assert (("property_zip",),) not in ids("trace_normal")  # optional per the contract
     assert ids("apn") == [(("apn",),), (("property_county",),), (("property_state",),)]
@@ -407,7 +414,7 @@ def test_missing_fields_for_normal_trace_accepts_full_name_instead_of_first_last
         "MS": "mailing_state",
     }
     assert [str(r) for r in missing_fields(base, "trace_normal")] == [
-        "Owner first and last name (or owner full name)"
+        "Owner first and last name (or owner full name, or a company or trust)"
     ]
     assert missing_fields({**base, "N": "owner_full_name"}, "trace_normal") == []
     assert missing_fields({**base, "F": "owner_first_name"}, "trace_normal") != []

@@ -462,15 +462,15 @@ def test_normal_trace_needs_owner_and_mailing_and_says_so():
 
     assert not row.usable
     assert [str(e) for e in row.errors] == [
-        "Line 9, column “Owner first and last name (or owner full name)”: is empty; a normal "
-        "trace needs it",
+        "Line 9, column “Owner first and last name (or owner full name, or a company or "
+        "trust)”: is empty; a normal trace needs it",
         "Line 9, column “Mailing state”: is empty; a normal trace needs it",
     ]
 
 
-def test_normal_trace_with_company_owner_explains_advanced_trace():
+def test_normal_trace_with_one_word_owner_explains_advanced_trace():
     row = normalize_row(
-        {**NORMAL_ROW, "owner_full_name": "ACME HOLDINGS LLC"},
+        {**NORMAL_ROW, "owner_full_name": "MADONNA"},
         "trace_normal",
         line=5,
         columns={"owner_full_name": "OWNER NAME"},
@@ -478,7 +478,7 @@ def test_normal_trace_with_company_owner_explains_advanced_trace():
 
     assert not row.usable
     assert [str(e) for e in row.errors] == [
-        "Line 5, column “OWNER NAME”: “ACME HOLDINGS LLC” is not one person's first and last "
+        "Line 5, column “OWNER NAME”: “MADONNA” is not one person's first and last "
         "name; a normal trace needs them (an advanced trace finds the owner itself)"
     ]
 

@@ -408,3 +408,61 @@ def test_rejects_csv_neutralizes_formula_cells(staff_client, team_a, staff):
 def test_rejects_csv_of_an_unstored_batch_is_404(staff_client, batch):
     response = staff_client.get(reverse("imports:rejects_csv", args=[batch.pk]))
     assert response.status_code == 404
+
+
+def test_preview_marks_city_and_state_filled_from_the_zip(staff_client, team_a, staff):
+    batch = make_batch(team_a, staff, "Address,City,State,Zip\n671 Quarrystone Way,,,01002\n")
+    services.import_set_mapping(batch=batch, mapping=batch.mapping, job_type="trace_advanced")
+    services.import_store(batch=batch)
+
+    response = staff_client.get(reverse("imports:preview", args=[batch.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="unique-records">1<' in page
+    assert "1 usable row had no city or state; its ZIP code named them" in page
+    assert page.count('data-testid="inferred">from ZIP<') == 2
+
+
+def test_mapping_page_says_a_csv_named_xlsx_was_read_as_csv(staff_client, team_a, staff):
+    named_xlsx = services.import_upload(
+        team=team_a,
+        user=staff,
+        uploaded_file=csv_upload("Address,City,State\n1 Main St,Austin,TX\n", "leads.xlsx"),
+        job_type="trace_advanced",
+    )
+    honest = make_batch(team_a, staff)
+
+    page = staff_client.get(reverse("imports:mapping", args=[named_xlsx.pk])).content.decode()
+    plain = staff_client.get(reverse("imports:mapping", args=[honest.pk])).content.decode()
+
+    assert named_xlsx.kind == "csv"
+    assert "This file is CSV text, although named .xlsx; it was read as CSV." in page
+    assert 'data-testid="file-type-note"' not in plain
+
+
+def test_mapping_page_suggests_advanced_when_a_normal_trace_file_has_no_mailing_columns(
+    staff_client, team_a, staff
+):
+    batch = make_batch(
+        team_a,
+        staff,
+        "Address,City,State,First Name,Last Name\n1 Main St,Austin,TX,Jane,Doe\n",
+        job_type="trace_normal",
+    )
+
+    page = staff_client.get(
+        reverse("imports:mapping", args=[batch.pk]) + "?job_type=trace_normal"
+    ).content.decode()
+    check = staff_client.post(
+        reverse("imports:mapping_check", args=[batch.pk]),
+        mapping_post(batch, batch.mapping, job_type="trace_normal"),
+    ).content.decode()
+
+    expected = (
+        "This file has no column for Mailing address, Mailing city, Mailing state, which "
+        "Skip trace — normal needs. Skip trace — advanced fits it: Needs only property "
+        "address, city and state"
+    )
+    assert expected in page
+    assert expected in check

@@ -176,14 +176,19 @@ def test_parcel_results_page_and_export(live_sandbox, stored_parcels, funded, ru
     response = client.get(reverse("traces:export", args=[job.pk, "csv"]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     header = rows[0]
-    assert header[:4] == ["Line", "Parcel Number", "County", "State"]
-    for column in ["Property address (found)", "Phone 1", "Phone 1 DNC", "Email 1"]:
+    assert header[:3] == ["Parcel Number", "County", "State"]
+    for column in [
+        "Result: Property address (found)",
+        "Result: Phone 1",
+        "Result: Phone 1 DNC",
+        "Result: Email 1",
+    ]:
         assert column in header
     notes = header.index("Notes")
     assert {r[notes] for r in rows[1:]} == {f"'=lot {i}" for i in range(4)}  # injection-safe
-    found = header.index("Property address (found)")
-    dnc = header.index("Phone 1 DNC")
-    hit_rows = [r for r in rows[1:] if r[header.index("Result")] == "hit"]
+    found = header.index("Result: Property address (found)")
+    dnc = header.index("Result: Phone 1 DNC")
+    hit_rows = [r for r in rows[1:] if r[header.index("LeadOps status")] == "Hit"]
     assert len(hit_rows) == job.hits
     assert all(r[found] and r[dnc] in {"yes", "no"} for r in hit_rows)
 

@@ -78,12 +78,13 @@ def test_the_export_says_which_rows_got_no_result_and_why(staff_client, partial_
     import io
 
     response = staff_client.get(reverse("traces:export", args=[partial_job.pk, "csv"]))
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 60
-    lost = [r for r in rows if r["Result"] == "no_result"]
+    lost = [r for r in rows if r["LeadOps status"].startswith("No result received")]
     assert len(lost) == 12
-    assert {r["Why no result"] for r in lost} == {"no result received: lost"}
-    assert {r["Why no result"] for r in rows if r["Result"] != "no_result"} == {""}
+    assert {r["LeadOps status"] for r in lost} == {"No result received: lost"}
+    assert all(r["Result: Phone 1"] == "" for r in lost)
 
 
 def test_retrace_offer_shows_cost_and_balance_and_creates_one_job(staff_client, partial_job, staff):

@@ -91,8 +91,8 @@ def test_export_has_original_columns_results_and_is_injection_safe(
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
-    assert rows[0][:3] == ["Line", "Property Address", "City"]
-    assert "Notes" in rows[0] and "Primary phone" in rows[0]
+    assert rows[0][:3] == ["Property Address", "City", "State"]
+    assert "Notes" in rows[0] and "Result: Phone 1" in rows[0]
     notes = rows[0].index("Notes")
     assert {r[notes] for r in rows[1:]} == {f"'=note {i}" for i in range(4)}
     assert len(rows) == 5
@@ -172,3 +172,76 @@ def test_a_queue_tracerfy_stops_listing_fails_after_the_setting_with_credits_bac
     funded.wallet.refresh_from_db()
     assert (funded.wallet.available, funded.wallet.held) == (500, 0)
     assert_credits_balance(funded.wallet)
+
+
+def test_export_gives_back_every_uploaded_row_as_typed_with_a_status_and_results(
+    live_sandbox, stored_batch, funded, run_worker, client
+):
+    rows = [
+        *owner_rows(3),
+        [
+            "671 Quarrystone Way",
+            "Amherst",
+            "MA",
+            "01002",
+            "Jo",
+            "Ray",
+            "PO Box 1",
+            "Amherst",
+            "MA",
+            "01002",
+            "413.555.0154",
+        ],
+        [
+            "671 QUARRYSTONE WAY",
+            "Amherst",
+            "MA",
+            "01002",
+            "Jo",
+            "Ray",
+            "PO Box 1",
+            "Amherst",
+            "MA",
+            "01002",
+            "dup",
+        ],
+        [
+            "",
+            "Amherst",
+            "MA",
+            "01002",
+            "Al",
+            "Bo",
+            "PO Box 2",
+            "Amherst",
+            "MA",
+            "01002",
+            "+1 no street",
+        ],
+    ]
+    batch = stored_batch(rows)
+    job = run_until_done(
+        services.trace_job_create(batch=batch, trace_type="normal", user=funded), run_worker
+    )
+    client.force_login(funded)
+
+    body = b"".join(
+        client.get(reverse("traces:export", args=[job.pk, "csv"])).streaming_content
+    ).decode("utf-8-sig")
+
+    exported = list(csv.reader(io.StringIO(body)))
+    header = exported[0]
+    width = len(batch.headers)
+    assert header[:width] == batch.headers
+    assert len(header) == len(set(header)), "every header is distinct"
+    assert header[width : width + 2] == ["LeadOps status", "LeadOps line"]
+    assert "Result: Mailing ZIP" in header and "Result: Phone 1" in header
+    assert len(exported) == 1 + len(rows)  # every uploaded row, unusable and duplicate too
+    for uploaded, out in zip(rows, exported[1:], strict=True):
+        expected = [f"'{c}" if c[:1] in ("=", "+", "-", "@") else c for c in uploaded]
+        assert out[:width] == expected
+    statuses = [out[width] for out in exported[1:]]
+    assert statuses[4] == "Not traced: duplicate of line 5"
+    assert statuses[5].startswith("Not traced: unusable (Property Address: is empty")
+    assert all(s == "Hit" or s.startswith("Miss") for s in statuses[:4])
+    assert [out[width + 1] for out in exported[1:]] == ["2", "3", "4", "5", "6", "7"]

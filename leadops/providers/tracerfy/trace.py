@@ -125,6 +125,8 @@ class TraceRecord(JsonShape):
     mail_address: str = ""
     mail_city: str = ""
     mail_state: str = ""
+    # Not in the queue example; read when a response or download carries it.
+    mail_zip: str = ""
     primary_phone: str = ""
     primary_phone_type: str = ""
     mobiles: tuple[str, ...] = json_field(default=(), reader=_numbered("mobile", 5))
