@@ -16,7 +16,7 @@ from leadops.providers.errors import ProviderError
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
-from traces.lookups import LookupFailed, lookup_run
+from traces.lookups import LOOKUP_CREDITS, LookupFailed, lookup_run
 from traces.models import TraceJob, TraceLookup
 from traces.tables import TraceJobTable, TraceResultTable
 
@@ -197,17 +197,27 @@ def export(request, pk: int, fmt: str):
 def lookup(request):
     """Instant address and APN lookups, with the team's recent lookups below."""
     mode = request.POST.get("mode") or request.GET.get("mode") or "address"
-    address_form = AddressLookupForm(request.POST if mode == "address" else None)
-    apn_form = ApnLookupForm(request.POST if mode == "apn" else None)
+    if mode not in ("address", "apn"):
+        mode = "address"
+    # Only a POST binds a form: an unbound form opens without errors, its defaults selected.
+    posted = request.POST if request.method == "POST" else None
+    address_form = AddressLookupForm(posted if mode == "address" else None)
+    apn_form = ApnLookupForm(posted if mode == "apn" else None)
     result = None
     form = apn_form if mode == "apn" else address_form
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         kind = "apn" if mode == "apn" else data.pop("find")
         try:
             result = lookup_run(team=request.team, user=request.user, kind=kind, query=data)
         except LookupFailed as exc:
             messages.error(request, f"The lookup failed and nothing was charged: {exc}")
+        except InsufficientCredits as exc:
+            messages.error(
+                request,
+                f"{exc} Nothing was charged. A lookup holds {LOOKUP_CREDITS} credits while it "
+                "runs; ask an admin of your team to grant credits.",
+            )
     history = scoped(TraceLookup, request).select_related("created_by")[:25]
     return render(
         request,
