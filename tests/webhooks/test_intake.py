@@ -157,7 +157,7 @@ def test_settings_page_shows_webhook_urls_to_admins_only(owner_client, client, s
 
 
 @pytest.mark.parametrize(
-    "body, said",
+    ("body", "said"),
     [
         (b'{"id": 365, "pending": false, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deeper"),
         (b'{"id": 365, "x": ' + b"[" * 33 + b"]" * 33 + b"}", "deeper than 32 levels"),
