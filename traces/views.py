@@ -4,7 +4,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from leadops import exports
 from leadops.accounts.scoping import get_for_team_or_404, scoped
@@ -13,6 +12,7 @@ from leadops.imports.models import ImportBatch
 from leadops.jobs import services as job_services
 from leadops.jobs.errors import JobError
 from leadops.providers.errors import ProviderError
+from leadops.tables import table_configure
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
@@ -24,7 +24,7 @@ from traces.tables import TraceJobTable, TraceResultTable
 @login_required
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    table_configure(request, table, per_page=25)
     analytics, analytics_note = account.tracerfy_analytics()
     return render(
         request,
@@ -129,7 +129,7 @@ def detail(request, pk: int):
     table = TraceResultTable(results.qs)
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    table_configure(request, table, per_page=50)
     return render(
         request,
         "traces/detail.html",
