@@ -2,6 +2,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -11,6 +13,7 @@ from leadops.credits.errors import InsufficientCredits
 from leadops.imports.models import ImportBatch
 from leadops.jobs import services as job_services
 from leadops.jobs.errors import JobError
+from leadops.jobs.tokens import submit_token_issue
 from leadops.providers.errors import ProviderError
 from leadops.tables import table_configure
 from traces import account, selectors, services
@@ -62,6 +65,8 @@ def new(request, batch_id: int):
     batch = get_for_team_or_404(ImportBatch, request, pk=batch_id, status="stored")
     options = services.trace_options(batch=batch)
     form = NewTraceForm(request.POST or None, options=options, query=request.GET)
+    if form.is_bound and not form.is_valid() and "submit_token" in form.errors:
+        messages.error(request, "This form has expired; check the cost again and submit.")
     if form.is_bound and form.is_valid():
         try:
             job = services.trace_job_submit(
@@ -70,9 +75,16 @@ def new(request, batch_id: int):
                 provider=form.cleaned_data["provider"],
                 user=request.user,
                 seen_credits=form.cleaned_data["expected_credits"],
+                token=form.cleaned_data["submit_token"],
             )
+        except services.AlreadySubmitted as exc:
+            # A double click or a replayed POST: the job the first request made.
+            messages.info(request, f"Trace #{exc.job.pk} was already submitted from this page.")
+            return redirect("traces:detail", exc.job.pk)
         except services.EstimateChanged as exc:
             messages.warning(request, str(exc))
+        except services.TraceRunning as exc:
+            messages.error(request, _running_message(exc))
         except (InsufficientCredits, services.TraceRefused) as exc:
             messages.error(request, str(exc))
         else:
@@ -89,6 +101,9 @@ def new(request, batch_id: int):
     )
     if not form.is_bound:
         form.initial["expected_credits"] = estimate.total_credits
+        form.initial["submit_token"] = submit_token_issue(
+            user=request.user, scope=services.new_trace_scope(batch=batch)
+        )
     return render(
         request,
         "traces/new.html",
@@ -98,7 +113,17 @@ def new(request, batch_id: int):
             "form": form,
             "trace_type": trace_type,
             "provider": provider,
+            "running": services.active_trace(batch=batch),
         },
+    )
+
+
+def _running_message(exc) -> str:
+    return format_html(
+        '{} <a href="{}" class="alert-link">Open trace #{}</a>.',
+        str(exc),
+        reverse("traces:detail", args=[exc.job.pk]),
+        exc.job.pk,
     )
 
 
@@ -110,15 +135,21 @@ def _job(request, pk):
 
 def _job_context(request, job) -> dict:
     """What the job page and its live fragment show besides the job itself."""
-    retrace = None
+    retrace, retrace_token = None, ""
+    retries = list(job.retries.order_by("pk").only("pk", "status"))
     if job.status == "partial":
         retrace = services.trace_retry_estimate(job=job, user=request.user)
+        if not retries and not retrace.problem:
+            retrace_token = submit_token_issue(
+                user=request.user, scope=services.retrace_scope(job=job)
+            )
     return {
         "job": job,
         "events": job_services.job_events(job=job),
         "counts": selectors.result_counts(job=job),
         "retrace": retrace,
-        "retries": list(job.retries.order_by("pk").only("pk", "status")),
+        "retrace_token": retrace_token,
+        "retries": retries,
     }
 
 
@@ -155,10 +186,18 @@ def retrace(request, pk: int):
         return redirect("traces:detail", job.pk)
     try:
         retry = services.trace_job_retry(
-            job=job, user=request.user, seen_credits=form.cleaned_data["expected_credits"]
+            job=job,
+            user=request.user,
+            seen_credits=form.cleaned_data["expected_credits"],
+            token=form.cleaned_data["submit_token"],
         )
+    except services.AlreadySubmitted as exc:
+        messages.info(request, f"Trace #{exc.job.pk} was already started from this button.")
+        return redirect("traces:detail", exc.job.pk)
     except services.EstimateChanged as exc:
         messages.warning(request, str(exc))
+    except services.TraceRunning as exc:
+        messages.error(request, _running_message(exc))
     except (InsufficientCredits, services.TraceRefused) as exc:
         messages.error(request, str(exc))
     else:

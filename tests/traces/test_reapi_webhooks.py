@@ -8,6 +8,7 @@ from django.urls import reverse
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
 from leadops.webhooks.models import EventStatus, WebhookEvent
+from tests.support.forms import submit_token
 from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
@@ -117,7 +118,15 @@ def test_cost_preview_offers_reapi_and_refuses_fewer_than_ten(stored_batch, fund
     assert "RealEstateAPI traces at least 10 records in a batch; this trace would send 9." in page
     assert "Submit trace" not in page
     assert "Tracerfy balance" not in page
-    posted = client.post(url, {"provider": "reapi", "trace_type": "normal", "expected_credits": 9})
+    posted = client.post(
+        url,
+        {
+            "provider": "reapi",
+            "trace_type": "normal",
+            "expected_credits": 9,
+            "submit_token": submit_token(page),
+        },
+    )
     assert posted.status_code == 200
     assert not TraceJob.objects.exists()
 
@@ -126,7 +135,12 @@ def test_cost_preview_offers_reapi_and_refuses_fewer_than_ten(stored_batch, fund
     assert "Submit trace (12 credits held)" in page.decode()
     response = client.post(
         reverse("traces:new", args=[big.pk]),
-        {"provider": "reapi", "trace_type": "normal", "expected_credits": 12},
+        {
+            "provider": "reapi",
+            "trace_type": "normal",
+            "expected_credits": 12,
+            "submit_token": submit_token(page.decode()),
+        },
     )
     job = TraceJob.objects.get()
     assert response.status_code == 302
