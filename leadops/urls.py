@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadops import views
+from leadops.accounts.middleware import team_optional
 
 admin.site.site_header = "LeadOps administration"
 admin.site.site_title = "LeadOps admin"
@@ -10,17 +11,21 @@ admin.site.site_title = "LeadOps admin"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("settings/", views.settings_page, name="settings"),
-    path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", team_optional(views.healthz), name="healthz"),
+    path(
+        "login/",
+        team_optional(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", team_optional(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(),
+        team_optional(auth_views.PasswordChangeView.as_view()),
         name="password_change",
     ),
     path(
         "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        team_optional(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
     path("imports/", include("leadops.imports.urls")),

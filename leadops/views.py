@@ -5,19 +5,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django_tables2 import RequestConfig
 
 from leadops.accounts.models import Membership
 from leadops.credits import selectors as credit_selectors
 from leadops.credits.models import Wallet
 from leadops.credits.tables import CreditEntryTable
+from leadops.tables import table_configure
 
 
 @login_required
 def dashboard(request):
     wallet = Wallet.objects.filter(user=request.user).first()
     table = CreditEntryTable(credit_selectors.wallet_entries(wallet=wallet))
-    RequestConfig(request, paginate={"per_page": 15}).configure(table)
+    table_configure(request, table, per_page=15)
     return render(
         request,
         "dashboard.html",

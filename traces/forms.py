@@ -24,6 +24,8 @@ class NewTraceForm(forms.Form):
     )
     # The estimate the user saw; a changed estimate is shown again instead of charging.
     expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    # One-time token (leadops.jobs.tokens): a double click or a replayed POST makes one job.
+    submit_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, options: TraceOptions, query=None, **kwargs):
         super().__init__(data, **kwargs)
@@ -67,6 +69,7 @@ class RetraceForm(forms.Form):
     """The re-trace button: the cost the user saw (a changed cost is shown again)."""
 
     expected_credits = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    submit_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
 
 US_STATE = forms.RegexField(

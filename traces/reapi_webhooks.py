@@ -4,7 +4,9 @@ Each per-item result carries `key` = the ImportRecord pk the job sent, so it is 
 exact key, once, and never to a guessed address. Each chunk's completion call is recorded on
 its ReapiBatch; when every chunk has finished and every result is stored the job ingests at
 once rather than at its next poll. A result for a key this job never sent is kept aside as
-unmatched; one that arrives after the job was ingested changes nothing.
+unmatched while the job receives results; any result that arrives after the job stopped
+receiving (ingesting, finished, failed or cancelled), known key or not, changes nothing: the
+webhook event is marked ignored with a note saying so.
 
 A result for a record of a chunk whose POST answer was lost (no batch id recorded) confirms
 that chunk: its batchId becomes the chunk's. A per-item result whose statusCode is an error
@@ -19,6 +21,7 @@ from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus
 from leadops.providers.reapi import BatchComplete, SkipResult
 from leadops.webhooks.models import EventStatus
+from leadops.webhooks.registry import Handled
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceProvider, TraceResult
 from traces.reapi_steps import chunk_confirm, chunk_progress, sendable_records
 from traces.services import match_key, record_match_key
@@ -122,11 +125,17 @@ def reapi_item_received(*, event, payload: dict) -> str:
     found = _sent_record(job, result.key)
     with transaction.atomic():
         locked = TraceJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status not in RECEIVING:
+            # Ingested (or failed) already: the job's results, counts and charge are final,
+            # whether or not the key is one of its records; the event alone keeps it.
+            return Handled(
+                EventStatus.IGNORED,
+                f"Arrived after trace #{locked.pk} stopped receiving results "
+                f"({locked.get_status_display().lower()}); recorded on this event only, "
+                "the trace's results and counts are unchanged.",
+            )
         if found is None:
             return _keep_aside(locked, result, payload)
-        if locked.status not in RECEIVING:
-            # Ingested (or failed) already: the job's numbers and charge are final.
-            return EventStatus.IGNORED
         record_id, values = found
         if TraceResult.objects.filter(job=locked, record_id=record_id).exists():
             return EventStatus.PROCESSED

@@ -22,10 +22,12 @@ from django.utils import timezone
 from leadops import providers
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
+from leadops.imports.models import ImportBatch
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import alternative_records, usable_records
 from leadops.jobs import services as job_services
-from leadops.jobs.models import JobStatus
+from leadops.jobs import tokens
+from leadops.jobs.models import TERMINAL, JobStatus
 from leadops.jobs.registry import Ingested
 from leadops.providers.errors import ProviderError
 from traces import import_kinds
@@ -55,6 +57,57 @@ class EstimateChanged(TraceRefused):
 
     def __init__(self):
         super().__init__("The estimate changed since you looked; check it again.")
+
+
+class TraceRunning(TraceRefused):
+    """A trace of this import is still running: a second one would trace (and charge) the
+    same records again. `job` is the running one."""
+
+    def __init__(self, job: "TraceJob"):
+        self.job = job
+        super().__init__(
+            f"Trace #{job.pk} of this file is still running "
+            f"({job.get_status_display().lower()}); open it, or wait until it finishes."
+        )
+
+
+class AlreadySubmitted(Exception):
+    """This form (its one-time token) already created `job`: show that job, create nothing."""
+
+    def __init__(self, job: "TraceJob"):
+        self.job = job
+        super().__init__(f"You already submitted this; it is trace #{job.pk}.")
+
+
+def new_trace_scope(*, batch) -> str:
+    """The one-time token scope of the cost preview's submit for `batch`."""
+    return f"trace-new-{batch.pk}"
+
+
+def retrace_scope(*, job) -> str:
+    """The one-time token scope of the re-trace button of `job`."""
+    return f"trace-retry-{job.pk}"
+
+
+def active_trace(*, batch) -> "TraceJob | None":
+    """The trace of `batch` that has not finished yet (at most one; see trace_job_create)."""
+    return TraceJob.objects.filter(batch=batch).exclude(status__in=TERMINAL).order_by("pk").first()
+
+
+def _claim(*, token: str | None, user, scope: str):
+    """Consume the form's one-time token (inside the caller's transaction), or raise
+    AlreadySubmitted with the job it made / TraceRefused when it is not a valid token."""
+    if token is None:
+        return None
+    try:
+        return tokens.submit_token_claim(key=token, user=user, scope=scope)
+    except tokens.TokenUsed as used:
+        job = TraceJob.objects.filter(pk=used.job_id).first() if used.job_id else None
+        if job is None:
+            raise TraceRefused("This form was already submitted; check the cost again.") from None
+        raise AlreadySubmitted(job) from None
+    except tokens.TokenInvalid as exc:
+        raise TraceRefused(str(exc)) from None
 
 
 def reapi_too_few(count: int) -> str:
@@ -297,6 +350,7 @@ def trace_job_submit(
     user: AbstractBaseUser,
     seen_credits: int,
     include_alternative: bool = False,
+    token: str | None = None,
 ) -> TraceJob:
     """The cost preview's submit: create and queue the trace the user saw the price of.
 
@@ -305,25 +359,35 @@ def trace_job_submit(
     `seen_credits` is then the two estimates together and the wallet must cover both. Each
     job holds its own estimate, so the ledger stays per job. Returns the main job.
 
-    Raises EstimateChanged when the cost is no longer `seen_credits` (the user sees the new
-    one first), TraceRefused when the trace cannot run or the user's credits fall short, and
-    whatever trace_job_create raises. Nothing is created or held in any of those cases.
+    `token` is the form's one-time token (tokens.submit_token_issue with new_trace_scope):
+    a second request with it (a double click, a replayed POST) raises AlreadySubmitted with
+    the job the first one made. Raises EstimateChanged when the cost is no longer
+    `seen_credits` (the user sees the new one first), TraceRefused when the trace cannot run,
+    the user's credits fall short or the token is not valid, TraceRunning when another trace
+    of the import is still running, and whatever trace_job_create raises. Nothing is created,
+    held or consumed in any of those cases.
     """
-    estimate = trace_estimate(batch=batch, trace_type=trace_type, user=user, provider=provider)
-    extra = None
-    if include_alternative:
-        if not alternative_offer(batch=batch, trace_type=trace_type, provider=provider):
-            raise EstimateChanged()
-        extra = trace_alternative_estimate(batch=batch, user=user, provider=provider)
-    total = estimate.total_credits + (extra.total_credits if extra else 0)
-    if seen_credits != total:
-        raise EstimateChanged()
-    for part in (estimate, extra):
-        if part is not None and part.problem:
-            raise TraceRefused(part.problem)
-    if total > estimate.available:
-        raise TraceRefused(f"You need {total - estimate.available:,} more credits for this trace.")
     with transaction.atomic():
+        claimed = _claim(token=token, user=user, scope=new_trace_scope(batch=batch))
+        running = active_trace(batch=batch)
+        if running is not None:
+            raise TraceRunning(running)
+        estimate = trace_estimate(batch=batch, trace_type=trace_type, user=user, provider=provider)
+        extra = None
+        if include_alternative:
+            if not alternative_offer(batch=batch, trace_type=trace_type, provider=provider):
+                raise EstimateChanged()
+            extra = trace_alternative_estimate(batch=batch, user=user, provider=provider)
+        total = estimate.total_credits + (extra.total_credits if extra else 0)
+        if seen_credits != total:
+            raise EstimateChanged()
+        for part in (estimate, extra):
+            if part is not None and part.problem:
+                raise TraceRefused(part.problem)
+        if total > estimate.available:
+            raise TraceRefused(
+                f"You need {total - estimate.available:,} more credits for this trace."
+            )
         job = trace_job_create(batch=batch, trace_type=trace_type, user=user, provider=provider)
         if extra is not None:
             trace_job_create(
@@ -334,6 +398,8 @@ def trace_job_submit(
                 scope=RecordScope.ALTERNATIVE,
                 companion_of=job,
             )
+        if claimed is not None:
+            tokens.submit_token_spent(token=claimed, job_id=job.pk)
     return job
 
 
@@ -356,13 +422,20 @@ def trace_job_create(
     reused: the user saw N x the rate).
 
     Raises InsufficientCredits (nothing is created) when the wallet cannot cover the estimate,
-    and TraceRefused (nothing is created) when RealEstateAPI would get fewer than 10 records
-    or the trace type does not fit the import (addresses vs parcel numbers).
+    TraceRunning when another trace of the import has not finished, and TraceRefused (nothing
+    is created) when RealEstateAPI would get fewer than 10 records or the trace type does not
+    fit the import (addresses vs parcel numbers).
     """
     refusal = trace_refusal(batch=batch, trace_type=trace_type, provider=provider)
     if refusal:
         raise TraceRefused(refusal)
     with transaction.atomic():
+        # One running trace per import: the import's row lock serialises two creations, so
+        # the second sees the first's job (two requests at once, two hosts) and is refused.
+        ImportBatch.objects.select_for_update().filter(pk=batch.pk).first()
+        running = active_trace(batch=batch)
+        if running is not None and (companion_of is None or running.pk != companion_of.pk):
+            raise TraceRunning(running)
         job = TraceJob.objects.create(
             team=batch.team,
             created_by=user,
@@ -585,15 +658,20 @@ def retry_route(*, job: TraceJob, count: int) -> tuple[str, str]:
     return job.provider, job.trace_type
 
 
-def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int) -> TraceJob:
+def trace_job_retry(
+    *, job: TraceJob, user: AbstractBaseUser, seen_credits: int, token: str | None = None
+) -> TraceJob:
     """Re-trace exactly the records of `job` that got no result, on the same import and
     provider, at the price the user saw. Returns the new job (queued, credits held).
 
     A second request while an earlier re-trace of `job` is live (not failed or cancelled)
     returns that job and creates nothing. Raises EstimateChanged when the cost is no longer
-    `seen_credits`, TraceRefused when the job offers no re-trace or the credits fall short.
+    `seen_credits`, TraceRefused when the job offers no re-trace or the credits fall short,
+    TraceRunning when another trace of the import is running. With the form's one-time
+    `token` (retrace_scope), a replayed request raises AlreadySubmitted with its job.
     """
     with transaction.atomic():
+        claimed = _claim(token=token, user=user, scope=retrace_scope(job=job))
         # The original's row lock serialises two clicks: the second sees the first's job.
         locked = TraceJob.objects.select_for_update().get(pk=job.pk)
         earlier = (
@@ -602,6 +680,8 @@ def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int)
             .first()
         )
         if earlier is not None:
+            if claimed is not None:
+                tokens.submit_token_spent(token=claimed, job_id=earlier.pk)
             return earlier
         estimate = trace_retry_estimate(job=locked, user=user)
         if seen_credits != estimate.total_credits:
@@ -624,6 +704,8 @@ def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int)
             detail=f"Re-tracing the {retry.records_sent:,} records without a result as "
             f"trace #{retry.pk}",
         )
+        if claimed is not None:
+            tokens.submit_token_spent(token=claimed, job_id=retry.pk)
     return retry
 
 

@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from leadops import exports
 from leadops.accounts.scoping import get_for_team_or_404, scoped
@@ -12,11 +13,13 @@ from leadops.credits.errors import InsufficientCredits
 from leadops.imports.models import ImportBatch
 from leadops.jobs import services as job_services
 from leadops.jobs.errors import JobError
+from leadops.jobs.tokens import submit_token_issue
 from leadops.providers.errors import ProviderError
+from leadops.tables import table_configure
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
-from traces.lookups import LookupFailed, lookup_run
+from traces.lookups import LOOKUP_CREDITS, LookupFailed, lookup_run
 from traces.models import TraceJob, TraceLookup
 from traces.tables import TraceJobTable, TraceResultTable
 
@@ -24,7 +27,7 @@ from traces.tables import TraceJobTable, TraceResultTable
 @login_required
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    table_configure(request, table, per_page=25)
     analytics, analytics_note = account.tracerfy_analytics()
     return render(
         request,
@@ -62,6 +65,8 @@ def new(request, batch_id: int):
     batch = get_for_team_or_404(ImportBatch, request, pk=batch_id, status="stored")
     options = services.trace_options(batch=batch)
     form = NewTraceForm(request.POST or None, options=options, query=request.GET)
+    if form.is_bound and not form.is_valid() and "submit_token" in form.errors:
+        messages.error(request, "This form has expired; check the cost again and submit.")
     if form.is_bound and form.is_valid():
         try:
             job = services.trace_job_submit(
@@ -71,9 +76,16 @@ def new(request, batch_id: int):
                 user=request.user,
                 seen_credits=form.cleaned_data["expected_credits"],
                 include_alternative=form.cleaned_data["include_alternative"],
+                token=form.cleaned_data["submit_token"],
             )
+        except services.AlreadySubmitted as exc:
+            # A double click or a replayed POST: the job the first request made.
+            messages.info(request, f"Trace #{exc.job.pk} was already submitted from this page.")
+            return redirect("traces:detail", exc.job.pk)
         except services.EstimateChanged as exc:
             messages.warning(request, str(exc))
+        except services.TraceRunning as exc:
+            messages.error(request, _running_message(exc))
         except (InsufficientCredits, services.TraceRefused) as exc:
             messages.error(request, str(exc))
         else:
@@ -102,6 +114,9 @@ def new(request, batch_id: int):
     combined = estimate.total_credits + (alternative.total_credits if include else 0)
     if not form.is_bound:
         form.initial["expected_credits"] = combined
+        form.initial["submit_token"] = submit_token_issue(
+            user=request.user, scope=services.new_trace_scope(batch=batch)
+        )
     return render(
         request,
         "traces/new.html",
@@ -115,7 +130,17 @@ def new(request, batch_id: int):
             "form": form,
             "trace_type": trace_type,
             "provider": provider,
+            "running": services.active_trace(batch=batch),
         },
+    )
+
+
+def _running_message(exc) -> str:
+    return format_html(
+        '{} <a href="{}" class="alert-link">Open trace #{}</a>.',
+        str(exc),
+        reverse("traces:detail", args=[exc.job.pk]),
+        exc.job.pk,
     )
 
 
@@ -127,15 +152,21 @@ def _job(request, pk):
 
 def _job_context(request, job) -> dict:
     """What the job page and its live fragment show besides the job itself."""
-    retrace = None
+    retrace, retrace_token = None, ""
+    retries = list(job.retries.order_by("pk").only("pk", "status"))
     if job.status == "partial":
         retrace = services.trace_retry_estimate(job=job, user=request.user)
+        if not retries and not retrace.problem:
+            retrace_token = submit_token_issue(
+                user=request.user, scope=services.retrace_scope(job=job)
+            )
     return {
         "job": job,
         "events": job_services.job_events(job=job),
         "counts": selectors.result_counts(job=job),
         "retrace": retrace,
-        "retries": list(job.retries.order_by("pk").only("pk", "status")),
+        "retrace_token": retrace_token,
+        "retries": retries,
     }
 
 
@@ -146,7 +177,7 @@ def detail(request, pk: int):
     table = TraceResultTable(results.qs)
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    table_configure(request, table, per_page=50)
     return render(
         request,
         "traces/detail.html",
@@ -172,10 +203,18 @@ def retrace(request, pk: int):
         return redirect("traces:detail", job.pk)
     try:
         retry = services.trace_job_retry(
-            job=job, user=request.user, seen_credits=form.cleaned_data["expected_credits"]
+            job=job,
+            user=request.user,
+            seen_credits=form.cleaned_data["expected_credits"],
+            token=form.cleaned_data["submit_token"],
         )
+    except services.AlreadySubmitted as exc:
+        messages.info(request, f"Trace #{exc.job.pk} was already started from this button.")
+        return redirect("traces:detail", exc.job.pk)
     except services.EstimateChanged as exc:
         messages.warning(request, str(exc))
+    except services.TraceRunning as exc:
+        messages.error(request, _running_message(exc))
     except (InsufficientCredits, services.TraceRefused) as exc:
         messages.error(request, str(exc))
     else:
@@ -216,17 +255,27 @@ def export(request, pk: int, fmt: str):
 def lookup(request):
     """Instant address and APN lookups, with the team's recent lookups below."""
     mode = request.POST.get("mode") or request.GET.get("mode") or "address"
-    address_form = AddressLookupForm(request.POST if mode == "address" else None)
-    apn_form = ApnLookupForm(request.POST if mode == "apn" else None)
+    if mode not in ("address", "apn"):
+        mode = "address"
+    # Only a POST binds a form: an unbound form opens without errors, its defaults selected.
+    posted = request.POST if request.method == "POST" else None
+    address_form = AddressLookupForm(posted if mode == "address" else None)
+    apn_form = ApnLookupForm(posted if mode == "apn" else None)
     result = None
     form = apn_form if mode == "apn" else address_form
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         kind = "apn" if mode == "apn" else data.pop("find")
         try:
             result = lookup_run(team=request.team, user=request.user, kind=kind, query=data)
         except LookupFailed as exc:
             messages.error(request, f"The lookup failed and nothing was charged: {exc}")
+        except InsufficientCredits as exc:
+            messages.error(
+                request,
+                f"{exc} Nothing was charged. A lookup holds {LOOKUP_CREDITS} credits while it "
+                "runs; ask an admin of your team to grant credits.",
+            )
     history = scoped(TraceLookup, request).select_related("created_by")[:25]
     return render(
         request,

@@ -7,7 +7,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from leadops.accounts.scoping import get_for_team_or_404
 from leadops.exports import csv_response
@@ -16,6 +15,7 @@ from leadops.imports.errors import BatchStateError, ImportRejected, MappingInval
 from leadops.imports.forms import MappingForm, SheetForm, UploadForm
 from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
 from leadops.imports.tables import UnusableRecordTable
+from leadops.tables import table_configure
 
 PREVIEW_PAGE_SIZE = 25
 
@@ -173,7 +173,7 @@ def preview(request, batch_id: int):
             return redirect("imports:mapping", batch.pk)
         return render(request, "imports/storing.html", {"batch": batch, "rows_done": progress})
     table = UnusableRecordTable(selectors.unusable_records(batch=batch))
-    RequestConfig(request, paginate={"per_page": PREVIEW_PAGE_SIZE}).configure(table)
+    table_configure(request, table, per_page=PREVIEW_PAGE_SIZE)
     sample_labels, sample_rows = selectors.preview_sample(batch=batch)
     continuation = registry.continuation_for(batch.job_type, prefer=batch.continue_to)
     return render(

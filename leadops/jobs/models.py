@@ -192,3 +192,24 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '·'} → {self.to_status or '·'}: {self.detail}"
+
+
+class SubmitToken(models.Model):
+    """A one-time token carried by a form that starts paid work (the cost preview's submit).
+
+    Issued when the form is shown, consumed in the same transaction that creates the job, and
+    then remembers that job: a double click or a replayed POST finds the token used and is
+    shown the job it already made instead of making a second one (leadops/jobs/tokens.py).
+    `scope` names what the form submits (a job kind and the object it starts from), so a
+    token cannot be spent on another form; `job_id` is a job of that kind.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    job_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.scope} token of {self.user_id}{' (used)' if self.used_at else ''}"

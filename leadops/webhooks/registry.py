@@ -43,6 +43,19 @@ class ProviderWebhooks:
     authenticate: Callable[[Mapping[str, str]], bool] = _no_extra_check
 
 
+class Handled(str):
+    """A handler's outcome, an EventStatus value, with a note kept on the event (shown in
+    Admin → Webhook events): why an event was ignored, for instance. A handler may return a
+    plain status instead; `Handled(EventStatus.IGNORED, "…") == EventStatus.IGNORED`."""
+
+    note: str
+
+    def __new__(cls, status: str, note: str = ""):
+        handled = super().__new__(cls, status)
+        handled.note = note
+        return handled
+
+
 Handler = Callable[..., str]
 Resolver = Callable[[str, str], Handler | None]
 

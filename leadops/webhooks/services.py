@@ -139,6 +139,8 @@ def webhook_process(*, event_id: int) -> WebhookEvent | None:
             try:
                 with transaction.atomic():
                     status = handler(event=event, payload=event.payload())
+                # A handler's note (registry.Handled) is kept where the error would be.
+                status, error = str(status), getattr(status, "note", "")
             except Exception as exc:
                 log.exception("webhook %s failed", event.pk)
                 status, error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"

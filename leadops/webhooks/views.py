@@ -1,5 +1,4 @@
 import hmac
-import json
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
@@ -7,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from leadops.webhooks import registry
+from leadops.webhooks.bodies import BodyRefused, load_object
 from leadops.webhooks.services import webhook_receive
 
 MAX_BODY = 1024 * 1024
@@ -38,11 +38,9 @@ def receive(request, provider: str, token: str):
     if len(body) > MAX_BODY:
         return JsonResponse({"error": "body too large"}, status=413)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return JsonResponse({"error": "body is not JSON"}, status=400)
-    if not isinstance(payload, dict):
-        return JsonResponse({"error": "body must be a JSON object"}, status=400)
+        payload = load_object(body)
+    except BodyRefused as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() != "x-api-key"}
     webhook_receive(
         provider=provider, body=body, payload=payload, query=request.GET.dict(), headers=headers

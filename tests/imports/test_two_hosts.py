@@ -35,6 +35,7 @@ from leadops.credits import services as credits
 from leadops.imports.models import ImportBatch, ImportStatus, StoredUpload
 from leadops.jobs.models import JobStatus
 from leadops.waiting import wait_until
+from tests.support.forms import submit_token
 from tests.support.rows import OWNER_HEADER, owner_rows, stored_files, table_csv
 from tests.support.sandbox import reapi_url, tracerfy_url
 from traces.models import TraceJob, TraceResult
@@ -256,7 +257,12 @@ def test_upload_on_one_host_is_stored_and_traced_by_a_worker_on_another(
             started = post(
                 client,
                 f"/traces/new/{batch_id}/",
-                {"provider": "tracerfy", "trace_type": "normal", "expected_credits": expected},
+                {
+                    "provider": "tracerfy",
+                    "trace_type": "normal",
+                    "expected_credits": expected,
+                    "submit_token": submit_token(preview.text),
+                },
             )
             job_id = int(re.fullmatch(r"/traces/(\d+)/", started.headers["location"])[1])
 

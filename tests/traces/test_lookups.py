@@ -1,5 +1,7 @@
 """Instant address and APN lookups against the sandbox: 5 credits on a hit, nothing on a miss."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -97,3 +99,31 @@ def test_other_teams_lookups_are_not_listed(lookup_client, outsider, team_b, cli
     )
     html = lookup_client.get(reverse("traces:lookup")).content.decode()
     assert "9 Secret Rd" not in html
+
+
+def test_first_view_is_unbound_with_the_default_mode(staff_client):
+    """A plain GET shows a fresh form: no field red, no "required" error, "Find the owner"
+    selected (the form was once bound to the empty POST data)."""
+    for url in [reverse("traces:lookup"), reverse("traces:lookup") + "?mode=apn"]:
+        html = staff_client.get(url).content.decode()
+        assert "is-invalid" not in html
+        assert "This field is required." not in html
+        assert "alert-danger" not in html
+    html = staff_client.get(reverse("traces:lookup")).content.decode()
+    assert re.search(r'<input type="radio" name="find" value="owner"[^>]*checked', html)
+
+
+def test_too_few_credits_is_a_clear_message_and_charges_nothing(client, staff):
+    """The wallet cannot hold the 5 credits: the page says so (it was a 500)."""
+    client.force_login(staff)
+    staff.wallet.refresh_from_db()
+    assert staff.wallet.available == 0
+    response = post(client, address="7 Elm St", city="Austin", state="TX")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not enough credits: this needs 5 and 0 are available. Nothing was charged." in html
+    assert 'data-testid="lookup-result"' not in html
+    assert not TraceLookup.objects.exists()
+    assert not CreditEntry.objects.exists()
+    staff.wallet.refresh_from_db()
+    assert (staff.wallet.available, staff.wallet.held) == (0, 0)

@@ -15,6 +15,7 @@ from leadops.jobs.webhooks import job_completed
 from leadops.providers.errors import NotFound
 from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
+from tests.support.forms import submit_token
 from tests.support.jobs import assert_credits_balance, first_post_times_out, run_until_done
 from tests.support.rows import parcel_rows
 from traces import services
@@ -266,7 +267,12 @@ def test_cost_preview_for_parcels_offers_only_the_parcel_trace(
     assert page.context["estimate"].total_credits == 15
     response = client.post(
         reverse("traces:new", args=[batch.pk]),
-        {"provider": "tracerfy", "trace_type": "parcel", "expected_credits": 15},
+        {
+            "provider": "tracerfy",
+            "trace_type": "parcel",
+            "expected_credits": 15,
+            "submit_token": submit_token(html),
+        },
     )
     job = TraceJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("traces:detail", args=[job.pk])

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from leadops.credits import services as credits
 from leadops.jobs.models import JobStatus as S
+from tests.support.forms import submit_token
 from tests.support.rows import owner_rows
 from traces import selectors
 from traces.models import MatchStatus, TraceJob, TraceResult
@@ -92,12 +93,13 @@ def test_retrace_offer_shows_cost_and_balance_and_creates_one_job(staff_client, 
     assert "Re-trace the 12 records without a result" in page
     assert "At most 12 credits (12 \u00d7 1); you have 100." in page
     url = reverse("traces:retrace", args=[partial_job.pk])
+    token = submit_token(page)
 
-    changed = staff_client.post(url, {"expected_credits": 11})
+    changed = staff_client.post(url, {"expected_credits": 11, "submit_token": token})
     assert changed.status_code == 302 and not partial_job.retries.exists()
 
-    first = staff_client.post(url, {"expected_credits": 12})
-    second = staff_client.post(url, {"expected_credits": 12})  # a double click
+    first = staff_client.post(url, {"expected_credits": 12, "submit_token": token})
+    second = staff_client.post(url, {"expected_credits": 12, "submit_token": token})  # again
     (retry,) = partial_job.retries.all()
     assert first["Location"] == second["Location"] == reverse("traces:detail", args=[retry.pk])
     assert (retry.status, retry.records_sent, retry.estimated_credits) == (S.QUEUED, 12, 12)
@@ -118,14 +120,17 @@ def test_retrace_is_only_for_a_partial_job_and_its_team(
     client, outsider, staff_client, partial_job
 ):
     url = reverse("traces:retrace", args=[partial_job.pk])
+    page = staff_client.get(reverse("traces:detail", args=[partial_job.pk])).content.decode()
+    token = submit_token(page)
     client.force_login(outsider)
-    assert client.post(url, {"expected_credits": 12}).status_code == 404
+    assert client.post(url, {"expected_credits": 12, "submit_token": token}).status_code == 404
     client.logout()
-    assert client.post(url, {"expected_credits": 12}).status_code == 302  # to the login page
+    posted = client.post(url, {"expected_credits": 12, "submit_token": token})
+    assert posted.status_code == 302  # to the login page
     assert not partial_job.retries.exists()
 
     TraceJob.objects.filter(pk=partial_job.pk).update(status=S.COMPLETE)
-    staff_client.post(url, {"expected_credits": 12})
+    staff_client.post(url, {"expected_credits": 12, "submit_token": token})
     assert not partial_job.retries.exists()
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from leadops.jobs import services as job_services
 from leadops.jobs.models import JobStatus as S
 from leadops.webhooks.models import EventStatus, WebhookEvent
+from tests.support.forms import submit_token
 from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, ReapiBatch, TraceJob, TraceResult
@@ -117,7 +118,15 @@ def test_cost_preview_offers_reapi_and_refuses_fewer_than_ten(stored_batch, fund
     assert "RealEstateAPI traces at least 10 records in a batch; this trace would send 9." in page
     assert "Submit trace" not in page
     assert "Tracerfy balance" not in page
-    posted = client.post(url, {"provider": "reapi", "trace_type": "normal", "expected_credits": 9})
+    posted = client.post(
+        url,
+        {
+            "provider": "reapi",
+            "trace_type": "normal",
+            "expected_credits": 9,
+            "submit_token": submit_token(page),
+        },
+    )
     assert posted.status_code == 200
     assert not TraceJob.objects.exists()
 
@@ -126,8 +135,57 @@ def test_cost_preview_offers_reapi_and_refuses_fewer_than_ten(stored_batch, fund
     assert "Submit trace (12 credits held)" in page.decode()
     response = client.post(
         reverse("traces:new", args=[big.pk]),
-        {"provider": "reapi", "trace_type": "normal", "expected_credits": 12},
+        {
+            "provider": "reapi",
+            "trace_type": "normal",
+            "expected_credits": 12,
+            "submit_token": submit_token(page.decode()),
+        },
     )
     job = TraceJob.objects.get()
     assert response.status_code == 302
     assert (job.provider, job.estimated_credits, job.status) == ("reapi", 12, S.QUEUED)
+
+
+def finish(job, to):
+    job_services.job_transition(job=job, to=S.INGESTING)
+    if to != S.INGESTING:
+        job_services.job_transition(job=job, to=to)
+
+
+@pytest.mark.parametrize("to", [S.INGESTING, S.COMPLETE, S.PARTIAL, S.FAILED])
+@pytest.mark.parametrize("known_key", [False, True], ids=["unknown-key", "known-key"])
+def test_a_late_item_is_kept_on_the_event_only(job, stored_batch, to, known_key):
+    """After the job stopped receiving, an item for a key it never sent was added to its
+    results as unmatched (counts and timeline changed). Now the event alone records it."""
+    from leadops.webhooks.services import webhook_process
+
+    other = stored_batch(owner_rows(10, start=500), name="b.csv").records.first()
+    finish(job, to)
+    before = (job_services.job_events(job=job).count(), TraceJob.objects.get(pk=job.pk))
+    key = None if known_key else str(other.pk)
+    event, payload = item_event(job, records(job)[0], key=key)
+    event.dedupe_key = f"reapi:item:{payload['batchRequestId']}"
+    event.save()
+
+    webhook_process(event_id=event.pk)
+
+    event.refresh_from_db()
+    assert event.status == EventStatus.IGNORED
+    assert event.error == (
+        f"Arrived after trace #{job.pk} stopped receiving results "
+        f"({TraceJob(status=to).get_status_display().lower()}); recorded on this event only, "
+        "the trace's results and counts are unchanged."
+    )
+    assert not TraceResult.objects.filter(job=job).exists()
+    job.refresh_from_db()
+    assert (job.results_unmatched, job.rows_done, job.hits) == (0, 0, 0)
+    assert job_services.job_events(job=job).count() == before[0]
+    assert job.status == to
+
+
+def test_an_unknown_key_while_receiving_is_still_kept_aside(job, stored_batch):
+    other = stored_batch(owner_rows(10, start=500), name="b.csv").records.first()
+    event, payload = item_event(job, records(job)[0], key=str(other.pk))
+    assert reapi_item_received(event=event, payload=payload) == EventStatus.PROCESSED
+    assert TraceResult.objects.get(job=job).status == MatchStatus.UNMATCHED

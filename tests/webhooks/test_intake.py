@@ -142,3 +142,34 @@ def test_settings_page_shows_webhook_urls_to_admins_only(owner_client, client, s
     html = client.get(reverse("settings")).content.decode()
     assert TOKEN not in html
     assert "Only team admins and managers can see the webhook URLs." in html
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"id": 365, "pending": false, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deeper"),
+        (b'{"id": 365, "x": ' + b"[" * 33 + b"]" * 33 + b"}", "deeper than 32 levels"),
+        (b'{"id": 365, "credits_deducted": NaN}', "NaN is not a JSON number"),
+        (b'{"id": 365, "credits_deducted": Infinity}', "Infinity is not a JSON number"),
+        (b'{"id": 365, "credits_deducted": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"id": 365, "credits_deducted": 1e999}', "out of range"),
+        (b'{"id": 365, "pending": false', "body is not JSON"),
+        (b"[1, 2]", "body must be a JSON object"),
+        (b"\xff\xfe{}", "body is not JSON"),
+    ],
+    ids=["5000-deep", "33-deep", "nan", "inf", "-inf", "1e999", "truncated", "array", "binary"],
+)
+def test_hostile_or_invalid_body_is_refused_and_nothing_is_stored(client, body, said):
+    """Deep nesting was a 500 (RecursionError); NaN / Infinity were stored as events."""
+    response = post(client, body=body)
+    assert response.status_code == 400
+    assert said in response.json()["error"]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_nesting_at_the_limit_and_brackets_in_strings_are_accepted(client):
+    deep = json.loads("[" * 31 + "]" * 31)
+    body = {**TRACE_DONE, "deep": deep, "note": "[[[[{{{{" * 20}
+    response = post(client, body=body)
+    assert response.status_code == 200
+    assert json.loads(WebhookEvent.objects.get().body)["note"] == "[[[[{{{{" * 20

@@ -1,0 +1,111 @@
+"""Every table page survives any page size or page number in its query string.
+
+`?per_page=-1` was a 500 on every table (django-tables2 hands it to Django's Paginator as
+is) and 10**9 rendered whole tables. leadops.tables.table_configure clamps both; the last
+test makes sure every view pages its table through it, so a new table is covered too.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from leadops.credits import services as credits
+from leadops.imports import services as imports
+from leadops.tables import MAX_PER_PAGE, page_size
+from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
+from traces.models import MatchStatus, TraceJob, TraceResult
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = 30
+HOSTILE = ["-1", "0", str(10**9), "abc", "1e3", "", "-99999999999999999999", "2.5"]
+
+
+@pytest.fixture
+def table_pages(staff, team_a, staff_client):
+    """One page per table view, each with ROWS rows in its table."""
+    for n in range(ROWS):
+        credits.grant(
+            wallet=staff.wallet, amount=1, actor=None, reason=f"g{n}", idempotency_key=f"g{n}"
+        )
+    # Half the rows lack a city and a state: the import preview lists them as unusable.
+    rows = owner_rows(ROWS * 2)
+    for row in rows[:ROWS]:
+        row[1] = row[2] = ""
+    upload = SimpleUploadedFile("t.csv", table_csv([OWNER_HEADER, *rows]), content_type="text/csv")
+    batch = imports.import_upload(
+        team=team_a, user=staff, uploaded_file=upload, job_type="trace_normal"
+    )
+    batch = imports.import_set_mapping(batch=batch, mapping=batch.mapping, job_type="trace_normal")
+    batch = imports.import_store(batch=batch)
+    jobs = [
+        TraceJob.objects.create(
+            team=team_a, created_by=staff, batch=batch, trace_type="normal", provider="tracerfy"
+        )
+        for _ in range(ROWS)
+    ]
+    TraceResult.objects.bulk_create(
+        TraceResult(team=team_a, job=jobs[0], match_key=f"k{n}", status=MatchStatus.MISS)
+        for n in range(ROWS)
+    )
+    return {
+        "dashboard": reverse("dashboard"),
+        "trace jobs": reverse("traces:index"),
+        "trace results": reverse("traces:detail", args=[jobs[0].pk]),
+        "unusable rows": reverse("imports:preview", args=[batch.pk]),
+    }
+
+
+def body_rows(html: str) -> int:
+    body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    return body.count("<tr")
+
+
+@pytest.mark.parametrize("per_page", HOSTILE)
+def test_any_page_size_shows_a_page(staff_client, table_pages, per_page):
+    for name, url in table_pages.items():
+        response = staff_client.get(url, {"per_page": per_page, "page": "2"})
+        assert response.status_code == 200, name
+        rows = body_rows(response.content.decode())
+        assert 1 <= rows <= ROWS, (name, rows)
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "abc", str(10**12), "999"])
+def test_any_page_number_shows_a_page(staff_client, table_pages, page):
+    for name, url in table_pages.items():
+        response = staff_client.get(url, {"per_page": "5", "page": page})
+        assert response.status_code == 200, name
+        assert body_rows(response.content.decode()) == 5, name
+
+
+def test_a_large_page_size_is_capped(staff_client, table_pages, monkeypatch):
+    monkeypatch.setattr("leadops.tables.MAX_PER_PAGE", 7)
+    for name, url in table_pages.items():
+        html = staff_client.get(url, {"per_page": str(10**9)}).content.decode()
+        assert body_rows(html) == 7, name
+
+
+def test_page_size_rules():
+    assert page_size("40", default=25) == 40
+    assert page_size(str(10**9), default=25) == MAX_PER_PAGE
+    for raw in [None, "", "-1", "0", "abc", "2.5"]:
+        assert page_size(raw, default=25) == 25
+
+
+def test_every_table_view_pages_through_table_configure():
+    """django-tables2's RequestConfig trusts the query string; only leadops/tables.py may use
+    it, and the pages above are every view that pages a table."""
+    sources = [
+        p
+        for folder in ["leadops", "traces", "dnc", "leadbuilder"]
+        for p in (ROOT / folder).rglob("*.py")
+        if "sandbox" not in p.parts and p != ROOT / "leadops" / "tables.py"
+    ]
+    direct = [str(p.relative_to(ROOT)) for p in sources if "RequestConfig" in p.read_text()]
+    assert direct == [], "page tables with leadops.tables.table_configure"
+    calls = sum(len(re.findall(r"\btable_configure\(request", p.read_text())) for p in sources)
+    assert calls == 4, "a new table view: add its page to table_pages above"
