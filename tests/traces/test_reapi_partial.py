@@ -235,6 +235,7 @@ def test_an_item_with_an_error_status_is_no_result_not_a_miss(
     url = f"{live_server.url}/webhooks/reapi/{settings.WEBHOOK_TOKEN}/?job={job.pk}"
     response = httpx.post(url, json=item, headers={"x-api-key": "sandbox-key"}, timeout=10)
     assert response.status_code == 200
+    run_worker()  # the item is handled while the job still receives (before its deadline)
     done = run_until_done(job, run_worker, sweep=True)
     assert done.status == S.PARTIAL, done.error_message
     bad = TraceResult.objects.get(job=done, record_id=chunk.record_ids[0])
