@@ -32,10 +32,10 @@ def table_pages(staff, team_a, staff_client):
         credits.grant(
             wallet=staff.wallet, amount=1, actor=None, reason=f"g{n}", idempotency_key=f"g{n}"
         )
-    # Half the rows lack a city and a state: the import preview lists them as unusable.
+    # Half the rows lack a street address: the import preview lists them as unusable.
     rows = owner_rows(ROWS * 2)
     for row in rows[:ROWS]:
-        row[1] = row[2] = ""
+        row[0] = ""
     upload = SimpleUploadedFile("t.csv", table_csv([OWNER_HEADER, *rows]), content_type="text/csv")
     batch = imports.import_upload(
         team=team_a, user=staff, uploaded_file=upload, job_type="trace_normal"
