@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from leadops.jobs.models import JobStatus as S
+from tests.support.forms import submit_token
 from tests.support.jobs import assert_credits_balance, run_until_done
 from tests.support.rows import owner_rows
 from traces import services
@@ -105,6 +106,7 @@ def test_one_submit_creates_both_traces_each_holding_its_own_credits(
 ):
     batch = stored_batch(mixed_rows())
     client.force_login(funded)
+    page = client.get(reverse("traces:new", args=[batch.pk])).content.decode()
 
     response = client.post(
         reverse("traces:new", args=[batch.pk]),
@@ -113,6 +115,7 @@ def test_one_submit_creates_both_traces_each_holding_its_own_credits(
             "trace_type": "normal",
             "include_alternative": "on",
             "expected_credits": "12",
+            "submit_token": submit_token(page),
         },
     )
 
@@ -140,17 +143,20 @@ def test_one_submit_creates_both_traces_each_holding_its_own_credits(
 def test_a_stale_combined_cost_creates_nothing(live_sandbox, stored_batch, funded, client):
     batch = stored_batch(mixed_rows())
     client.force_login(funded)
+    page = client.get(reverse("traces:new", args=[batch.pk])).content.decode()
 
-    client.post(
+    response = client.post(
         reverse("traces:new", args=[batch.pk]),
         {
             "provider": "tracerfy",
             "trace_type": "normal",
             "include_alternative": "on",
             "expected_credits": "6",  # the normal trace alone: not what was asked for
+            "submit_token": submit_token(page),
         },
     )
 
+    assert "The estimate changed since you looked" in response.content.decode()
     assert not TraceJob.objects.filter(batch=batch).exists()
     funded.wallet.refresh_from_db()
     assert funded.wallet.held == 0
