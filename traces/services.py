@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadops import providers
+from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
@@ -489,8 +490,11 @@ def trace_job_retry(*, job: TraceJob, user: AbstractBaseUser, seen_credits: int)
 
     A second request while an earlier re-trace of `job` is live (not failed or cancelled)
     returns that job and creates nothing. Raises EstimateChanged when the cost is no longer
-    `seen_credits`, TraceRefused when the job offers no re-trace or the credits fall short.
+    `seen_credits`, TraceRefused when the job offers no re-trace, the credits fall short, or
+    `user` is neither the job's creator nor an admin or manager of its team.
     """
+    if not may_control(user=user, work=job):
+        raise TraceRefused(control_refusal(work=job, action="re-trace"))
     with transaction.atomic():
         # The original's row lock serialises two clicks: the second sees the first's job.
         locked = TraceJob.objects.select_for_update().get(pk=job.pk)
