@@ -121,9 +121,13 @@ def _job_context(request, job) -> dict:
         retrace = services.trace_retry_estimate(job=job, user=request.user)
     elif not can_control and job.status == "queued":
         not_yours = control_refusal(work=job, action="cancel")
-    elif not can_control and job.status == "partial" and not retries:
-        if not services.trace_retry_refusal(job=job):
-            not_yours = control_refusal(work=job, action="re-trace")
+    elif (
+        not can_control
+        and job.status == "partial"
+        and not retries
+        and not services.trace_retry_refusal(job=job)
+    ):
+        not_yours = control_refusal(work=job, action="re-trace")
     return {
         "job": job,
         "can_control": can_control,
