@@ -6,6 +6,8 @@ Each further try during the lockout restarts the wait (django-axes'
 username may log in again from this address.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +23,7 @@ def lockout_response(request, original_response=None, credentials=None):
         {
             "failure_limit": settings.LOGIN_FAILURE_LIMIT,
             "lockout_minutes": minutes,
-            "retry_at": timezone.localtime() + timezone.timedelta(minutes=minutes),
+            "retry_at": timezone.localtime() + timedelta(minutes=minutes),
             "username": (credentials or {}).get("username") or request.POST.get("username", ""),
         },
         status=LOCKED_STATUS,
