@@ -43,7 +43,9 @@ def settings_page(request):
     ]
     if not settings.CRM_ENABLED:
         providers[-1] = ("CRM", "", None)
-    can_manage = bool(request.membership and request.membership.can_manage)
+    # The webhook token is one secret for the whole installation, not a team's: only those who
+    # run the installation (Django staff and superusers) see the URLs that carry it.
+    can_see_webhooks = request.user.is_staff or request.user.is_superuser
     webhook_urls = [
         (label, f"{settings.PUBLIC_BASE_URL}/webhooks/{slug}/{settings.WEBHOOK_TOKEN}/")
         for slug, label in [
@@ -58,8 +60,8 @@ def settings_page(request):
             "members": members,
             "providers": providers,
             "provider_mode": settings.PROVIDER_MODE,
-            "can_manage": can_manage,
-            "webhook_urls": webhook_urls if can_manage else [],
+            "can_see_webhooks": can_see_webhooks,
+            "webhook_urls": webhook_urls if can_see_webhooks else [],
         },
     )
 

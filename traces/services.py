@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadops import providers
+from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
 from leadops.imports.models import ImportBatch
@@ -666,10 +667,13 @@ def trace_job_retry(
 
     A second request while an earlier re-trace of `job` is live (not failed or cancelled)
     returns that job and creates nothing. Raises EstimateChanged when the cost is no longer
-    `seen_credits`, TraceRefused when the job offers no re-trace or the credits fall short,
-    TraceRunning when another trace of the import is running. With the form's one-time
-    `token` (retrace_scope), a replayed request raises AlreadySubmitted with its job.
+    `seen_credits`, TraceRefused when the job offers no re-trace, the credits fall short, or
+    `user` is neither the job's creator nor an admin or manager of its team, TraceRunning
+    when another trace of the import is running. With the form's one-time `token`
+    (retrace_scope), a replayed request raises AlreadySubmitted with its job.
     """
+    if not may_control(user=user, work=job):
+        raise TraceRefused(control_refusal(work=job, action="re-trace"))
     with transaction.atomic():
         claimed = _claim(token=token, user=user, scope=retrace_scope(job=job))
         # The original's row lock serialises two clicks: the second sees the first's job.

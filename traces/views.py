@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from leadops import exports
+from leadops.accounts.permissions import control_refusal, may_control
 from leadops.accounts.scoping import get_for_team_or_404, scoped
 from leadops.credits.errors import InsufficientCredits
 from leadops.imports.models import ImportBatch
@@ -153,15 +154,30 @@ def _job(request, pk):
 def _job_context(request, job) -> dict:
     """What the job page and its live fragment show besides the job itself."""
     retrace, retrace_token = None, ""
+    # Cancel and re-trace are for the job's creator and the team's admins and managers; anyone
+    # else in the team sees why there is no button.
+    can_control = may_control(user=request.user, work=job)
     retries = list(job.retries.order_by("pk").only("pk", "status"))
-    if job.status == "partial":
+    not_yours = ""
+    if job.status == "partial" and can_control:
         retrace = services.trace_retry_estimate(job=job, user=request.user)
         if not retries and not retrace.problem:
             retrace_token = submit_token_issue(
                 user=request.user, scope=services.retrace_scope(job=job)
             )
+    elif not can_control and job.status == "queued":
+        not_yours = control_refusal(work=job, action="cancel")
+    elif (
+        not can_control
+        and job.status == "partial"
+        and not retries
+        and not services.trace_retry_refusal(job=job)
+    ):
+        not_yours = control_refusal(work=job, action="re-trace")
     return {
         "job": job,
+        "can_control": can_control,
+        "not_yours": not_yours,
         "events": job_services.job_events(job=job),
         "counts": selectors.result_counts(job=job),
         "retrace": retrace,

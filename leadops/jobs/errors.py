@@ -2,6 +2,10 @@ class JobError(Exception):
     """A refused job operation; the message is safe to show to a user."""
 
 
+class NotAllowed(JobError):
+    """The actor may not stop or spend on this job (`leadops.accounts.permissions`)."""
+
+
 class InvalidTransition(JobError):
     def __init__(self, *, job, to: str):
         self.from_status, self.to_status = job.status, to

@@ -25,9 +25,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from leadops.accounts.permissions import control_refusal, may_control
 from leadops.credits import services as credits
 from leadops.jobs import queueing
-from leadops.jobs.errors import InvalidTransition, SubmissionLost
+from leadops.jobs.errors import InvalidTransition, NotAllowed, SubmissionLost
 from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
 from leadops.jobs.registry import Ingested, all_kinds, give_up, lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
@@ -160,7 +161,12 @@ def job_queue(*, job: PaidJob, actor: AbstractBaseUser) -> PaidJob:
 
 
 def job_cancel(*, job: PaidJob, actor: AbstractBaseUser) -> PaidJob:
-    """Cancel before the provider has it; credits return in full."""
+    """Cancel before the provider has it; credits return in full.
+
+    Only the job's creator or an admin or manager of its team may (NotAllowed otherwise).
+    """
+    if not may_control(user=actor, work=job):
+        raise NotAllowed(control_refusal(work=job, action="cancel"))
     with transaction.atomic():
         job_transition(job=job, to=S.CANCELLED, actor=actor, detail="Cancelled", stage="Cancelled")
         _release(job, "cancelled")
