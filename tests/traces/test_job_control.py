@@ -11,6 +11,7 @@ from leadops.jobs import services as job_services
 from leadops.jobs.errors import NotAllowed
 from leadops.jobs.models import JobStatus as S
 from tests.factories import MembershipFactory, UserFactory
+from tests.support.forms import submit_token
 from tests.support.rows import owner_rows
 from traces import services
 from traces.models import MatchStatus, TraceJob, TraceResult
@@ -110,7 +111,13 @@ def test_another_member_cannot_retrace(client, colleague, partial_job):
     page = client.get(reverse("traces:detail", args=[partial_job.pk])).content.decode()
     assert 'data-testid="retrace"' not in page
     assert "Only staffer, who started it, or a team admin or manager can re-trace" in page
-    client.post(reverse("traces:retrace", args=[partial_job.pk]), {"expected_credits": 5})
+    # Even with a complete form (a token from elsewhere), the service refuses.
+    response = client.post(
+        reverse("traces:retrace", args=[partial_job.pk]),
+        {"expected_credits": 5, "submit_token": "from-someone-else"},
+    )
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("can re-trace" in m for m in said), said
     assert not partial_job.retries.exists()
     with pytest.raises(services.TraceRefused):
         services.trace_job_retry(job=partial_job, user=colleague, seen_credits=5)
@@ -121,7 +128,10 @@ def test_a_manager_can_retrace_on_their_own_credits(client, manager, partial_job
     client.force_login(manager)
     page = client.get(reverse("traces:detail", args=[partial_job.pk])).content.decode()
     assert 'data-testid="retrace"' in page
-    client.post(reverse("traces:retrace", args=[partial_job.pk]), {"expected_credits": 5})
+    client.post(
+        reverse("traces:retrace", args=[partial_job.pk]),
+        {"expected_credits": 5, "submit_token": submit_token(page)},
+    )
     (retry,) = partial_job.retries.all()
     assert retry.created_by == manager
     assert retry.hold.wallet.user == manager
