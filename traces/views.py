@@ -17,7 +17,7 @@ from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
 from traces.lookups import LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup
+from traces.models import TraceJob, TraceLookup, TraceProvider
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -25,35 +25,58 @@ from traces.tables import TraceJobTable, TraceResultTable
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    analytics, analytics_note = account.tracerfy_analytics()
-    return render(
-        request,
-        "traces/index.html",
-        {
-            "table": table,
-            "analytics": analytics,
-            "analytics_note": analytics_note,
-        },
-    )
+    # The Tracerfy figures load into their panel afterwards (account_figures).
+    return render(request, "traces/index.html", {"table": table})
+
+
+def _provider(request) -> str:
+    provider = request.GET.get("provider", "")
+    return provider if provider in TraceProvider.values else TraceProvider.TRACERFY
+
+
+@login_required
+def account_figures(request):
+    """htmx panel of the overview: the Tracerfy account's figures (cached), or why not."""
+    figures = account.provider_account(provider=TraceProvider.TRACERFY)
+    return render(request, "traces/_account_figures.html", {"figures": figures})
+
+
+@login_required
+def provider_balance(request):
+    """htmx panel of the cost preview: the chosen provider's balance (cached), or why not."""
+    figures = account.provider_account(provider=_provider(request))
+    return render(request, "traces/_provider_balance.html", {"figures": figures})
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 @login_required
 def queues(request):
-    """The provider's queue history, as far as this user may see it."""
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    """The provider's queue history page; the list itself loads into it (queues_table)."""
+    return render(request, "traces/queues.html", {"page": _page_number(request)})
+
+
+@login_required
+def queues_table(request):
+    """htmx panel: one page of the provider's queue list, as far as this user may see it."""
     history, error = None, ""
-    try:
-        history = account.tracerfy_queue_history(
-            team=request.team,
-            page=page,
-            can_manage=bool(request.membership and request.membership.can_manage),
-        )
-    except ProviderError as exc:
-        error = f"Tracerfy's queue list is unavailable right now: {exc}"
-    return render(request, "traces/queues.html", {"history": history, "error": error})
+    if request.team is None:
+        error = "Your account is not in a team yet, so there are no queues to show."
+    else:
+        try:
+            history = account.tracerfy_queue_history(
+                team=request.team,
+                page=_page_number(request),
+                can_manage=bool(request.membership and request.membership.can_manage),
+            )
+        except ProviderError as exc:
+            error = f"Tracerfy's queue list is unavailable right now: {exc}"
+    return render(request, "traces/_queues_table.html", {"history": history, "error": error})
 
 
 @login_required

@@ -46,7 +46,6 @@ def test_25_records_complete_with_results_on_the_keyed_records(
         batch=batch, trace_type="normal", user=funded, provider="reapi"
     )
     assert (estimate.to_send, estimate.total_credits, estimate.problem) == (25, 25, "")
-    assert estimate.provider_balance is None
 
     done = run_until_done(reapi_job(batch, funded), run_worker)
     assert done.status == S.COMPLETE, done.error_message
