@@ -2,19 +2,10 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from leadops.phones import format_phone
 from traces.models import TraceJob, TraceResult
 
 BR = mark_safe("<br>")
-
-
-def format_phone(number: str) -> str:
-    """(773) 555-0137 for US numbers in any common spelling; anything else as given."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10:
-        return number
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
 DNC = mark_safe(

@@ -97,3 +97,18 @@ def test_other_teams_lookups_are_not_listed(lookup_client, outsider, team_b, cli
     )
     html = lookup_client.get(reverse("traces:lookup")).content.decode()
     assert "9 Secret Rd" not in html
+
+
+def test_lookup_phones_are_formatted_like_batch_results(lookup_client):
+    from leadops.phones import format_phone
+
+    hit, _ = find_hit_and_miss(lookup_client)
+    numbers = [ph["number"] for p in hit.persons for ph in p["phones"]]
+    assert numbers, "the sandbox's hit has phones"
+    response = post(lookup_client, **{k: hit.query[k] for k in ("address", "city", "state")})
+    html = response.content.decode()
+    for number in numbers:
+        shown = format_phone(number)
+        assert shown != number and shown.startswith("(")  # the raw spelling is not shown
+        assert f"{shown} <span" in html
+        assert f"{number} <span" not in html

@@ -69,7 +69,7 @@ def test_index_lists_team_jobs(staff_client, job):
     [("7735550137", "(773) 555-0137"), ("+17735550137", "(773) 555-0137"), ("12345", "12345")],
 )
 def test_phones_are_shown_readably(raw, shown):
-    from traces.tables import format_phone
+    from leadops.phones import format_phone
 
     assert format_phone(raw) == shown
 
