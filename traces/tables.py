@@ -8,6 +8,31 @@ from traces.models import TraceJob, TraceResult
 BR = mark_safe("<br>")
 
 
+# A result row shows this many phones and emails; the rest open under "+N more", so 50
+# rows stay a screen or two tall (no script: a <details> element).
+SHOWN_PHONES = 2
+SHOWN_EMAILS = 1
+
+
+def first_and_more(items: list[str], *, shown: int, what: str) -> str:
+    """The first `shown` items (already safe HTML), one a line, and a "+N more" expander."""
+    first = format_html_join(BR, "{}", ((item,) for item in items[:shown]))
+    rest = items[shown:]
+    if not rest:
+        return first
+    return format_html(
+        '{}<details class="more-items" data-testid="more-{}s"><summary title="Show {} more '
+        '{}{}">+{} more</summary>{}</details>',
+        first,
+        what,
+        len(rest),
+        what,
+        "s" if len(rest) != 1 else "",
+        len(rest),
+        format_html_join(BR, "{}", ((item,) for item in rest)),
+    )
+
+
 DNC = mark_safe(
     ' <span class="badge text-bg-danger" title="On a Do-Not-Call list (as the provider reports)">'
     "DNC</span>"
@@ -122,17 +147,26 @@ class TraceResultTable(tables.Table):
     def render_phones(self, value):
         if not value:
             return "—"
-        return format_html_join(
-            BR,
-            "{} <small class='text-secondary'>{}</small>{}",
-            (
-                (format_phone(p.get("number", "")), p.get("type", ""), DNC if p.get("dnc") else "")
-                for p in value[:4]
-            ),
+        return first_and_more(
+            [
+                format_html(
+                    "{} <small class='text-secondary'>{}</small>{}",
+                    format_phone(p.get("number", "")),
+                    p.get("type", ""),
+                    DNC if p.get("dnc") else "",
+                )
+                for p in value
+            ],
+            shown=SHOWN_PHONES,
+            what="phone",
         )
 
     def render_emails(self, value):
-        return format_html_join(BR, "{}", ((e,) for e in value[:3])) if value else "—"
+        if not value:
+            return "—"
+        return first_and_more(
+            [format_html("{}", e) for e in value], shown=SHOWN_EMAILS, what="email"
+        )
 
     def render_mailing(self, record):
         parts = [record.mail_address, record.mail_city, record.mail_state]

@@ -154,3 +154,20 @@ def test_a_running_job_says_results_are_coming_not_that_filters_match_nothing(st
     TraceJob.objects.filter(pk=job.pk).update(status="complete")
     html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
     assert "No results match these filters." in html
+
+
+def test_a_result_row_shows_two_phones_and_one_email_and_the_rest_behind_more(staff_client, job):
+    phones = [{"number": f"+1212555014{n}", "type": "Mobile"} for n in range(6)]
+    emails = ["a@example.com", "b@example.com", "<c>@example.com"]
+    first = TraceResult.objects.filter(job=job).order_by("pk").first()
+    TraceResult.objects.filter(pk=first.pk).update(phones=phones, emails=emails)
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    row = html[html.index("(212) 555-0140") : html.index("</tr>", html.index("(212) 555-0140"))]
+    shown, _, hidden = row.partition('<details class="more-items" data-testid="more-phones">')
+    assert "(212) 555-0140" in shown and "(212) 555-0141" in shown
+    assert "<summary" in hidden and ">+4 more</summary>" in hidden
+    for n in range(2, 6):  # none is lost: every one is behind "+4 more"
+        assert f"(212) 555-014{n}" in hidden and f"(212) 555-014{n}" not in shown
+    emails_shown, _, emails_hidden = hidden.partition('data-testid="more-emails">')
+    assert "a@example.com" in emails_shown
+    assert ">+2 more</summary>" in emails_hidden and "&lt;c&gt;@example.com" in emails_hidden
