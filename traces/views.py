@@ -145,26 +145,51 @@ def _job_context(request, job) -> dict:
     }
 
 
-@login_required
-def detail(request, pk: int):
-    job = _job(request, pk)
+def _results(request, job):
+    """The job page's results: its filter and one page of the table."""
     results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
     table = TraceResultTable(results.qs)
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(
-        request,
-        "traces/detail.html",
-        {**_job_context(request, job), "filter": results, "table": table},
-    )
+    return results, table
+
+
+# The progress poll carries the page's filters and how many results the page shows, so the
+# poll answers with a fresh results table (htmx out-of-band) only when more have arrived.
+SHOWN = "results_shown"
+
+
+def _poll_query(request, total: int) -> str:
+    query = request.GET.copy()
+    query[SHOWN] = str(total)
+    return query.urlencode()
+
+
+@login_required
+def detail(request, pk: int):
+    job = _job(request, pk)
+    results, table = _results(request, job)
+    context = {**_job_context(request, job), "filter": results, "table": table}
+    if not job.is_terminal:
+        context["poll_query"] = _poll_query(request, selectors.result_total(job=job))
+    return render(request, "traces/detail.html", context)
 
 
 @login_required
 def progress(request, pk: int):
-    """The live part of the job page, polled by htmx while the job runs."""
+    """The live part of the job page, polled by htmx while the job runs; it brings the
+    results table along whenever results arrived since the page last showed them."""
     job = _job(request, pk)
-    return render(request, "traces/_progress.html", _job_context(request, job))
+    request.GET = request.GET.copy()
+    shown = request.GET.pop(SHOWN, [None])[-1]
+    context = _job_context(request, job)
+    if shown is not None:
+        total = selectors.result_total(job=job)
+        context["poll_query"] = _poll_query(request, total)
+        if request.htmx and shown != str(total):
+            context["filter"], context["table"] = _results(request, job)
+    return render(request, "traces/_progress.html", context)
 
 
 @login_required

@@ -171,3 +171,40 @@ def test_a_result_row_shows_two_phones_and_one_email_and_the_rest_behind_more(st
     emails_shown, _, emails_hidden = hidden.partition('data-testid="more-emails">')
     assert "a@example.com" in emails_shown
     assert ">+2 more</summary>" in emails_hidden and "&lt;c&gt;@example.com" in emails_hidden
+
+
+def test_results_that_arrive_while_the_job_runs_reach_the_open_page(staff_client, job):
+    """RealEstateAPI stores each result as its webhook comes: the page's progress poll brings
+    the table along when there are more than the page shows, and stays light otherwise."""
+    TraceResult.objects.filter(job=job, record__line__gt=6).delete()  # 5 have arrived
+    TraceJob.objects.filter(pk=job.pk).update(status="submitted", provider="reapi")
+    page = staff_client.get(reverse("traces:detail", args=[job.pk]), {"status": "hit"})
+    html = page.content.decode()
+    assert html.count("(212) 555-0142") == 5
+    poll = f"{reverse('traces:progress', args=[job.pk])}?status=hit&amp;results_shown=5"
+    assert f'hx-get="{poll}"' in html
+
+    def poll_with(shown: int) -> str:
+        return staff_client.get(
+            reverse("traces:progress", args=[job.pk]),
+            {"status": "hit", "results_shown": shown},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+
+    assert 'id="job-results"' not in poll_with(5)  # nothing new: no table in the answer
+    more = [
+        TraceResult(
+            team=job.team,
+            job=job,
+            record=record,
+            match_key=str(record.pk),
+            status=MatchStatus.HIT,
+            phones=[{"number": "+12125550142", "type": "Mobile"}],
+        )
+        for record in job.batch.records.filter(line__in=[7, 8, 9])
+    ]
+    TraceResult.objects.bulk_create(more)
+    fresh = poll_with(5)
+    assert 'id="job-results" class="card-body p-0" hx-swap-oob="true"' in fresh
+    assert fresh.count("(212) 555-0142") == 8  # the page's filter (hits) still applies
+    assert "results_shown=8" in fresh and "results_shown=5" not in fresh
