@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from leadops import providers
-from leadops.providers.errors import ProviderError
+from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
 from leadops.providers.tracerfy import Analytics, TraceQueue
 from traces.models import TraceJob, TraceProvider
 
@@ -56,6 +56,16 @@ class AccountFigures:
         return self.analytics.balance if self.analytics is not None else None
 
 
+def unavailable_reason(exc: ProviderError) -> str:
+    """Why a read for a page failed, in a user's words (a read is never paid work, so the
+    "may have been accepted" of a lost answer means nothing here)."""
+    if isinstance(exc, ProviderUnavailable):
+        return "Tracerfy is slow or not answering; try again in a minute"
+    if isinstance(exc, RateLimited):
+        return "Tracerfy's rate limit is reached; try again in a minute"
+    return str(exc).rstrip(".")
+
+
 def account_cache_key(provider: str) -> str:
     return f"provider-account:{provider}"
 
@@ -75,7 +85,8 @@ def provider_account(*, provider: str) -> AccountFigures:
         ttl = ACCOUNT_TTL
     except ProviderError as exc:
         figures = AccountFigures(
-            provider=provider, note=f"Tracerfy balance unavailable right now: {exc}"
+            provider=provider,
+            note=f"Tracerfy balance unavailable right now: {unavailable_reason(exc)}.",
         )
         ttl = UNAVAILABLE_TTL
     cache.set(key, figures, ttl)

@@ -21,7 +21,7 @@ def first_and_more(items: list[str], *, shown: int, what: str) -> str:
     if not rest:
         return first
     return format_html(
-        '{}<details class="more-items" data-testid="more-{}s"><summary title="Show {} more '
+        '{} <details class="more-items" data-testid="more-{}s"><summary title="Show {} more '
         '{}{}">+{} more</summary>{}</details>',
         first,
         what,

@@ -75,7 +75,10 @@ def queues_table(request):
                 can_manage=bool(request.membership and request.membership.can_manage),
             )
         except ProviderError as exc:
-            error = f"Tracerfy's queue list is unavailable right now: {exc}"
+            error = (
+                f"Tracerfy's queue list is unavailable right now: "
+                f"{account.unavailable_reason(exc)}."
+            )
     return render(request, "traces/_queues_table.html", {"history": history, "error": error})
 
 

@@ -47,7 +47,10 @@ def test_overview_panel_says_when_figures_are_unavailable_after_one_try(
 ):
     sandbox.control.faults(error_rate=1.0, paths=[ANALYTICS])
     panel = staff_client.get(reverse("traces:account_figures")).content.decode()
-    assert "Tracerfy balance unavailable right now" in panel
+    assert (
+        "Tracerfy balance unavailable right now: Tracerfy is slow or not answering; "
+        "try again in a minute." in panel
+    )
     # A page-time call is not retried (a retried read costs the user 3 x the wait).
     assert sandbox.control.fault_count("error", f"GET {ANALYTICS}") == 1
     # Nor asked again on the next page view while it is down.
@@ -87,7 +90,7 @@ def test_pages_answer_at_once_and_panels_give_up_quickly_on_a_slow_provider(
     assert f'hx-get="{reverse(panel)}' in html and 'hx-trigger="load"' in html
     took, fragment = timed_get(staff_client, reverse(panel))
     assert took < 3.0, f"the panel took {took:.1f} s (the provider answers in 5 s)"
-    assert "unavailable right now" in fragment
+    assert "unavailable right now: Tracerfy is slow or not answering; try again" in fragment
 
 
 def test_cost_preview_radio_clicks_do_not_ask_the_provider_again(
@@ -159,3 +162,21 @@ def test_history_shows_own_jobs_and_outside_queues_to_managers_only(
     assert f"<td>{ours}</td>" in html
     assert f"<td>{outside}</td>" not in html and f"<td>{theirs}</td>" not in html
     assert "2 not shown here" in html
+
+
+def test_queue_list_panel_for_a_user_without_a_team_says_so(tracerfy, client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="loner"))
+    response = client.get(reverse("traces:queues_table"))
+    assert response.status_code == 200
+    assert "not in a team yet" in response.content.decode()
+    assert client.get(reverse("traces:queues")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["traces:account_figures", "traces:provider_balance", "traces:queues_table"]
+)
+def test_provider_panels_send_anonymous_visitors_to_log_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/login/" in response["Location"]
