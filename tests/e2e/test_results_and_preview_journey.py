@@ -4,6 +4,7 @@ whose results arrive while the user watches, each row short with "+N more" phone
 
 import time
 
+import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
@@ -23,10 +24,17 @@ def stored_import(user, rows: int):
     return imports.import_store(batch=batch)
 
 
-def test_cost_preview_panel_is_lazy_cached_and_per_provider(
-    page, tracing_app, sandbox, trace_member, settings, screenshot
-):
+@pytest.fixture
+def fresh_cache():
+    """Provider figures cached by this test (a failure too) must not reach the next one."""
     cache.clear()
+    yield
+    cache.clear()
+
+
+def test_cost_preview_panel_is_lazy_cached_and_per_provider(
+    page, tracing_app, sandbox, trace_member, settings, screenshot, fresh_cache
+):
     batch = stored_import(trace_member, 12)
     sandbox.control.account(balance=4321)
     page.goto(f"{tracing_app}/traces/")
