@@ -251,6 +251,8 @@ REAPI_BASE_URL = env.str(
 REAPI_API_KEY = read_secret(env, "REAPI_API_KEY", default=None if _live else "sandbox-key")
 # The longest a provider call waits for an answer (a paid POST's lost answer is reconciled).
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30)
+# The longest a page's provider panel (balance, account figures, queue list) waits; no retry.
+PROVIDER_PAGE_TIMEOUT = env.float("PROVIDER_PAGE_TIMEOUT", default=3)
 # Shrinks our rate-limit windows to match a sandbox started with SANDBOX_RATE_WINDOW_SCALE
 # (fault suites run minutes of provider traffic in seconds). Live providers keep theirs.
 PROVIDER_RATE_WINDOW_SCALE = env.float("PROVIDER_RATE_WINDOW_SCALE", default=1.0)

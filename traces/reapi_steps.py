@@ -311,11 +311,14 @@ class ReapiSteps:
                 note = (
                     f"; it counted {ack.receive_count:,}" if ack.receive_count != len(chunk) else ""
                 )
-                job_services.job_event(
-                    job=job,
-                    detail=f"RealEstateAPI accepted batch {n + 1} of {total} "
-                    f"({len(chunk):,} records) as {ack.batch_id}{note}",
-                )
+                # A job of one batch says it once, when it is marked submitted (_submitted);
+                # several batches are worth following one by one, and a miscount always.
+                if total > 1 or note:
+                    job_services.job_event(
+                        job=job,
+                        detail=f"RealEstateAPI accepted batch {n + 1} of {total} "
+                        f"({len(chunk):,} records) as {ack.batch_id}{note}",
+                    )
         batches = [recorded[n] for n in sorted(recorded)]
         if not any(b.state in LIVE for b in batches):
             raise InvalidRequest(_nothing_accepted(batches), provider=TraceProvider.REAPI)

@@ -10,6 +10,11 @@ def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
     return TraceResult.objects.filter(job=job).select_related("record").order_by("id")
 
 
+def result_total(*, job: TraceJob) -> int:
+    """Every result row the job has so far (the results table's unfiltered size)."""
+    return TraceResult.objects.filter(job=job).count()
+
+
 def result_counts(*, job: TraceJob) -> dict[str, int]:
     """Hits, misses and records without a result (counted apart), in one query."""
     return TraceResult.objects.filter(job=job, record__isnull=False).aggregate(

@@ -19,7 +19,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from leadops import providers
 from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
@@ -30,7 +29,6 @@ from leadops.jobs import services as job_services
 from leadops.jobs import tokens
 from leadops.jobs.models import TERMINAL, JobStatus
 from leadops.jobs.registry import Ingested
-from leadops.providers.errors import ProviderError
 from traces import import_kinds
 from traces.models import (
     MatchStatus,
@@ -254,11 +252,12 @@ class TraceEstimate:
     credits_per_record: int
     total_credits: int
     available: int
-    provider_balance: int | None
-    provider_note: str
     provider: str = TraceProvider.TRACERFY
     # Why this trace cannot be submitted as it stands ("" when it can).
     problem: str = ""
+    # A word on the provider it goes to (a re-trace sent elsewhere than its job says why).
+    # The provider's balance is no part of an estimate: see traces.account.provider_account.
+    provider_note: str = ""
 
     @property
     def short_by(self) -> int:
@@ -295,18 +294,11 @@ def trace_estimate(
     to_send = max(0, unique - reused)
     per = credits_per_record(provider=provider, trace_type=trace_type)
     wallet = credits.wallet_for(user=user, team=batch.team)
-    balance, note = None, ""
     problem = trace_refusal(batch=batch, trace_type=trace_type, provider=provider)
-    if provider == TraceProvider.REAPI:
-        note = "RealEstateAPI does not report a balance through its API; see its dashboard."
-        if 0 < to_send < REAPI_MIN_RECORDS and not problem:
-            problem = reapi_too_few(to_send)
-    else:
-        try:
-            with providers.tracerfy_client() as client:
-                balance = client.analytics().balance
-        except ProviderError as exc:
-            note = f"Tracerfy balance unavailable: {exc}"
+    if provider == TraceProvider.REAPI and 0 < to_send < REAPI_MIN_RECORDS and not problem:
+        problem = reapi_too_few(to_send)
+    # The provider's own balance is no part of the estimate: the cost preview loads it into
+    # a panel of its own (traces.account.provider_account), cached, off the page's path.
     return TraceEstimate(
         unique_records=unique,
         reused=reused,
@@ -314,8 +306,6 @@ def trace_estimate(
         credits_per_record=per,
         total_credits=to_send * per,
         available=wallet.available,
-        provider_balance=balance,
-        provider_note=note,
         provider=provider,
         problem=problem,
     )
@@ -629,9 +619,7 @@ def trace_retry_estimate(*, job: TraceJob, user: AbstractBaseUser) -> TraceEstim
     wallet = credits.wallet_for(user=user, team=job.team)
     problem = trace_retry_refusal(job=job)
     note = ""
-    if provider == TraceProvider.REAPI:
-        note = "RealEstateAPI does not report a balance through its API; see its dashboard."
-    elif provider != job.provider:
+    if provider != job.provider:
         note = (
             f"RealEstateAPI takes at least {REAPI_MIN_RECORDS} records in a batch, so these "
             f"{count:,} go to Tracerfy ({TraceType(trace_type).label.split(' (')[0].lower()})."
@@ -643,7 +631,6 @@ def trace_retry_estimate(*, job: TraceJob, user: AbstractBaseUser) -> TraceEstim
         credits_per_record=per,
         total_credits=count * per,
         available=wallet.available,
-        provider_balance=None,
         provider_note=note,
         provider=provider,
         problem=problem,

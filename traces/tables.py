@@ -2,19 +2,35 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from leadops.phones import format_phone
 from traces.models import TraceJob, TraceResult
 
 BR = mark_safe("<br>")
 
 
-def format_phone(number: str) -> str:
-    """(773) 555-0137 for US numbers in any common spelling; anything else as given."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10:
-        return number
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+# A result row shows this many phones and emails; the rest open under "+N more", so 50
+# rows stay a screen or two tall (no script: a <details> element).
+SHOWN_PHONES = 2
+SHOWN_EMAILS = 1
+
+
+def first_and_more(items: list[str], *, shown: int, what: str) -> str:
+    """The first `shown` items (already safe HTML), one a line, and a "+N more" expander."""
+    first = format_html_join(BR, "{}", ((item,) for item in items[:shown]))
+    rest = items[shown:]
+    if not rest:
+        return first
+    return format_html(
+        '{} <details class="more-items" data-testid="more-{}s"><summary title="Show {} more '
+        '{}{}">+{} more</summary>{}</details>',
+        first,
+        what,
+        len(rest),
+        what,
+        "s" if len(rest) != 1 else "",
+        len(rest),
+        format_html_join(BR, "{}", ((item,) for item in rest)),
+    )
 
 
 DNC = mark_safe(
@@ -131,17 +147,26 @@ class TraceResultTable(tables.Table):
     def render_phones(self, value):
         if not value:
             return "—"
-        return format_html_join(
-            BR,
-            "{} <small class='text-secondary'>{}</small>{}",
-            (
-                (format_phone(p.get("number", "")), p.get("type", ""), DNC if p.get("dnc") else "")
-                for p in value[:4]
-            ),
+        return first_and_more(
+            [
+                format_html(
+                    "{} <small class='text-secondary'>{}</small>{}",
+                    format_phone(p.get("number", "")),
+                    p.get("type", ""),
+                    DNC if p.get("dnc") else "",
+                )
+                for p in value
+            ],
+            shown=SHOWN_PHONES,
+            what="phone",
         )
 
     def render_emails(self, value):
-        return format_html_join(BR, "{}", ((e,) for e in value[:3])) if value else "—"
+        if not value:
+            return "—"
+        return first_and_more(
+            [format_html("{}", e) for e in value], shown=SHOWN_EMAILS, what="email"
+        )
 
     def render_mailing(self, record):
         parts = [record.mail_address, record.mail_city, record.mail_state]

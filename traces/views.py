@@ -21,7 +21,7 @@ from traces import account, selectors, services
 from traces.filters import TraceResultFilter
 from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
 from traces.lookups import LOOKUP_CREDITS, LookupFailed, lookup_run
-from traces.models import TraceJob, TraceLookup
+from traces.models import TraceJob, TraceLookup, TraceProvider
 from traces.tables import TraceJobTable, TraceResultTable
 
 
@@ -29,35 +29,61 @@ from traces.tables import TraceJobTable, TraceResultTable
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
     table_configure(request, table, per_page=25)
-    analytics, analytics_note = account.tracerfy_analytics()
-    return render(
-        request,
-        "traces/index.html",
-        {
-            "table": table,
-            "analytics": analytics,
-            "analytics_note": analytics_note,
-        },
-    )
+    # The Tracerfy figures load into their panel afterwards (account_figures).
+    return render(request, "traces/index.html", {"table": table})
+
+
+def _provider(request) -> str:
+    provider = request.GET.get("provider", "")
+    return provider if provider in TraceProvider.values else TraceProvider.TRACERFY
+
+
+@login_required
+def account_figures(request):
+    """htmx panel of the overview: the Tracerfy account's figures (cached), or why not."""
+    figures = account.provider_account(provider=TraceProvider.TRACERFY)
+    return render(request, "traces/_account_figures.html", {"figures": figures})
+
+
+@login_required
+def provider_balance(request):
+    """htmx panel of the cost preview: the chosen provider's balance (cached), or why not."""
+    figures = account.provider_account(provider=_provider(request))
+    return render(request, "traces/_provider_balance.html", {"figures": figures})
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 @login_required
 def queues(request):
-    """The provider's queue history, as far as this user may see it."""
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    """The provider's queue history page; the list itself loads into it (queues_table)."""
+    return render(request, "traces/queues.html", {"page": _page_number(request)})
+
+
+@login_required
+def queues_table(request):
+    """htmx panel: one page of the provider's queue list, as far as this user may see it."""
     history, error = None, ""
-    try:
-        history = account.tracerfy_queue_history(
-            team=request.team,
-            page=page,
-            can_manage=bool(request.membership and request.membership.can_manage),
-        )
-    except ProviderError as exc:
-        error = f"Tracerfy's queue list is unavailable right now: {exc}"
-    return render(request, "traces/queues.html", {"history": history, "error": error})
+    if request.team is None:
+        error = "Your account is not in a team yet, so there are no queues to show."
+    else:
+        try:
+            history = account.tracerfy_queue_history(
+                team=request.team,
+                page=_page_number(request),
+                can_manage=bool(request.membership and request.membership.can_manage),
+            )
+        except ProviderError as exc:
+            error = (
+                f"Tracerfy's queue list is unavailable right now: "
+                f"{account.unavailable_reason(exc)}."
+            )
+    return render(request, "traces/_queues_table.html", {"history": history, "error": error})
 
 
 @login_required
@@ -186,26 +212,51 @@ def _job_context(request, job) -> dict:
     }
 
 
-@login_required
-def detail(request, pk: int):
-    job = _job(request, pk)
+def _results(request, job):
+    """The job page's results: its filter and one page of the table."""
     results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
     table = TraceResultTable(results.qs)
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
     table_configure(request, table, per_page=50)
-    return render(
-        request,
-        "traces/detail.html",
-        {**_job_context(request, job), "filter": results, "table": table},
-    )
+    return results, table
+
+
+# The progress poll carries the page's filters and how many results the page shows, so the
+# poll answers with a fresh results table (htmx out-of-band) only when more have arrived.
+SHOWN = "results_shown"
+
+
+def _poll_query(request, total: int) -> str:
+    query = request.GET.copy()
+    query[SHOWN] = str(total)
+    return query.urlencode()
+
+
+@login_required
+def detail(request, pk: int):
+    job = _job(request, pk)
+    results, table = _results(request, job)
+    context = {**_job_context(request, job), "filter": results, "table": table}
+    if not job.is_terminal:
+        context["poll_query"] = _poll_query(request, selectors.result_total(job=job))
+    return render(request, "traces/detail.html", context)
 
 
 @login_required
 def progress(request, pk: int):
-    """The live part of the job page, polled by htmx while the job runs."""
+    """The live part of the job page, polled by htmx while the job runs; it brings the
+    results table along whenever results arrived since the page last showed them."""
     job = _job(request, pk)
-    return render(request, "traces/_progress.html", _job_context(request, job))
+    request.GET = request.GET.copy()
+    shown = request.GET.pop(SHOWN, [None])[-1]
+    context = _job_context(request, job)
+    if shown is not None:
+        total = selectors.result_total(job=job)
+        context["poll_query"] = _poll_query(request, total)
+        if request.htmx and shown != str(total):
+            context["filter"], context["table"] = _results(request, job)
+    return render(request, "traces/_progress.html", context)
 
 
 @login_required

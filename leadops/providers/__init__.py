@@ -12,6 +12,7 @@ from .crm import CrmClient
 from .ratelimit import RateLimiter
 from .reapi import ReapiClient
 from .tracerfy import TracerfyClient
+from .wire import NO_RETRIES
 
 RATE_LIMIT_PREFIX = "leadops:ratelimit"
 
@@ -39,14 +40,25 @@ def _timeouts() -> Timeouts:
     return Timeouts(read=read, write=read)
 
 
-def tracerfy_client(*, timeouts: Timeouts | None = None) -> TracerfyClient:
+def page_timeouts() -> Timeouts:
+    """For a call a user's page waits on: PROVIDER_PAGE_TIMEOUT for every phase."""
+    from django.conf import settings
+
+    wait = settings.PROVIDER_PAGE_TIMEOUT
+    return Timeouts(connect=wait, read=wait, write=wait, pool=wait)
+
+
+def tracerfy_client(*, timeouts: Timeouts | None = None, page: bool = False) -> TracerfyClient:
+    """``page=True``: a client for a read a page waits on (a balance, the queue list), with
+    PROVIDER_PAGE_TIMEOUT and no retry, so a slow provider costs a page seconds, not minutes."""
     from django.conf import settings
 
     return TracerfyClient(
         base_url=settings.TRACERFY_BASE_URL,
         api_key=settings.TRACERFY_API_KEY,
-        timeouts=timeouts or _timeouts(),
+        timeouts=timeouts or (page_timeouts() if page else _timeouts()),
         limiter=limiter(),
+        retry=NO_RETRIES if page else None,
     )
 
 

@@ -127,3 +127,18 @@ def test_too_few_credits_is_a_clear_message_and_charges_nothing(client, staff):
     assert not CreditEntry.objects.exists()
     staff.wallet.refresh_from_db()
     assert (staff.wallet.available, staff.wallet.held) == (0, 0)
+
+
+def test_lookup_phones_are_formatted_like_batch_results(lookup_client):
+    from leadops.phones import format_phone
+
+    hit, _ = find_hit_and_miss(lookup_client)
+    numbers = [ph["number"] for p in hit.persons for ph in p["phones"]]
+    assert numbers, "the sandbox's hit has phones"
+    response = post(lookup_client, **{k: hit.query[k] for k in ("address", "city", "state")})
+    html = response.content.decode()
+    for number in numbers:
+        shown = format_phone(number)
+        assert shown != number and shown.startswith("(")  # the raw spelling is not shown
+        assert f"{shown} <span" in html
+        assert f"{number} <span" not in html

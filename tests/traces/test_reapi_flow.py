@@ -46,7 +46,6 @@ def test_25_records_complete_with_results_on_the_keyed_records(
         batch=batch, trace_type="normal", user=funded, provider="reapi"
     )
     assert (estimate.to_send, estimate.total_credits, estimate.problem) == (25, 25, "")
-    assert estimate.provider_balance is None
 
     done = run_until_done(reapi_job(batch, funded), run_worker)
     assert done.status == S.COMPLETE, done.error_message
@@ -87,6 +86,14 @@ def test_over_1000_records_go_in_two_chunks_of_at_least_ten(
     assert sorted(by_batch.values()) == [10, 995]
     assert done.charged_credits == done.hits == sum(r.status == MatchStatus.HIT for r in results)
     assert_credits_balance(funded.wallet)
+    # Each batch is on the timeline as it is accepted, then the whole once.
+    timeline = [e.detail for e in job_services.job_events(job=done)]
+    assert [d for d in timeline if "accepted" in d] == [
+        f"RealEstateAPI accepted batch 1 of 2 (995 records) as {chunks[0].batch_id}",
+        f"RealEstateAPI accepted batch 2 of 2 (10 records) as {chunks[1].batch_id}",
+        f"RealEstateAPI accepted 1,005 records in 2 batches "
+        f"({chunks[0].batch_id}, {chunks[1].batch_id})",
+    ]
 
 
 def test_duplicated_and_reordered_webhooks_change_nothing_twice(
@@ -346,3 +353,14 @@ def test_a_failed_second_chunk_is_retried_alone(
     assert_attached_by_key(done, 25)
     assert done.charged_credits == done.hits
     assert_credits_balance(funded.wallet)
+
+
+def test_the_timeline_says_once_that_realestateapi_accepted_the_batch(
+    live_reapi, stored_batch, funded, run_worker
+):
+    done = run_until_done(reapi_job(stored_batch(owner_rows(25)), funded), run_worker)
+    assert done.status == S.COMPLETE, done.error_message
+    timeline = [e.detail for e in job_services.job_events(job=done)]
+    accepted = [d for d in timeline if "accepted" in d]
+    assert len(accepted) == 1, timeline
+    assert accepted[0] == f"RealEstateAPI accepted 25 records in 1 batch ({done.provider_ref})"

@@ -69,7 +69,7 @@ def test_index_lists_team_jobs(staff_client, job):
     [("7735550137", "(773) 555-0137"), ("+17735550137", "(773) 555-0137"), ("12345", "12345")],
 )
 def test_phones_are_shown_readably(raw, shown):
-    from traces.tables import format_phone
+    from leadops.phones import format_phone
 
     assert format_phone(raw) == shown
 
@@ -154,3 +154,57 @@ def test_a_running_job_says_results_are_coming_not_that_filters_match_nothing(st
     TraceJob.objects.filter(pk=job.pk).update(status="complete")
     html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
     assert "No results match these filters." in html
+
+
+def test_a_result_row_shows_two_phones_and_one_email_and_the_rest_behind_more(staff_client, job):
+    phones = [{"number": f"+1212555014{n}", "type": "Mobile"} for n in range(6)]
+    emails = ["a@example.com", "b@example.com", "<c>@example.com"]
+    first = TraceResult.objects.filter(job=job).order_by("pk").first()
+    TraceResult.objects.filter(pk=first.pk).update(phones=phones, emails=emails)
+    html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
+    row = html[html.index("(212) 555-0140") : html.index("</tr>", html.index("(212) 555-0140"))]
+    shown, _, hidden = row.partition('<details class="more-items" data-testid="more-phones">')
+    assert "(212) 555-0140" in shown and "(212) 555-0141" in shown
+    assert "<summary" in hidden and ">+4 more</summary>" in hidden
+    for n in range(2, 6):  # none is lost: every one is behind "+4 more"
+        assert f"(212) 555-014{n}" in hidden and f"(212) 555-014{n}" not in shown
+    emails_shown, _, emails_hidden = hidden.partition('data-testid="more-emails">')
+    assert "a@example.com" in emails_shown
+    assert ">+2 more</summary>" in emails_hidden and "&lt;c&gt;@example.com" in emails_hidden
+
+
+def test_results_that_arrive_while_the_job_runs_reach_the_open_page(staff_client, job):
+    """RealEstateAPI stores each result as its webhook comes: the page's progress poll brings
+    the table along when there are more than the page shows, and stays light otherwise."""
+    TraceResult.objects.filter(job=job, record__line__gt=6).delete()  # 5 have arrived
+    TraceJob.objects.filter(pk=job.pk).update(status="submitted", provider="reapi")
+    page = staff_client.get(reverse("traces:detail", args=[job.pk]), {"status": "hit"})
+    html = page.content.decode()
+    assert html.count("(212) 555-0142") == 5
+    poll = f"{reverse('traces:progress', args=[job.pk])}?status=hit&amp;results_shown=5"
+    assert f'hx-get="{poll}"' in html
+
+    def poll_with(shown: int) -> str:
+        return staff_client.get(
+            reverse("traces:progress", args=[job.pk]),
+            {"status": "hit", "results_shown": shown},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+
+    assert 'id="job-results"' not in poll_with(5)  # nothing new: no table in the answer
+    more = [
+        TraceResult(
+            team=job.team,
+            job=job,
+            record=record,
+            match_key=str(record.pk),
+            status=MatchStatus.HIT,
+            phones=[{"number": "+12125550142", "type": "Mobile"}],
+        )
+        for record in job.batch.records.filter(line__in=[7, 8, 9])
+    ]
+    TraceResult.objects.bulk_create(more)
+    fresh = poll_with(5)
+    assert 'id="job-results" class="card-body p-0" hx-swap-oob="true"' in fresh
+    assert fresh.count("(212) 555-0142") == 8  # the page's filter (hits) still applies
+    assert "results_shown=8" in fresh and "results_shown=5" not in fresh
