@@ -109,6 +109,10 @@ ROUTES: dict[str, Route] = {
     "traces:new": Route(batch_kwargs),
     "traces:lookup": MEMBER_PAGE,
     "traces:queues": MEMBER_PAGE,
+    # htmx panels of the overview, the cost preview and the queue history
+    "traces:account_figures": MEMBER_PAGE,
+    "traces:provider_balance": MEMBER_PAGE,
+    "traces:queues_table": MEMBER_PAGE,
     "traces:detail": Route(job_kwargs),
     "traces:progress": Route(job_kwargs),
     "traces:cancel": Route(job_kwargs),
