@@ -70,7 +70,9 @@ def test_25_records_complete_with_results_on_the_keyed_records(
 def test_over_1000_records_go_in_two_chunks_of_at_least_ten(
     live_reapi, stored_batch, funded, run_worker
 ):
-    live_reapi.control.settings(webhook_rate=2000)
+    # 1,005 result webhooks at 250 a second (RealEstateAPI documents 50): faster is no
+    # truer, and a live test server on SQLite cannot take thousands a second.
+    live_reapi.control.settings(webhook_rate=250)
     credits.grant(wallet=funded.wallet, amount=1000, actor=None, reason="t", idempotency_key="big")
     batch = stored_batch(owner_rows(1005))
     done = run_until_done(reapi_job(batch, funded), run_worker, timeout=120)
