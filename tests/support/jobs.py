@@ -76,3 +76,38 @@ def first_post_times_out(monkeypatch, sandbox, *, client_factory: str, path: str
         paths=[path],
         fault_budget=1,
     )
+
+
+def partial_trace(*, batch, user, hits: int, misses: int, no_result: int) -> TraceJob:
+    """A Tracerfy trace of `batch` (by `user`) that ended "Complete with errors": its first
+    records hits, then misses, then records without a result, in line order."""
+    from leadops.jobs.models import JobStatus
+    from traces.models import MatchStatus, TraceResult
+
+    count = hits + misses + no_result
+    job = TraceJob.objects.create(
+        team=batch.team,
+        created_by=user,
+        batch=batch,
+        trace_type="normal",
+        provider="tracerfy",
+        status=JobStatus.PARTIAL,
+        records_sent=count,
+        error_message=f"{no_result} of {count} records got no result ({no_result} lost). They "
+        "were not charged; re-trace them from this page.",
+    )
+    statuses = [MatchStatus.HIT] * hits + [MatchStatus.MISS] * misses
+    statuses += [MatchStatus.NO_RESULT] * no_result
+    records = list(batch.records.order_by("line")[:count])
+    TraceResult.objects.bulk_create(
+        TraceResult(
+            team=batch.team,
+            job=job,
+            record=record,
+            match_key=str(record.pk),
+            status=status,
+            raw={"note": "no result received: lost"} if status == MatchStatus.NO_RESULT else {},
+        )
+        for record, status in zip(records, statuses, strict=True)
+    )
+    return job

@@ -12,9 +12,9 @@ from leadops.jobs.errors import NotAllowed
 from leadops.jobs.models import JobStatus as S
 from tests.factories import MembershipFactory, UserFactory
 from tests.support.forms import submit_token
+from tests.support.jobs import partial_trace
 from tests.support.rows import owner_rows
 from traces import services
-from traces.models import MatchStatus, TraceJob, TraceResult
 
 pytestmark = pytest.mark.django_db
 
@@ -52,25 +52,12 @@ def queued_job(stored_batch, funded):
 
 
 @pytest.fixture
-def partial_job(stored_batch, staff, team_a):
+def partial_job(stored_batch, staff):
     """staff's trace of 20 records; 5 got no result."""
     credits.grant(wallet=staff.wallet, amount=100, actor=None, reason="t", idempotency_key="jc")
-    batch = stored_batch(owner_rows(20))
-    job = TraceJob.objects.create(
-        team=team_a,
-        created_by=staff,
-        batch=batch,
-        trace_type="normal",
-        provider="tracerfy",
-        status=S.PARTIAL,
-        records_sent=20,
+    return partial_trace(
+        batch=stored_batch(owner_rows(20)), user=staff, hits=15, misses=0, no_result=5
     )
-    statuses = [MatchStatus.HIT] * 15 + [MatchStatus.NO_RESULT] * 5
-    TraceResult.objects.bulk_create(
-        TraceResult(team=team_a, job=job, record=record, match_key=str(record.pk), status=status)
-        for record, status in zip(batch.records.order_by("line"), statuses, strict=True)
-    )
-    return job
 
 
 def test_another_member_cannot_cancel_and_is_told_why(client, colleague, queued_job):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from leadops.credits import services as credits
 from leadops.jobs.models import JobStatus as S
 from tests.support.forms import submit_token
+from tests.support.jobs import partial_trace
 from tests.support.rows import owner_rows
 from traces import selectors
 from traces.models import MatchStatus, TraceJob, TraceResult
@@ -15,37 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def partial_job(stored_batch, staff, team_a):
+def partial_job(stored_batch, staff):
     """60 records: 30 hits, 18 misses, 12 without a result."""
     credits.grant(wallet=staff.wallet, amount=100, actor=None, reason="t", idempotency_key="pv")
-    batch = stored_batch(owner_rows(60))
-    job = TraceJob.objects.create(
-        team=team_a,
-        created_by=staff,
-        batch=batch,
-        trace_type="normal",
-        provider="tracerfy",
-        status=S.PARTIAL,
-        records_sent=60,
-        error_message="12 of 60 records got no result (12 lost). They were not charged; "
-        "re-trace them from this page.",
+    return partial_trace(
+        batch=stored_batch(owner_rows(60)), user=staff, hits=30, misses=18, no_result=12
     )
-    statuses = [MatchStatus.HIT] * 30 + [MatchStatus.MISS] * 18 + [MatchStatus.NO_RESULT] * 12
-    records = list(batch.records.order_by("line"))
-    TraceResult.objects.bulk_create(
-        [
-            TraceResult(
-                team=team_a,
-                job=job,
-                record=record,
-                match_key=str(record.pk),
-                status=status,
-                raw={"note": "no result received: lost"} if status == MatchStatus.NO_RESULT else {},
-            )
-            for record, status in zip(records, statuses, strict=True)
-        ]
-    )
-    return job
 
 
 def test_the_list_and_the_page_say_complete_with_errors_in_their_own_colour(
