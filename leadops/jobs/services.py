@@ -17,6 +17,7 @@ the job's steps are asked first whether the provider already has part of the job
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -228,8 +229,13 @@ def job_submit_step(*, label: str, job_id: int) -> None:
     try:
         result = steps.submit(job)
     except RateLimited as exc:
+        # "Wait", not "failed": a rate limit does not use up one of SUBMIT_MAX_ATTEMPTS (the
+        # hard limit still ends a job that never gets a slot).
         _back_to_queue(
-            job, exc.retry_after, f"Provider rate limit; retrying in {exc.retry_after:.0f}s"
+            job,
+            exc.retry_after,
+            f"Provider rate limit; retrying in {exc.retry_after:.0f}s",
+            counted=False,
         )
     except ProviderUnavailable as exc:
         if exc.request_sent:
@@ -275,12 +281,22 @@ def _by_provider(pairs) -> dict[str, list[str]]:
     return grouped
 
 
-def _back_to_queue(job: PaidJob, delay: float, detail: str) -> None:
+def _back_to_queue(job: PaidJob, delay: float, detail: str, *, counted: bool = True) -> None:
+    """Queue the submission again after `delay`; `counted=False` gives the attempt back."""
+    attempts = job.submit_attempts if counted else job.submit_attempts - 1
+    # An uncounted attempt reuses a number, so its step id gets a suffix of its own (the run
+    # that just failed still holds the plain id).
+    n = attempts if counted else f"{attempts}w{time.monotonic_ns() % 10**12}"
     with transaction.atomic():
         job_transition(
-            job=job, to=S.QUEUED, expect=S.SUBMITTING, detail=detail, stage="Waiting to retry"
+            job=job,
+            to=S.QUEUED,
+            expect=S.SUBMITTING,
+            detail=detail,
+            stage="Waiting to retry",
+            submit_attempts=attempts,
         )
-        _enqueue(job, "submit", delay=max(1.0, delay), n=job.submit_attempts)
+        _enqueue(job, "submit", delay=max(1.0, delay), n=n)
 
 
 def _retry_or_fail(job: PaidJob, steps, message: str) -> None:

@@ -159,6 +159,24 @@ def test_rate_limited_submit_goes_back_to_queue(make_job, staff, steps):
     assert "retrying in 42s" in services.job_events(job=job).last().detail
 
 
+def test_rate_limits_never_use_up_the_submit_attempts(make_job, staff, steps):
+    """A provider that keeps saying "slow down" delays the job; it never fails it (one of 30
+    jobs of the fault suite once failed after five 429s and 503s in a row)."""
+    steps.impl = Script(submit=RateLimited("slow down", retry_after=1))
+    job = make_job()
+    services.job_queue(job=job, actor=staff)
+    for _ in range(services.SUBMIT_MAX_ATTEMPTS + 3):
+        services.job_submit_step(label="probe", job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.submit_attempts) == (S.QUEUED, 0)
+    steps.impl = Script(submit=ProviderUnavailable("connection refused", request_sent=False))
+    for _ in range(services.SUBMIT_MAX_ATTEMPTS):
+        services.job_submit_step(label="probe", job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == S.FAILED  # real failures still count
+    assert_credits_balance(staff.wallet)
+
+
 def test_timed_out_post_is_reconciled_not_resent(make_job, staff, steps):
     steps.impl = Script(
         submit=ProviderUnavailable("read timeout", timed_out=True, request_sent=True),
