@@ -209,6 +209,28 @@ def test_a_plain_phone_list_is_mapped_and_stored_for_a_dnc_scrub(team_a, staff):
     assert [r.line for r in selectors.usable_records(batch=batch)] == [2, 3, 5]
 
 
+def test_phone_columns_in_a_trace_file_are_mapped_but_never_required_or_refusing(team_a, staff):
+    data = (
+        "Address,City,State,Home Phone,Work Phone,Home Type\n"
+        "1 Main St,Austin,TX,512-555-0100,call the office,Single Family\n"
+        "2 Oak Ave,Austin,TX,,,Condo\n"
+    )
+    batch = stored(team_a, staff, data, job_type="trace_advanced")
+
+    assert (batch.mapping["Home Phone"], batch.mapping["Work Phone"]) == ("phone_1", "phone_2")
+    assert batch.mapping["Home Type"] == "extra"
+    assert (batch.rows_unusable, batch.rows_with_warnings, batch.unique_records) == (0, 1, 2)
+    first = batch.records.get(line=2)
+    assert first.values["phone_1"] == "+15125550100"
+    assert first.errors == [
+        {
+            "column": "Work Phone",
+            "value": "call the office",
+            "reason": "“call the office” is not a phone number",
+        }
+    ]
+
+
 def test_apn_list_dedupes_by_parcel(team_a, staff):
     data = "APN,County,State\n123-45-678,Travis,TX\n123-45-678,Travis County,tx\n999,Travis,TX\n"
     batch = stored(team_a, staff, data, job_type="apn")
