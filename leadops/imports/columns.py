@@ -30,12 +30,15 @@ __all__ = [
     "PHONE_FIELDS",
     "Field",
     "FieldGroup",
+    "PhoneColumn",
     "Requirement",
     "RowMapper",
     "auto_map",
     "best_preset",
     "field_for_header",
     "header_key",
+    "phone_columns",
+    "phone_label",
     "required",
 ]
 
@@ -417,14 +420,47 @@ def _synonym_index() -> dict[str, tuple[str, int]]:
 _SYNONYMS = _synonym_index()
 
 # Numbered contact columns vary too much to list: "Phone 1", "Mobile 2", "Wireless 3",
-# "contact1_phone2", "Phone Number", "Primary Phone"…; their own number is only used to
-# pair a type column with its phone.
+# "contact1_phone2", "Phone Number", "Primary Phone", "Home Phone", "phone_mobile",
+# "Phone (Work)", "Mobile-1", "Phone 1 - Value"…; their own number is only used to pair a
+# type column with its phone. A header is a phone when, after an optional owner/contact
+# prefix, it is a phone word ("phone", "telephone", "tel") with an optional line word
+# before or after it, or a line word that means a phone on its own ("Mobile", "Cell",
+# "Home"), then optionally a number and "number"/"no"/"value". Anything after that (a
+# type, "DNC", carrier, status, litigator flag…) makes it another column: those are
+# about a phone, not a phone. Fax and pager numbers are not phones to call or scrub.
 _PREFIX = r"(?:owner\d?|contact\d?|primary|input|skiptraced?|owner\d?contact\d?)?"
+# What the line word says the phone is; "" for words that only rank it ("Other Phone").
+_LINE_LABELS = {
+    "mobile": "mobile",
+    "cellular": "mobile",
+    "cell": "mobile",
+    "wireless": "mobile",
+    "landline": "landline",
+    "residential": "landline",
+    "home": "home",
+    "work": "work",
+    "office": "work",
+    "business": "work",
+    "secondary": "",
+    "alternate": "",
+    "alt": "",
+    "other": "",
+}
+# Line words that name a phone column by themselves ("Work", "Office" do not).
+_BARE_LINES = ("mobile", "cellular", "cell", "wireless", "landline", "home")
+_LINE = "|".join(sorted(_LINE_LABELS, key=len, reverse=True))
+_PHONE_WORD = r"(?:telephone|phone|tel)"
 _PHONE_RE = re.compile(
-    rf"^{_PREFIX}(?:phone|phonenumber|telephone|tel|mobile|mobilephone|cell|cellphone"
-    r"|wireless|wirelessphone|landline|landlinephone|residentialphone)(?:number|no)?(\d*)$"
+    rf"^{_PREFIX}(?:(?P<before>{_LINE})?{_PHONE_WORD}(?P<after>{_LINE})?"
+    r"(?P<n1>\d*)(?:number|num|no|value)?(?P<n2>\d*)"
+    rf"|(?P<bare>{'|'.join(_BARE_LINES)})(?P<n3>\d*)(?:number|num|no)?(?P<n4>\d*))$"
 )
-_PHONE_TYPE_RE = re.compile(rf"^{_PREFIX}(?:phone|mobile|cell|telephone)(\d*)(?:line)?type(\d*)$")
+# "Home Type" is a property's type, so "home" alone does not start a type column.
+_TYPE_LINES = "|".join(line for line in _BARE_LINES if line != "home")
+_PHONE_TYPE_RE = re.compile(
+    rf"^{_PREFIX}(?:(?:{_LINE})?{_PHONE_WORD}|{_TYPE_LINES})"
+    r"(?P<n1>\d*)(?:number)?(?:line)?(?:type|label)(?P<n2>\d*)$"
+)
 # Only "email…": "Mail" and "Mailing" mean post.
 _EMAIL_RE = re.compile(rf"^{_PREFIX}email(?:address)?(\d*)$")
 
@@ -450,11 +486,48 @@ def field_for_header(header: str) -> str | None:
     return None
 
 
+def phone_label(header: str) -> str:
+    """What a phone column's header says its numbers are: ``mobile``, ``landline``,
+    ``home``, ``work``, or ``""`` when it does not say (or the header is not a phone).
+
+    "phone_mobile", "Cell #" and "Wireless 2" are ``mobile``; "Residential Phone" is
+    ``landline``; "Office Phone" and "Business Phone" are ``work``. A type column
+    (``phone_N_type``) says the same per row; this says it once for the whole column.
+    """
+    match = _PHONE_RE.match(header_key(header))
+    if match is None:
+        return ""
+    line = match.group("before") or match.group("after") or match.group("bare") or ""
+    return _LINE_LABELS.get(line, "")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneColumn:
+    """A phone field of a mapping, the column it is read from and that column's label."""
+
+    field: str
+    header: str
+    label: str
+
+
+def phone_columns(mapping: Mapping[str, str]) -> list[PhoneColumn]:
+    """Each phone field a header mapping fills (``phone_1`` first), with its source column
+    and :func:`phone_label`: where each of a row's phones came from (``ImportBatch.mapping``
+    is such a mapping)."""
+    found = [
+        PhoneColumn(target, header, phone_label(header))
+        for header, target in mapping.items()
+        if target in PHONE_FIELDS
+    ]
+    return sorted(found, key=lambda column: PHONE_FIELDS.index(column.field))
+
+
 def _header_number(key: str, pattern: re.Pattern[str]) -> str:
     match = pattern.match(key)
     if match is None:
         return ""
-    return next((group for group in match.groups() if group), "")
+    numbers = (value for name, value in match.groupdict().items() if name[0] == "n" and value)
+    return next(numbers, "")
 
 
 def _preset_applies(preset: Mapping[str, str], keys: Collection[str]) -> bool:

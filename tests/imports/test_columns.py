@@ -454,3 +454,236 @@ def test_row_mapper_refuses_a_field_mapped_twice():
 def test_row_mapper_refuses_unknown_fields():
     with pytest.raises(ValueError, match="unknown field"):
         RowMapper(["A"], {"A": "nope"})
+
+
+# --------------------------------------------------------------------------------------
+# Phone headers (issue 14: a plain phone list is auto-mapped for a DNC scrub)
+# --------------------------------------------------------------------------------------
+
+PHONE_SPELLINGS = [
+    "Phone",
+    "Phone 1",
+    "Phone 2",
+    "Phone 3",
+    "Phone 4",
+    "Phone 5",
+    "Phone1",
+    "phone_1",
+    "PHONE-1",
+    "Phone Number",
+    "Phone Number 2",
+    "Phone1 Number",
+    "Phone #",
+    "Primary Phone",
+    "Secondary Phone",
+    "Alternate Phone",
+    "Other Phone",
+    "Mobile",
+    "Mobile Phone",
+    "Mobile Phone 2",
+    "Mobile Number",
+    "Mobile-1",
+    "mobile_1",
+    "Cell",
+    "Cell Phone",
+    "Cellphone",
+    "Cell #",
+    "Cellular",
+    "Wireless",
+    "Wireless 2",
+    "Wireless Phone",
+    "Landline",
+    "Land Line",
+    "Landline 3",
+    "Landline Phone",
+    "Residential Phone",
+    "Home Phone",
+    "Home Phone 2",
+    "home",
+    "Work Phone",
+    "Office Phone",
+    "Business Phone",
+    "phone_mobile",
+    "phone_home",
+    "phone_work",
+    "Phone (Mobile)",
+    "Phone - Home",
+    "Owner 1 Phone",
+    "Owner Phone",
+    "Owner 1 Mobile 2",
+    "Contact Phone",
+    "Contact 1 Phone 2",
+    "Skiptraced Phone 1",
+    "Tel",
+    "Tel.",
+    "Telephone",
+    "Telephone Number",
+    "Phone 1 - Value",
+]
+
+
+@pytest.mark.parametrize("header", PHONE_SPELLINGS)
+def test_every_common_phone_spelling_is_a_phone(header):
+    assert field_for_header(header) == "phone"
+
+
+@pytest.mark.parametrize("header", PHONE_SPELLINGS)
+def test_every_common_phone_spelling_is_mapped_for_a_dnc_scrub(header):
+    mapping = auto_map(["Name", header, "Notes"])
+
+    assert mapping == {"Name": "owner_full_name", header: "phone_1", "Notes": EXTRA}
+    assert missing_fields(mapping, "dnc") == []
+
+
+@pytest.mark.parametrize(
+    ("header", "meaning"),
+    [
+        ("Phone 1 Type", "phone_type"),
+        ("Phone1 Type", "phone_type"),
+        ("phone_1_type", "phone_type"),
+        ("Phone Type", "phone_type"),
+        ("Phone Line Type", "phone_type"),
+        ("Mobile Phone 1 Type", "phone_type"),
+        ("Home Phone Type", "phone_type"),
+        ("Phone 1 - Type", "phone_type"),
+        ("Phone 1 - Label", "phone_type"),
+        ("Phone 1 DNC", None),
+        ("Phone DNC", None),
+        ("phone_1_dnc", None),
+        ("Phone 1 Carrier", None),
+        ("Phone Carrier", None),
+        ("Phone Verified", None),
+        ("Phone 1 Status", None),
+        ("Phone 1 Litigator", None),
+        ("Phone 1 Last Seen", None),
+        ("Phone Tags 1", None),
+        ("Fax", None),
+        ("Fax Number", None),
+        ("Home Fax", None),
+        ("Business Fax", None),
+        ("Home Type", None),
+        ("Home Value", None),
+        ("Mobile Home", None),
+        ("Home Office", None),
+        ("Work", None),
+        ("Office", None),
+        ("Pager", None),
+    ],
+)
+def test_columns_about_a_phone_are_not_phones(header, meaning):
+    assert field_for_header(header) == meaning
+
+
+def test_a_skip_traced_export_maps_phones_pairs_types_and_leaves_flags_extra():
+    headers = [
+        "Input First Name",
+        "Input Last Name",
+        "Phone 1",
+        "Phone 1 Type",
+        "Phone 1 DNC",
+        "Phone 1 Carrier",
+        "Phone 2",
+        "Phone 2 Type",
+        "Phone 2 DNC",
+        "Fax",
+        "Mobile-1",
+        "Landline-1",
+        "Home Phone",
+        "Home Phone Type",
+    ]
+    mapping = auto_map(headers)
+
+    assert mapping == {
+        "Input First Name": "owner_first_name",
+        "Input Last Name": "owner_last_name",
+        "Phone 1": "phone_1",
+        "Phone 1 Type": "phone_1_type",
+        "Phone 1 DNC": EXTRA,
+        "Phone 1 Carrier": EXTRA,
+        "Phone 2": "phone_2",
+        "Phone 2 Type": "phone_2_type",
+        "Phone 2 DNC": EXTRA,
+        "Fax": EXTRA,
+        "Mobile-1": "phone_3",
+        "Landline-1": "phone_4",
+        "Home Phone": "phone_5",
+        "Home Phone Type": "phone_5_type",
+    }
+
+
+def test_phone_mobile_home_and_work_all_map():
+    mapping = auto_map(["Name", "phone_mobile", "phone_home", "phone_work"])
+
+    assert mapping == {
+        "Name": "owner_full_name",
+        "phone_mobile": "phone_1",
+        "phone_home": "phone_2",
+        "phone_work": "phone_3",
+    }
+    assert missing_fields(mapping, "dnc") == []
+
+
+def test_a_type_column_after_a_labelled_phone_pairs_with_it():
+    mapping = auto_map(["Home Phone", "Home Phone Type", "Cell", "Cell Type"])
+
+    assert mapping == {
+        "Home Phone": "phone_1",
+        "Home Phone Type": "phone_1_type",
+        "Cell": "phone_2",
+        "Cell Type": "phone_2_type",
+    }
+
+
+def test_home_type_in_a_property_list_is_not_taken_as_a_phone_type():
+    mapping = auto_map(["Address", "City", "State", "Phone", "Home Type"])
+
+    assert mapping["Phone"] == "phone_1"
+    assert mapping["Home Type"] == EXTRA
+
+
+@pytest.mark.parametrize(
+    ("header", "label"),
+    [
+        ("phone_mobile", "mobile"),
+        ("Mobile Phone 2", "mobile"),
+        ("Cell #", "mobile"),
+        ("Cellphone", "mobile"),
+        ("Wireless 1", "mobile"),
+        ("Owner 1 Mobile 2", "mobile"),
+        ("Landline", "landline"),
+        ("Land Line 2", "landline"),
+        ("Residential Phone", "landline"),
+        ("phone_home", "home"),
+        ("Home", "home"),
+        ("Home Phone", "home"),
+        ("phone_work", "work"),
+        ("Work Phone", "work"),
+        ("Office Phone", "work"),
+        ("Business Phone", "work"),
+        ("Phone 1", ""),
+        ("Primary Phone", ""),
+        ("Other Phone", ""),
+        ("Tel", ""),
+        ("Notes", ""),
+        ("Phone 1 Type", ""),
+    ],
+)
+def test_phone_label_says_what_the_header_says_the_line_is(header, label):
+    assert columns.phone_label(header) == label
+
+
+def test_phone_columns_name_each_mapped_phone_its_header_and_label():
+    mapping = {
+        "phone_work": "phone_3",
+        "Name": "owner_full_name",
+        "phone_mobile": "phone_1",
+        "Cell Type": "phone_1_type",
+        "My numbers": "phone_2",
+        "Fax": EXTRA,
+    }
+
+    assert columns.phone_columns(mapping) == [
+        columns.PhoneColumn("phone_1", "phone_mobile", "mobile"),
+        columns.PhoneColumn("phone_2", "My numbers", ""),
+        columns.PhoneColumn("phone_3", "phone_work", "work"),
+    ]

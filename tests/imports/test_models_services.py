@@ -167,6 +167,70 @@ def test_dnc_list_dedupes_by_phone(team_a, staff):
     assert selectors.usable_records(batch=batch).first().dedupe_key == "phones:+15125550100"
 
 
+PHONE_LIST = (
+    "Name,phone_mobile,phone_home,phone_work,Phone DNC,Fax\n"
+    "Ann,(512) 555-0100,512-555-0101,,Y,512-555-0190\n"
+    "Bob,,512.555.0102,512 555 0103,N,\n"
+    "Cy,not a phone,,,,\n"
+    "Di,,,5125550104,,\n"
+)
+
+
+def test_a_plain_phone_list_is_mapped_and_stored_for_a_dnc_scrub(team_a, staff):
+    batch = upload(team_a, staff, PHONE_LIST, job_type="dnc")
+
+    assert batch.mapping == {
+        "Name": "owner_full_name",
+        "phone_mobile": "phone_1",
+        "phone_home": "phone_2",
+        "phone_work": "phone_3",
+        "Phone DNC": "extra",
+        "Fax": "extra",
+    }
+    services.import_set_mapping(batch=batch, mapping=batch.mapping, job_type="dnc")
+    batch = services.import_store(batch=batch)
+
+    assert (batch.rows_read, batch.rows_unusable, batch.duplicates, batch.unique_records) == (
+        4,
+        1,
+        0,
+        3,
+    )
+    ann, bob, cy, di = batch.records.all()
+    assert ann.values == {
+        "owner_full_name": "Ann",
+        "phone_1": "+15125550100",
+        "phone_2": "+15125550101",
+    }
+    assert ann.extras == {"Phone DNC": "Y", "Fax": "512-555-0190"}
+    assert (bob.values["phone_2"], bob.values["phone_3"]) == ("+15125550102", "+15125550103")
+    assert di.values["phone_3"] == "+15125550104"
+    assert not cy.usable
+    assert [r.line for r in selectors.usable_records(batch=batch)] == [2, 3, 5]
+
+
+def test_phone_columns_in_a_trace_file_are_mapped_but_never_required_or_refusing(team_a, staff):
+    data = (
+        "Address,City,State,Home Phone,Work Phone,Home Type\n"
+        "1 Main St,Austin,TX,512-555-0100,call the office,Single Family\n"
+        "2 Oak Ave,Austin,TX,,,Condo\n"
+    )
+    batch = stored(team_a, staff, data, job_type="trace_advanced")
+
+    assert (batch.mapping["Home Phone"], batch.mapping["Work Phone"]) == ("phone_1", "phone_2")
+    assert batch.mapping["Home Type"] == "extra"
+    assert (batch.rows_unusable, batch.rows_with_warnings, batch.unique_records) == (0, 1, 2)
+    first = batch.records.get(line=2)
+    assert first.values["phone_1"] == "+15125550100"
+    assert first.errors == [
+        {
+            "column": "Work Phone",
+            "value": "call the office",
+            "reason": "“call the office” is not a phone number",
+        }
+    ]
+
+
 def test_apn_list_dedupes_by_parcel(team_a, staff):
     data = "APN,County,State\n123-45-678,Travis,TX\n123-45-678,Travis County,tx\n999,Travis,TX\n"
     batch = stored(team_a, staff, data, job_type="apn")

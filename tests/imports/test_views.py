@@ -468,3 +468,36 @@ def test_mapping_page_suggests_advanced_when_a_normal_trace_file_has_no_mailing_
     )
     assert expected in page
     assert expected in check
+
+
+PHONE_LIST = (
+    "Name,phone_mobile,phone_home,phone_work,Phone DNC\n"
+    "Ann,(512) 555-0100,512-555-0101,,Y\n"
+    "Bob,,512.555.0102,512 555 0103,N\n"
+    "Cy,,,,\n"
+)
+
+
+def test_a_phone_list_for_a_dnc_scrub_is_mapped_with_nothing_missing_and_previewed(
+    staff_client, team_a, staff
+):
+    batch = make_batch(team_a, staff, PHONE_LIST, job_type="dnc")
+
+    page = staff_client.get(reverse("imports:mapping", args=[batch.pk])).content.decode()
+
+    for index, field in enumerate(["phone_1", "phone_2", "phone_3", "extra"], start=1):
+        select = page.split(f'name="col_{index}"')[1].split("</select>")[0]
+        assert f'<option value="{field}" selected>' in select
+    assert page.count('data-testid="requirement-missing"') == 0
+    assert page.count('data-testid="requirement-met"') == 1
+    assert "At least one phone number" in page
+
+    response = staff_client.post(
+        reverse("imports:mapping", args=[batch.pk]),
+        mapping_post(batch, batch.mapping, job_type="dnc"),
+    )
+    assert response.status_code == 302
+    preview = staff_client.get(response["Location"]).content.decode()
+    assert 'data-testid="rows-read">3<' in preview
+    assert 'data-testid="rows-unusable">1<' in preview
+    assert 'data-testid="unique-records">2<' in preview
