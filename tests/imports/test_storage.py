@@ -372,3 +372,31 @@ def test_a_store_reads_chunks_between_its_copies(settings, monkeypatch, team_a, 
         600,
         600,
     )
+
+
+def test_deleting_an_import_deletes_its_stored_upload_once_committed(
+    staff, team_a, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    def upload(name):
+        body = table_csv([OWNER_HEADER, *owner_rows(3)])
+        return services.import_upload(
+            team=team_a, user=staff, uploaded_file=csv_upload(body, name), job_type="trace_normal"
+        )
+
+    kept, gone = upload("kept.csv"), upload("gone.csv")
+    assert StoredUpload.objects.filter(name__in=[kept.file.name, gone.file.name]).count() == 2
+
+    def delete_then_fail():
+        with transaction.atomic():
+            kept.delete()
+            raise RuntimeError("rolled back")
+
+    # A deletion that rolls back keeps the file.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        delete_then_fail()
+    with django_capture_on_commit_callbacks(execute=True):
+        gone.delete()
+    assert set(StoredUpload.objects.values_list("name", flat=True)) == {kept.file.name}
+    assert not StoredUploadChunk.objects.filter(upload__name=gone.file.name).exists()
