@@ -39,6 +39,15 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty Django cache (the cached provider figures of one test
+    must not answer for the next)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def team_a(db):
     return TeamFactory(name="Acme Investing")
