@@ -95,8 +95,9 @@ def new(request, batch_id: int):
     if form.is_bound and not form.is_valid() and "submit_token" in form.errors:
         messages.error(request, "This form has expired; check the cost again and submit.")
     if form.is_bound and form.is_valid():
-        try:
-            job = services.trace_job_submit(
+        answer = _submit(
+            request,
+            lambda: services.trace_job_submit(
                 batch=batch,
                 trace_type=form.cleaned_data["trace_type"],
                 provider=form.cleaned_data["provider"],
@@ -104,20 +105,12 @@ def new(request, batch_id: int):
                 seen_credits=form.cleaned_data["expected_credits"],
                 include_alternative=form.cleaned_data["include_alternative"],
                 token=form.cleaned_data["submit_token"],
-            )
-        except services.AlreadySubmitted as exc:
-            # A double click or a replayed POST: the job the first request made.
-            messages.info(request, f"Trace #{exc.job.pk} was already submitted from this page.")
-            return redirect("traces:detail", exc.job.pk)
-        except services.EstimateChanged as exc:
-            messages.warning(request, str(exc))
-        except services.TraceRunning as exc:
-            messages.error(request, _running_message(exc))
-        except (InsufficientCredits, services.TraceRefused) as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Trace #{job.pk} is queued.")
-            return redirect("traces:detail", job.pk)
+            ),
+            repeated="Trace #{} was already submitted from this page.",
+            done="Trace #{} is queued.",
+        )
+        if answer is not None:
+            return answer
         # Show the preview again with the current figures and the user's selection.
         provider, trace_type = form.selection()
         form = NewTraceForm(
@@ -160,6 +153,27 @@ def new(request, batch_id: int):
             "running": services.active_trace(batch=batch),
         },
     )
+
+
+def _submit(request, create, *, repeated: str, done: str):
+    """Run a paid submission (`create()` returns the new job) and say how it went: the job's
+    page when it was created or was already made by this form (a double click, a replayed
+    POST), else None with the reason in a message (the caller shows its page again)."""
+    try:
+        job = create()
+    except services.AlreadySubmitted as exc:
+        messages.info(request, repeated.format(exc.job.pk))
+        return redirect("traces:detail", exc.job.pk)
+    except services.EstimateChanged as exc:
+        messages.warning(request, str(exc))
+    except services.TraceRunning as exc:
+        messages.error(request, _running_message(exc))
+    except (InsufficientCredits, services.TraceRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done.format(job.pk))
+        return redirect("traces:detail", job.pk)
+    return None
 
 
 def _running_message(exc) -> str:
@@ -268,26 +282,18 @@ def retrace(request, pk: int):
     if not form.is_valid():
         messages.error(request, "The re-trace form was incomplete; check the cost again.")
         return redirect("traces:detail", job.pk)
-    try:
-        retry = services.trace_job_retry(
+    answer = _submit(
+        request,
+        lambda: services.trace_job_retry(
             job=job,
             user=request.user,
             seen_credits=form.cleaned_data["expected_credits"],
             token=form.cleaned_data["submit_token"],
-        )
-    except services.AlreadySubmitted as exc:
-        messages.info(request, f"Trace #{exc.job.pk} was already started from this button.")
-        return redirect("traces:detail", exc.job.pk)
-    except services.EstimateChanged as exc:
-        messages.warning(request, str(exc))
-    except services.TraceRunning as exc:
-        messages.error(request, _running_message(exc))
-    except (InsufficientCredits, services.TraceRefused) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Trace #{retry.pk} re-traces the records without a result.")
-        return redirect("traces:detail", retry.pk)
-    return redirect("traces:detail", job.pk)
+        ),
+        repeated="Trace #{} was already started from this button.",
+        done="Trace #{} re-traces the records without a result.",
+    )
+    return answer or redirect("traces:detail", job.pk)
 
 
 @login_required
