@@ -4,12 +4,16 @@
 
 `rows` yields tuples in the order of `fields` (foreign keys as ids, JSON fields as Python
 objects). Must run inside the caller's transaction when all-or-nothing matters.
+
+`bulk_upsert` is the same for rows that may already exist (insert, or update the row with
+the same unique key), e.g. the DNC app's latest status per phone.
 """
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 BATCH = 2000
@@ -56,4 +60,89 @@ def _copy(meta, model_fields, stamps, rows) -> int:
             ]
             copy.write_row((*values, *[now] * len(stamps)))
             count += 1
+    return count
+
+
+def bulk_upsert(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[tuple],
+    *,
+    unique: Sequence[str],
+    newer: str | None = None,
+) -> int:
+    """Insert `rows` or, where a row with the same `unique` fields exists, update it — only
+    if the incoming `newer` field is at least the stored one (so an older result never
+    overwrites a newer), when `newer` is given. `rows` must not repeat a unique key.
+
+    PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO
+    UPDATE``. Elsewhere: the same statement with ``executemany`` in batches (SQLite ≥ 3.24).
+    Returns the number of rows given. Runs in its own (or the caller's) transaction.
+    """
+    meta = model._meta
+    quote = connection.ops.quote_name
+    model_fields = [meta.get_field(name) for name in fields]
+    columns = [quote(f.column) for f in model_fields]
+    keys = [quote(meta.get_field(name).column) for name in unique]
+    updates = [c for c, f in zip(columns, model_fields, strict=True) if f.name not in unique]
+    table = quote(meta.db_table)
+    conflict = (
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+        + (
+            f" WHERE {table}.{quote(meta.get_field(newer).column)} "
+            f"<= EXCLUDED.{quote(meta.get_field(newer).column)}"
+            if newer
+            else ""
+        )
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _upsert_copy(table, columns, model_fields, conflict, rows)
+        # Identifiers come from the model and are quoted; values go as parameters.
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
+            f"({', '.join(['%s'] * len(columns))}) {conflict}"
+        )
+        count, chunk = 0, []
+        with connection.cursor() as cursor:
+            for row in rows:
+                chunk.append(
+                    [
+                        f.get_db_prep_save(v, connection)
+                        for f, v in zip(model_fields, row, strict=True)
+                    ]
+                )
+                if len(chunk) >= BATCH:
+                    cursor.executemany(sql, chunk)
+                    count, chunk = count + len(chunk), []
+            if chunk:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+        return count
+
+
+def _upsert_copy(table, columns, model_fields, conflict, rows) -> int:
+    staging = connection.ops.quote_name(f"_upsert_{uuid.uuid4().hex[:12]}")
+    listed = ", ".join(columns)
+    is_json = [isinstance(f, models.JSONField) for f in model_fields]
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {listed} FROM {table} "  # noqa: S608
+            "WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(v) if j and v is not None else v
+                        for v, j in zip(row, is_json, strict=True)
+                    ]
+                )
+                count += 1
+        cursor.execute(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging} {conflict}"  # noqa: S608
+        )
+        cursor.execute(f"DROP TABLE {staging}")
     return count

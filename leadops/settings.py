@@ -342,6 +342,12 @@ WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", default=15)
 # A submitted job whose queue the provider stops listing (or never lists) fails after this.
 JOB_MISSING_QUEUE_SECONDS = env.float("JOB_MISSING_QUEUE_SECONDS", default=900)
 TRACE_REUSE_DAYS = env.int("TRACE_REUSE_DAYS", default=90)
+# A phone scrubbed within this many days is reused, not paid again; older results are stale.
+DNC_FRESH_DAYS = env.int("DNC_FRESH_DAYS", default=31)
+# The most phones one pasted list may hold (an upload is limited by the importer's limits).
+DNC_LIST_MAX_PHONES = env.int("DNC_LIST_MAX_PHONES", default=100_000)
+# How long to wait for proof of a DNC submission whose answer was lost (no list endpoint).
+DNC_LOST_AFTER_SECONDS = env.float("DNC_LOST_AFTER_SECONDS", default=900)
 # How long to wait for proof of a submission whose answer was lost (see README, Skip tracing).
 PARCEL_LOST_AFTER_SECONDS = env.float("PARCEL_LOST_AFTER_SECONDS", default=900)
 REAPI_CONFIRM_SECONDS = env.float("REAPI_CONFIRM_SECONDS", default=300)

@@ -43,21 +43,23 @@ def assert_credits_balance(wallet) -> None:
 
 
 def run_until_done(job, run_worker, timeout=30, sweep=False, reconcile=False, resubmit=False):
-    """Run the worker (and, on request, the scheduled steps) until the trace job is terminal."""
+    """Run the worker (and, on request, the scheduled steps) until the paid job (a trace, a
+    DNC scrub: any registered kind) is terminal; returns it fresh from the database."""
+    model, label = type(job), job.JOB_LABEL
 
     def done():
         if sweep:
             job_services.job_reconcile_all()
         # What the scheduled reconcile / retry steps do (burst workers skip scheduled jobs).
         if reconcile:
-            job_services.job_reconcile_submission_step(label="trace", job_id=job.pk)
+            job_services.job_reconcile_submission_step(label=label, job_id=job.pk)
         if resubmit:
-            job_services.job_submit_step(label="trace", job_id=job.pk)
+            job_services.job_submit_step(label=label, job_id=job.pk)
         run_worker()
-        return TraceJob.objects.get(pk=job.pk).is_terminal
+        return model.objects.get(pk=job.pk).is_terminal
 
-    wait_until(done, timeout=timeout, interval=0.2, what=f"trace #{job.pk} to finish")
-    return TraceJob.objects.get(pk=job.pk)
+    wait_until(done, timeout=timeout, interval=0.2, what=f"{label} #{job.pk} to finish")
+    return model.objects.get(pk=job.pk)
 
 
 def first_post_times_out(monkeypatch, sandbox, *, client_factory: str, path: str) -> None:
