@@ -1,12 +1,18 @@
 """The kind of upload the DNC app scrubs, registered with the importer in
 ``DncConfig.ready()`` (``leadops.imports.registry``).
 
-A DNC scrub needs one or more phone columns; every phone in a row is checked. There is no
-next step after the preview yet (no continuation).
+A DNC scrub needs one or more phone columns; every phone in a row is checked. The preview's
+next step is the scrub's cost preview (``dnc:from_import`` makes the draft of its phones).
 """
 
 from leadops.imports.columns import ANY_PHONE, PHONE_FIELDS
-from leadops.imports.registry import ImportKind, NotSniffable, by_phones, looks_like_phone
+from leadops.imports.registry import (
+    Continuation,
+    ImportKind,
+    NotSniffable,
+    by_phones,
+    looks_like_phone,
+)
 
 # The value stored in ImportBatch.job_type.
 DNC = "dnc"
@@ -28,6 +34,7 @@ KINDS: tuple[ImportKind, ...] = (
         essential="phone_1",
         essential_text="a phone number",
         nothing_to_do="nothing to scrub",
+        continuation=Continuation("dnc:from_import", "Continue to cost preview"),
         order=30,
     ),
 )

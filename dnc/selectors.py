@@ -14,6 +14,8 @@ from dnc.models import (
     PhoneStatus,
     fresh_since,
 )
+from leadops.imports.columns import phone_columns
+from leadops.imports.models import ImportRecord
 from leadops.phones import DncStatus
 
 CHUNK = 2000
@@ -61,3 +63,128 @@ def outcome_counts(*, job: DncScrub) -> dict[str, int]:
         job=job, checked_at__lt=fresh_since(), origin__in=[PhoneOrigin.SENT, PhoneOrigin.REUSED]
     ).count()
     return result
+
+
+CHART = [
+    (PhoneOutcome.CLEAN, "#198754"),
+    (PhoneOutcome.DMA, "#ffc107"),
+    (PhoneOutcome.STATE, "#fd7e14"),
+    (PhoneOutcome.FEDERAL, "#dc3545"),
+    (PhoneOutcome.LITIGATOR, "#212529"),
+    (PhoneOutcome.INTERNAL, "#6f42c1"),
+    (PhoneOutcome.NO_RESULT, "#adb5bd"),
+]
+
+
+def outcome_mix(*, counts: dict[str, int]) -> list[dict]:
+    """The chart of a finished scrub: each phone once, under its worst flag."""
+    return [
+        {"label": PhoneOutcome(value).label, "value": counts.get(value, 0), "colour": colour}
+        for value, colour in CHART
+        if counts.get(value, 0)
+    ]
+
+
+def _status_text(outcome: str, checked_at, since) -> str:
+    label = PhoneOutcome(outcome).label
+    if outcome in (PhoneOutcome.INTERNAL, PhoneOutcome.NO_RESULT, PhoneOutcome.PENDING):
+        return label
+    when = f" ({checked_at:%Y-%m-%d})" if checked_at else ""
+    return f"Stale: {label}{when}" if checked_at and checked_at < since else f"{label}{when}"
+
+
+PHONE_HEADERS = [
+    "Phone",
+    "Label",
+    "Line",
+    "Column",
+    "Status",
+    "Federal DNC",
+    "State DNC",
+    "DMA",
+    "TCPA litigator",
+    "Phone type",
+    "Checked",
+    "Answer",
+    "Note",
+]
+CLEAN_HEADERS = ["Phone", "Label", "Line", "Phone type", "Checked"]
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def export_phone_rows(*, phones: QuerySet[DncPhone]):
+    """Headers and rows of a scrub's phones (streamed in id order)."""
+    since = fresh_since()
+
+    def rows():
+        for p in phones.order_by("id").iterator(chunk_size=CHUNK):
+            scrubbed = p.outcome not in (PhoneOutcome.INVALID, PhoneOutcome.PENDING)
+            yield [
+                p.phone,
+                p.label,
+                p.line or "",
+                p.column,
+                _status_text(p.outcome, p.checked_at, since),
+                *(
+                    [_yes(p.national_dnc), _yes(p.state_dnc), _yes(p.dma), _yes(p.litigator)]
+                    if scrubbed and p.outcome != PhoneOutcome.NO_RESULT
+                    else [""] * 4
+                ),
+                p.phone_type,
+                f"{p.checked_at:%Y-%m-%d %H:%M}" if p.checked_at else "",
+                p.get_origin_display() if p.origin else "",
+                p.reason,
+            ]
+
+    return PHONE_HEADERS, rows()
+
+
+def export_clean_rows(*, job: DncScrub):
+    """Headers and rows of the clean list: clean phones checked within the window."""
+    clean = DncPhone.objects.filter(
+        job=job, outcome=PhoneOutcome.CLEAN, checked_at__gte=fresh_since()
+    ).order_by("id")
+    rows = (
+        [p.phone, p.label, p.line or "", p.phone_type, f"{p.checked_at:%Y-%m-%d}"]
+        for p in clean.iterator(chunk_size=CHUNK)
+    )
+    return CLEAN_HEADERS, rows
+
+
+def export_upload_rows(*, job: DncScrub):
+    """Every row of the uploaded file as uploaded, with a DNC status column after the row
+    for each phone column ("<header> DNC") and the row's line."""
+    batch = job.batch
+    columns = phone_columns(batch.mapping)
+    since = fresh_since()
+    answers = {
+        phone: _status_text(outcome, checked_at, since)
+        for phone, outcome, checked_at in DncPhone.objects.filter(job=job)
+        .exclude(outcome=PhoneOutcome.INVALID)
+        .values_list("phone", "outcome", "checked_at")
+        .iterator(chunk_size=CHUNK)
+    }
+    width = len(batch.headers)
+    headers = [*batch.headers, *[f"{c.header} DNC" for c in columns], "LeadOps line"]
+
+    def rows():
+        records = ImportRecord.objects.filter(batch=batch).order_by("line")
+        for record in records.only("line", "values", "errors", "cells").iterator(CHUNK):
+            bad = {e.get("column"): e.get("reason", "") for e in record.errors or ()}
+            cells = [str(c) for c in (record.cells or [])[:width]]
+            cells += [""] * (width - len(cells))
+            statuses = []
+            for c in columns:
+                number = record.values.get(c.field)
+                if number:
+                    statuses.append(answers.get(number, "Not scrubbed"))
+                elif c.header in bad:
+                    statuses.append(f"Invalid: {bad[c.header]}")
+                else:
+                    statuses.append("")
+            yield [*cells, *statuses, record.line]
+
+    return headers, rows()

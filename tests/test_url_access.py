@@ -78,6 +78,21 @@ def export_kwargs(team, user) -> dict:
     return {**job_kwargs(team, user), "fmt": "csv"}
 
 
+def trace_kwargs(team, user) -> dict:
+    return {"trace_id": job_kwargs(team, user)["pk"]}
+
+
+def scrub_kwargs(team, user) -> dict:
+    from dnc import services as dnc_services
+
+    draft = dnc_services.dnc_draft_from_list(team=team, user=user, text="512-555-0100")
+    return {"pk": draft.pk}
+
+
+def scrub_export_kwargs(team, user) -> dict:
+    return {**scrub_kwargs(team, user), "which": "phones", "fmt": "csv"}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -119,7 +134,16 @@ ROUTES: dict[str, Route] = {
     "traces:retrace": Route(job_kwargs),
     "traces:export": Route(export_kwargs),
     # other sections
+    # DNC scrubbing
     "dnc:index": MEMBER_PAGE,
+    "dnc:from_import": Route(batch_kwargs),
+    "dnc:from_list": MEMBER_PAGE,
+    "dnc:from_trace": Route(trace_kwargs),
+    "dnc:detail": Route(scrub_kwargs),
+    "dnc:submit": Route(scrub_kwargs),
+    "dnc:progress": Route(scrub_kwargs),
+    "dnc:cancel": Route(scrub_kwargs),
+    "dnc:export": Route(scrub_export_kwargs),
     "leadbuilder:index": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.
