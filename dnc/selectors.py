@@ -111,6 +111,12 @@ PHONE_HEADERS = [
 CLEAN_HEADERS = ["Phone", "Label", "Line", "Phone type", "Checked"]
 
 
+def export_phone(phone: str) -> str:
+    """A US phone as its ten digits in downloads (what dialers and CRMs take; a leading "+"
+    would be neutralised as a formula), anything else as stored."""
+    return phone[2:] if phone.startswith("+1") and len(phone) == 12 else phone
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -123,7 +129,7 @@ def export_phone_rows(*, phones: QuerySet[DncPhone]):
         for p in phones.order_by("id").iterator(chunk_size=CHUNK):
             scrubbed = p.outcome not in (PhoneOutcome.INVALID, PhoneOutcome.PENDING)
             yield [
-                p.phone,
+                export_phone(p.phone),
                 p.label,
                 p.line or "",
                 p.column,
@@ -148,7 +154,7 @@ def export_clean_rows(*, job: DncScrub):
         job=job, outcome=PhoneOutcome.CLEAN, checked_at__gte=fresh_since()
     ).order_by("id")
     rows = (
-        [p.phone, p.label, p.line or "", p.phone_type, f"{p.checked_at:%Y-%m-%d}"]
+        [export_phone(p.phone), p.label, p.line or "", p.phone_type, f"{p.checked_at:%Y-%m-%d}"]
         for p in clean.iterator(chunk_size=CHUNK)
     )
     return CLEAN_HEADERS, rows

@@ -149,10 +149,12 @@ def _draft_create(
         job = DncScrub.objects.create(
             team=team, created_by=user, provider=PROVIDER, source=source, name=name[:255], **fields
         )
+        # Read the source (which may query this connection) before COPY holds it.
+        rows = list(_draft_rows(job, candidates, tally))
         bulk_insert(
             DncPhone,
             ["job", "phone", "label", "record", "line", "column", "reason", "origin", "outcome"],
-            _draft_rows(job, candidates, tally),
+            rows,
         )
         if not tally.unique:
             transaction.set_rollback(True)
@@ -482,7 +484,11 @@ def dnc_scrub_submit(
         raise DncRefused(control_refusal(work=job, action="submit"))
     with transaction.atomic():
         claimed = _claim(token=token, user=user, job=job)
-        locked = DncScrub.objects.select_for_update().select_related("trace", "team").get(pk=job.pk)
+        locked = (
+            DncScrub.objects.select_for_update(of=("self",))
+            .select_related("trace", "team")
+            .get(pk=job.pk)
+        )
         if locked.status != JobStatus.DRAFT:
             raise DncRefused(f"DNC scrub #{locked.pk} was already submitted.")
         estimate = dnc_estimate(job=locked, user=user)

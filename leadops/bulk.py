@@ -3,7 +3,9 @@
     bulk_insert(TraceResult, ["team", "job", "record", "status", "phones"], rows)
 
 `rows` yields tuples in the order of `fields` (foreign keys as ids, JSON fields as Python
-objects). Must run inside the caller's transaction when all-or-nothing matters.
+objects). Must run inside the caller's transaction when all-or-nothing matters. On
+PostgreSQL the connection is in COPY mode while `rows` is iterated: a generator that queries
+the database itself would wait forever, so read such a source into a list first.
 
 `bulk_upsert` is the same for rows that may already exist (insert, or update the row with
 the same unique key), e.g. the DNC app's latest status per phone.
@@ -29,7 +31,7 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
         if getattr(f, "auto_now_add", False) and f.name not in fields
     ]
     if connection.vendor == "postgresql":
-        return _copy(meta, model_fields, stamps, rows)
+        return _copy(meta, model_fields, stamps, _defaults(meta, fields, stamps), rows)
     count, chunk = 0, []
     now = timezone.now()
     for row in rows:
@@ -45,12 +47,28 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     return count
 
 
-def _copy(meta, model_fields, stamps, rows) -> int:
+def _defaults(meta, fields, stamps) -> list[tuple[models.Field, object]]:
+    """Fields left out of `fields` and their Python defaults (a blank text field's is ""):
+    the database has no default of its own (Django applies them in save()/bulk_create), so
+    COPY must send them."""
+    left = [
+        f
+        for f in meta.concrete_fields
+        if f.name not in fields
+        and f not in stamps
+        and not f.primary_key
+        and (f.has_default() or (f.empty_strings_allowed and not f.null))
+    ]
+    return [(f, f.get_db_prep_save(f.get_default(), connection)) for f in left]
+
+
+def _copy(meta, model_fields, stamps, defaults, rows) -> int:
     quote = connection.ops.quote_name
-    columns = [*model_fields, *stamps]
+    columns = [*model_fields, *stamps, *(f for f, _ in defaults)]
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
     is_json = [isinstance(f, models.JSONField) for f in model_fields]
     now = timezone.now()
+    tail = (*[now] * len(stamps), *(value for _, value in defaults))
     count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
@@ -58,7 +76,7 @@ def _copy(meta, model_fields, stamps, rows) -> int:
                 json.dumps(v) if j and v is not None else v
                 for v, j in zip(row, is_json, strict=True)
             ]
-            copy.write_row((*values, *[now] * len(stamps)))
+            copy.write_row((*values, *tail))
             count += 1
     return count
 

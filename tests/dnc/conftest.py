@@ -49,3 +49,35 @@ def phone_batch(staff, team_a):
         return imports.import_store(batch=batch)
 
     return make
+
+
+@pytest.fixture
+def finished_trace(staff, team_a, live_sandbox, run_worker):
+    """A Tracerfy normal trace of `n` owner rows, run to its end against the sandbox."""
+    from tests.support.jobs import run_until_done
+    from tests.support.rows import OWNER_HEADER, owner_rows
+    from traces import services as trace_services
+
+    def make(n: int = 12, *, start: int = 100, name: str = "owners.csv"):
+        credits.grant(
+            wallet=staff.wallet,
+            amount=50,
+            actor=None,
+            reason="t",
+            idempotency_key=f"trace-{name}-{start}",
+        )
+        body = table_csv([OWNER_HEADER, *owner_rows(n, start=start)])
+        upload = SimpleUploadedFile(name, body, content_type="text/csv")
+        batch = imports.import_upload(
+            team=team_a, user=staff, uploaded_file=upload, job_type="trace_normal"
+        )
+        batch = imports.import_set_mapping(
+            batch=batch, mapping=batch.mapping, job_type="trace_normal"
+        )
+        batch = imports.import_store(batch=batch)
+        job = trace_services.trace_job_create(batch=batch, trace_type="normal", user=staff)
+        done = run_until_done(job, run_worker)
+        assert done.is_finished, done.error_message
+        return done
+
+    return make
