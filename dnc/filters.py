@@ -1,7 +1,8 @@
 import django_filters
 from django.db.models import Q
 
-from dnc.models import DncPhone, PhoneOrigin, PhoneOutcome, fresh_since
+from dnc.models import DncPhone, InternalDnc, PhoneOrigin, PhoneOutcome, fresh_since
+from dnc.selectors import internal_search_q
 
 # What the results table filters on. A phone is in each list one of its flags puts it in
 # (a phone on the federal and a state list is in both); "clean" means clean and fresh.
@@ -58,3 +59,29 @@ class DncPhoneFilter(django_filters.FilterSet):
     def filter_phone(self, queryset, name, value):
         digits = "".join(ch for ch in value if ch.isdigit())
         return queryset.filter(phone__contains=digits) if digits else queryset
+
+
+class InternalDncFilter(django_filters.FilterSet):
+    """The internal list's search box: a phone in any spelling, a reason or who added it."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    class Meta:
+        model = InternalDnc
+        fields = ["q"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.form.fields["q"]
+        field.widget.attrs.update(
+            {
+                "class": "form-control form-control-sm",
+                "placeholder": "Phone, reason or person",
+                "type": "search",
+                "maxlength": "100",
+            }
+        )
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        return queryset.filter(internal_search_q(value)) if value else queryset

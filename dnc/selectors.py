@@ -3,9 +3,10 @@ and counts."""
 
 from collections import Counter
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from dnc.models import (
+    DncLookup,
     DncPhone,
     DncScrub,
     InternalDnc,
@@ -194,3 +195,42 @@ def export_upload_rows(*, job: DncScrub):
             yield [*cells, *statuses, record.line]
 
     return headers, rows()
+
+
+# --- internal do-not-call list and lookups ---
+
+
+def internal_search_q(text: str) -> Q:
+    """Entries whose phone holds the digits of `text` (any spelling: "(512) 555-01",
+    "1-512-555-0101"), or whose reason or adder's name holds `text`."""
+    q = Q(reason__icontains=text) | Q(added_by__username__icontains=text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) >= 3:
+        q |= Q(phone__contains=digits)
+    return q
+
+
+def internal_entries(*, team) -> QuerySet[InternalDnc]:
+    """The team's internal do-not-call list, newest first, with who added each phone."""
+    return (
+        InternalDnc.objects.for_team(team).select_related("added_by").order_by("-created_at", "-id")
+    )
+
+
+def internal_listed(*, team, phone: str) -> InternalDnc | None:
+    """The team's internal-list entry of an E.164 phone, if it has one."""
+    return InternalDnc.objects.for_team(team).filter(phone=phone).first()
+
+
+def recent_lookups(*, team) -> QuerySet[DncLookup]:
+    """The team's DNC lookups, newest first, each marked `internal` when the phone is on
+    the team's internal list now."""
+    listed = InternalDnc.objects.filter(team=OuterRef("team"), phone=OuterRef("phone"))
+    return (
+        DncLookup.objects.for_team(team)
+        .select_related("created_by")
+        .annotate(internal=Exists(listed))
+        .order_by("-created_at", "-id")
+    )

@@ -13,4 +13,7 @@ urlpatterns = [
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/export/<str:which>.<str:fmt>", views.export, name="export"),
+    path("internal/", views.internal, name="internal"),
+    path("internal/<int:pk>/remove/", views.internal_remove, name="internal_remove"),
+    path("lookup/", views.lookup, name="lookup"),
 ]

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
@@ -52,11 +53,38 @@ def table_pages(staff, team_a, staff_client):
         TraceResult(team=team_a, job=jobs[0], match_key=f"k{n}", status=MatchStatus.MISS)
         for n in range(ROWS)
     )
+    InternalDnc.objects.bulk_create(
+        InternalDnc(team=team_a, phone=f"+1512555{n:04d}", reason="r", added_by=staff)
+        for n in range(ROWS)
+    )
+    DncLookup.objects.bulk_create(
+        DncLookup(team=team_a, created_by=staff, phone=f"+1512555{n:04d}", is_clean=True)
+        for n in range(ROWS)
+    )
+    scrubs = [
+        DncScrub.objects.create(
+            team=team_a,
+            created_by=staff,
+            provider="tracerfy",
+            source="list",
+            name=f"s{n}",
+            status="complete",
+        )
+        for n in range(ROWS)
+    ]
+    DncPhone.objects.bulk_create(
+        DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
+        for n in range(ROWS)
+    )
     return {
         "dashboard": reverse("dashboard"),
+        "dnc scrubs": reverse("dnc:index"),
+        "dnc scrub phones": reverse("dnc:detail", args=[scrubs[0].pk]),
         "trace jobs": reverse("traces:index"),
         "trace results": reverse("traces:detail", args=[jobs[0].pk]),
         "unusable rows": reverse("imports:preview", args=[batch.pk]),
+        "internal do-not-call list": reverse("dnc:internal"),
+        "dnc lookups": reverse("dnc:lookup"),
     }
 
 
@@ -108,4 +136,4 @@ def test_every_table_view_pages_through_table_configure():
     direct = [str(p.relative_to(ROOT)) for p in sources if "RequestConfig" in p.read_text()]
     assert direct == [], "page tables with leadops.tables.table_configure"
     calls = sum(len(re.findall(r"\btable_configure\(request", p.read_text())) for p in sources)
-    assert calls == 4, "a new table view: add its page to table_pages above"
+    assert calls == 8, "a new table view: add its page to table_pages above"

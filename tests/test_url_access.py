@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils.regex_helper import normalize
 
+from dnc.models import InternalDnc
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
@@ -72,6 +73,13 @@ def job_kwargs(team, user) -> dict:
         batch=_stored_batch(team, user), trace_type="normal", user=user
     )
     return {"pk": job.pk}
+
+
+def internal_dnc_kwargs(team, user) -> dict:
+    entry = InternalDnc.objects.create(
+        team=team, phone="+15125550199", reason="url walk", added_by=user
+    )
+    return {"pk": entry.pk}
 
 
 def export_kwargs(team, user) -> dict:
@@ -144,6 +152,9 @@ ROUTES: dict[str, Route] = {
     "dnc:progress": Route(scrub_kwargs),
     "dnc:cancel": Route(scrub_kwargs),
     "dnc:export": Route(scrub_export_kwargs),
+    "dnc:internal": MEMBER_PAGE,
+    "dnc:internal_remove": Route(internal_dnc_kwargs),
+    "dnc:lookup": MEMBER_PAGE,
     "leadbuilder:index": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.

@@ -1,0 +1,79 @@
+from django import forms
+from django.contrib import admin
+
+from dnc.models import DncLookup, InternalDnc, PhoneStatus
+from leadops.imports.normalize import normalize_phone
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Results and lookups are written by the DNC services only; admins look, they do not
+    edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InternalDncAdminForm(forms.ModelForm):
+    class Meta:
+        model = InternalDnc
+        fields = ["team", "phone", "reason", "added_by"]
+
+    def clean_phone(self) -> str:
+        """Stored in E.164 like every other entry, so it matches wherever the phone appears."""
+        cleaned = normalize_phone(self.cleaned_data["phone"])
+        if cleaned.error or not cleaned.value:
+            raise forms.ValidationError(cleaned.error or "Enter a phone number.")
+        return cleaned.value
+
+
+@admin.register(InternalDnc)
+class InternalDncAdmin(admin.ModelAdmin):
+    form = InternalDncAdminForm
+    list_display = ["phone", "team", "reason", "added_by", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["phone", "reason", "added_by__username"]
+    list_select_related = ["team", "added_by"]
+    raw_id_fields = ["added_by"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(PhoneStatus)
+class PhoneStatusAdmin(ReadOnly):
+    list_display = [
+        "phone",
+        "team",
+        "national_dnc",
+        "state_dnc",
+        "dma",
+        "litigator",
+        "is_clean",
+        "phone_type",
+        "checked_at",
+        "source",
+    ]
+    list_filter = ["team", "is_clean", "national_dnc", "state_dnc", "dma", "litigator"]
+    search_fields = ["phone", "source"]
+    list_select_related = ["team"]
+
+
+@admin.register(DncLookup)
+class DncLookupAdmin(ReadOnly):
+    list_display = [
+        "created_at",
+        "team",
+        "phone",
+        "national_dnc",
+        "state_dnc",
+        "dma",
+        "litigator",
+        "is_clean",
+        "credits_charged",
+        "error",
+        "created_by",
+    ]
+    list_filter = ["team", "is_clean"]
+    search_fields = ["phone", "created_by__username"]
+    list_select_related = ["team", "created_by"]
