@@ -3,7 +3,7 @@ and counts."""
 
 from collections import Counter
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from dnc.models import (
     DncLookup,
@@ -49,8 +49,8 @@ def phone_statuses(*, team, phones: set[str]) -> dict[str, DncStatus]:
 
 
 def scrub_phones(*, job: DncScrub) -> QuerySet[DncPhone]:
-    """The scrub's phones (invalid entries included), in the order they were found."""
-    return DncPhone.objects.filter(job=job).order_by("id")
+    """The scrub's phones (invalid entries included), in the order of the source's lines."""
+    return DncPhone.objects.filter(job=job).order_by(F("line").asc(nulls_last=True), "id")
 
 
 def outcome_counts(*, job: DncScrub) -> dict[str, int]:
@@ -127,7 +127,7 @@ def export_phone_rows(*, phones: QuerySet[DncPhone]):
     since = fresh_since()
 
     def rows():
-        for p in phones.order_by("id").iterator(chunk_size=CHUNK):
+        for p in phones.iterator(chunk_size=CHUNK):
             scrubbed = p.outcome not in (PhoneOutcome.INVALID, PhoneOutcome.PENDING)
             yield [
                 export_phone(p.phone),

@@ -14,6 +14,6 @@
       labels: mix.map((p) => p.label),
       datasets: [{ data: mix.map((p) => p.value), backgroundColor: mix.map((p) => p.colour) }],
     },
-    options: { animation: false, plugins: { legend: { display: false } }, cutout: "55%" },
+    options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } }, cutout: "55%" },
   });
 })();
