@@ -9,7 +9,7 @@ class DncConfig(AppConfig):
         from dnc.import_kinds import KINDS
         from dnc.models import DncScrub
         from dnc.selectors import phone_statuses
-        from dnc.steps import DncSteps
+        from dnc.tracerfy_steps import DncSteps
         from leadops.imports.registry import register_kind
         from leadops.jobs.registry import register
         from leadops.phones import register_dnc_source

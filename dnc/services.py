@@ -4,7 +4,7 @@ results (the scrub's phones and the team's phone status store).
     source → draft (every phone, deduped; invalid ones kept with the reason)
            → estimate (what is reused, blocked, sent, what it costs)   ← the cost preview
            → submit: blocked and reused phones answered at once, the rest held and queued
-           → steps (dnc.steps): provider scrub → results stored in bulk → charge captured
+           → steps (dnc.tracerfy_steps): provider scrub → results stored in bulk → charge captured
 
 A phone is never sent twice in one scrub (E.164, across rows and columns), never sent when
 the team scrubbed it within DNC_FRESH_DAYS (its result is copied), and never sent when it is
