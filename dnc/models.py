@@ -121,6 +121,30 @@ def outcome_for(
     return PhoneOutcome.CLEAN if is_clean else PhoneOutcome.FEDERAL
 
 
+class DncAnswer(models.Model):
+    """A provider's answer for one phone: its four flags, clean or not, and its line type."""
+
+    national_dnc = models.BooleanField(default=False)
+    state_dnc = models.BooleanField(default=False)
+    dma = models.BooleanField(default=False)
+    litigator = models.BooleanField(default=False)
+    is_clean = models.BooleanField(default=False)
+    phone_type = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def outcome(self) -> str:
+        return outcome_for(
+            national_dnc=self.national_dnc,
+            state_dnc=self.state_dnc,
+            dma=self.dma,
+            litigator=self.litigator,
+            is_clean=self.is_clean,
+        )
+
+
 class DncPhone(models.Model):
     """One phone of a scrub: where it came from, what was decided and what came back.
 
@@ -165,16 +189,10 @@ class DncPhone(models.Model):
         return f"{self.phone} ({self.outcome})"
 
 
-class PhoneStatus(TeamScopedModel):
+class PhoneStatus(TeamScopedModel, DncAnswer):
     """A team's latest DNC result for one phone (from a scrub or a lookup)."""
 
     phone = models.CharField(max_length=16, help_text="E.164")
-    national_dnc = models.BooleanField(default=False)
-    state_dnc = models.BooleanField(default=False)
-    dma = models.BooleanField(default=False)
-    litigator = models.BooleanField(default=False)
-    is_clean = models.BooleanField(default=False)
-    phone_type = models.CharField(max_length=20, blank=True)
     checked_at = models.DateTimeField()
     source = models.CharField(max_length=40, blank=True, help_text="dnc:12 or lookup:7")
 
@@ -186,16 +204,6 @@ class PhoneStatus(TeamScopedModel):
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.outcome} ({self.checked_at:%Y-%m-%d})"
-
-    @property
-    def outcome(self) -> str:
-        return outcome_for(
-            national_dnc=self.national_dnc,
-            state_dnc=self.state_dnc,
-            dma=self.dma,
-            litigator=self.litigator,
-            is_clean=self.is_clean,
-        )
 
 
 class InternalDnc(TeamScopedModel):
@@ -219,19 +227,13 @@ class InternalDnc(TeamScopedModel):
         return self.phone
 
 
-class DncLookup(TeamScopedModel):
+class DncLookup(TeamScopedModel, DncAnswer):
     """One instant single-phone lookup: what was asked, found and charged."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     phone = models.CharField(max_length=16)
-    national_dnc = models.BooleanField(default=False)
-    state_dnc = models.BooleanField(default=False)
-    dma = models.BooleanField(default=False)
-    litigator = models.BooleanField(default=False)
-    is_clean = models.BooleanField(default=False)
-    phone_type = models.CharField(max_length=20, blank=True)
     credits_charged = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -240,14 +242,9 @@ class DncLookup(TeamScopedModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["team", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"Lookup of {self.phone}: {'failed' if self.error else self.outcome}"
+
     @property
     def outcome(self) -> str:
-        if self.error:
-            return ""
-        return outcome_for(
-            national_dnc=self.national_dnc,
-            state_dnc=self.state_dnc,
-            dma=self.dma,
-            litigator=self.litigator,
-            is_clean=self.is_clean,
-        )
+        return "" if self.error else super().outcome

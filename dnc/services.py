@@ -617,44 +617,18 @@ def dnc_results_store(
             results[phone] = (flags, str(row.get("phone_type", ""))[:20])
         DncPhone.objects.filter(job=sent, origin=PhoneOrigin.SENT).delete()
 
+        no_flags = {"national_dnc": False, "state_dnc": False, "dma": False, "litigator": False}
+
         def phone_rows():
             for phone, (label, record_id, line, column) in by_phone.items():
-                found = results.get(phone)
-                if found is None:
-                    yield (
-                        sent.pk,
-                        phone,
-                        label,
-                        record_id,
-                        line,
-                        column,
-                        PhoneOrigin.SENT,
-                        PhoneOutcome.NO_RESULT,
-                        False,
-                        False,
-                        False,
-                        False,
-                        "",
-                        None,
-                    )
-                    continue
-                flags, phone_type = found
+                flags, phone_type = results.get(phone, (None, ""))
+                outcome = PhoneOutcome.NO_RESULT if flags is None else outcome_for(**flags)
+                flags = flags or no_flags
                 yield (
-                    sent.pk,
-                    phone,
-                    label,
-                    record_id,
-                    line,
-                    column,
-                    PhoneOrigin.SENT,
-                    outcome_for(**flags),
-                    flags["national_dnc"],
-                    flags["state_dnc"],
-                    flags["dma"],
-                    flags["litigator"],
-                    phone_type,
-                    now,
-                )
+                    sent.pk, phone, label, record_id, line, column, PhoneOrigin.SENT, outcome,
+                    flags["national_dnc"], flags["state_dnc"], flags["dma"], flags["litigator"],
+                    phone_type, now if outcome != PhoneOutcome.NO_RESULT else None,
+                )  # fmt: skip
 
         bulk_insert(
             DncPhone,
