@@ -138,6 +138,7 @@ ROUTES: dict[str, Route] = {
     "traces:queues_table": MEMBER_PAGE,
     "traces:detail": Route(job_kwargs),
     "traces:progress": Route(job_kwargs),
+    "traces:dnc_summary": Route(job_kwargs),
     "traces:cancel": Route(job_kwargs),
     "traces:retrace": Route(job_kwargs),
     "traces:export": Route(export_kwargs),

@@ -79,6 +79,18 @@ US_STATE = forms.RegexField(
 )
 
 
+class ScrubPhonesForm(forms.Form):
+    """The job page's "Scrub phones…" form. It posts to the DNC app (dnc:from_trace), which
+    checks the choice and shows the cost preview; the choices are its phone types."""
+
+    phone_types = forms.ChoiceField(
+        label="Which phones",
+        choices=[("all", "All phones"), ("mobile", "Mobile phones"), ("landline", "Landlines")],
+        initial="all",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+
 class AddressLookupForm(forms.Form):
     find = forms.ChoiceField(
         choices=[("owner", "Find the owner"), ("person", "Find a person")],

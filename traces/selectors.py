@@ -1,9 +1,16 @@
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 
 from django.db.models import Count, Q, QuerySet
 
 from leadops.imports.models import ImportRecord
+from leadops.phones import NOT_SCRUBBED, DncStatus, dnc_statuses, us_e164
 from traces.models import MatchStatus, TraceJob, TraceResult
+
+# Results read (and their phones' DNC statuses looked up) this many at a time.
+CHUNK = 2000
 
 
 def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
@@ -22,6 +29,71 @@ def result_counts(*, job: TraceJob) -> dict[str, int]:
         misses=Count("pk", filter=Q(status=MatchStatus.MISS)),
         no_result=Count("pk", filter=Q(status=MatchStatus.NO_RESULT)),
     )
+
+
+def result_numbers(results: Iterable[TraceResult], *, first: int | None = None) -> set[str]:
+    """Every phone number the results hold (only each one's `first` phones if given), as
+    stored."""
+    return {
+        str(phone.get("number", ""))
+        for result in results
+        for phone in (result.phones or [])[:first]
+        if phone.get("number")
+    }
+
+
+def results_dnc_statuses(
+    *, team, results: Iterable[TraceResult], first: int | None = None
+) -> dict[str, DncStatus]:
+    """What the team knows of each phone of `results` (only each one's `first` phones if
+    given; keyed by the number as stored; absent numbers are not scrubbed), in one lookup:
+    never one per row."""
+    return dnc_statuses(team=team, numbers=result_numbers(results, first=first))
+
+
+def phone_status(phone: dict, statuses: dict[str, DncStatus]) -> DncStatus:
+    """The status of one stored phone of a result in a lookup's answer."""
+    return statuses.get(str(phone.get("number", "")), NOT_SCRUBBED)
+
+
+@dataclass(frozen=True)
+class DncCounts:
+    """A trace's unique phones by what the team knows of them; each phone counts once."""
+
+    clean: int = 0  # clean and checked within DNC_FRESH_DAYS: the only dialable ones
+    flagged: int = 0  # federal, state, DMA, litigator (fresh) or on the internal list
+    stale: int = 0  # last checked before the freshness window, whatever it said then
+    not_scrubbed: int = 0
+    invalid: int = 0  # not a US number: never scrubbed
+
+    @property
+    def total(self) -> int:
+        return self.clean + self.flagged + self.stale + self.not_scrubbed + self.invalid
+
+
+def trace_dnc_counts(*, job: TraceJob) -> DncCounts:
+    """The job's unique phones (by E.164) counted by DNC status, looked up in one go (the DNC
+    source reads them in chunks): fine for a trace with tens of thousands of phones."""
+    phones: set[str] = set()
+    invalid: set[str] = set()
+    stored = TraceResult.objects.filter(job=job).values_list("phones", flat=True)
+    for result_phones in stored.iterator(chunk_size=CHUNK):
+        for phone in result_phones or ():
+            number = str(phone.get("number", ""))
+            if number:
+                e164 = us_e164(number)
+                (phones if e164 else invalid).add(e164 or number)
+    counts = Counter(
+        "stale"
+        if status.stale
+        else "clean"
+        if status.dialable
+        else "flagged"
+        if status.outcome
+        else "not_scrubbed"
+        for status in dnc_statuses(team=job.team_id, numbers=phones).values()
+    )
+    return DncCounts(**counts, invalid=len(invalid))
 
 
 # The results, appended after the user's own columns under headers of their own.
@@ -44,13 +116,6 @@ PARCEL_EXPORT_COLUMNS = [
 MAX_PHONES, MAX_EMAILS = 5, 3
 STATUS_HEADER = "LeadOps status"
 LINE_HEADER = "LeadOps line"
-
-
-def _dnc(phone: dict) -> str:
-    """ "yes"/"no" where the provider reported a DNC flag, "" where it did not say."""
-    if "dnc" not in phone:
-        return ""
-    return "yes" if phone["dnc"] else "no"
 
 
 def _original(record: ImportRecord, batch) -> list[str]:
@@ -94,10 +159,21 @@ def _status(record: ImportRecord | None, result: TraceResult | None) -> str:
     return "Not traced: not part of this trace"
 
 
-def _result_cells(result: TraceResult | None, found: list[tuple[str, str]]) -> list:
+def dialable_phones(result: TraceResult, statuses: dict[str, DncStatus]) -> list[dict]:
+    """The result's phones that are clean and fresh, best first."""
+    return [phone for phone in result.phones or () if phone_status(phone, statuses).dialable]
+
+
+def _result_cells(
+    result: TraceResult | None,
+    found: list[tuple[str, str]],
+    statuses: dict[str, DncStatus],
+    clean_only: bool,
+) -> list:
     if result is None or result.status == MatchStatus.NO_RESULT:
         return [""] * (len(EXPORT_RESULT_COLUMNS) + len(found) + 3 * MAX_PHONES + MAX_EMAILS)
-    phones = (result.phones or [])[:MAX_PHONES]
+    phones = dialable_phones(result, statuses) if clean_only else (result.phones or [])
+    phones = phones[:MAX_PHONES]
     emails = (result.emails or [])[:MAX_EMAILS]
     pad = [""] * (MAX_PHONES - len(phones))
     return [
@@ -107,11 +183,24 @@ def _result_cells(result: TraceResult | None, found: list[tuple[str, str]]) -> l
         *pad,
         *[p.get("type", "") for p in phones],
         *pad,
-        *[_dnc(p) for p in phones],
+        *[phone_status(p, statuses).text for p in phones],
         *pad,
         *emails,
         *[""] * (MAX_EMAILS - len(emails)),
     ]
+
+
+def _with_statuses(
+    pairs: Iterator[tuple[ImportRecord | None, TraceResult | None]], *, team, first: int | None
+) -> Iterator[tuple[ImportRecord | None, TraceResult | None, dict[str, DncStatus]]]:
+    """Each (record, result) pair with the DNC statuses of its chunk's phones (each result's
+    `first` ones if given): one lookup per CHUNK rows, however long the export."""
+    while chunk := list(islice(pairs, CHUNK)):
+        statuses = results_dnc_statuses(
+            team=team, results=(result for _, result in chunk if result is not None), first=first
+        )
+        for record, result in chunk:
+            yield record, result, statuses
 
 
 def export_headers(*, job: TraceJob) -> list[str]:
@@ -132,47 +221,66 @@ def export_headers(*, job: TraceJob) -> list[str]:
     ]
 
 
-def export_rows(*, job: TraceJob, results: QuerySet[TraceResult], every_row: bool = True):
+def export_rows(
+    *,
+    job: TraceJob,
+    results: QuerySet[TraceResult],
+    every_row: bool = True,
+    clean_only: bool = False,
+):
     """Headers and rows of a trace's export.
 
     Every row of the uploaded file comes back in file order with its cells exactly as
     uploaded (``ImportRecord.cells``; ``leadops.exports`` then neutralises cells that would
     start a formula), followed by a status column saying what happened to it (hit, miss,
     no result and why, reused, unusable and why, duplicate of which line, not part of this
-    trace), its line, and the results under "Result: …" headers. Provider rows that matched
-    no input row follow at the end. With ``every_row=False`` (the results list was
-    filtered) only the rows of ``results`` come back, in file order.
+    trace), its line, and the results under "Result: …" headers; each phone's DNC column
+    says what the team knows of it ("Clean (2026-11-30)", "Stale: Clean (…)", "Not
+    scrubbed"), looked up per chunk of rows. Provider rows that matched no input row follow
+    at the end. With ``every_row=False`` (the results list was filtered) only the rows of
+    ``results`` come back, in file order. With ``clean_only`` only clean, fresh phones are
+    written (the others dropped, the rest moved up) and rows without one are left out.
     """
     batch = job.batch
     found = PARCEL_EXPORT_COLUMNS if job.is_parcel else []
     blank = [""] * len(batch.headers)
 
-    def row(record, result) -> list:
+    def row(record, result, statuses) -> list:
         return [
             *(_original(record, batch) if record is not None else blank),
             _status(record, result),
             record.line if record is not None else "",
-            *_result_cells(result, found),
+            *_result_cells(result, found, statuses, clean_only),
         ]
 
-    def filtered() -> Iterator[list]:
+    def filtered() -> Iterator[tuple]:
         ordered = results.select_related("record").order_by("record__line", "id")
-        for result in ordered.iterator(chunk_size=2000):
-            yield row(result.record, result)
+        for result in ordered.iterator(chunk_size=CHUNK):
+            yield result.record, result
 
-    def everything() -> Iterator[list]:
+    def everything() -> Iterator[tuple]:
         attached = (
-            results.filter(record__isnull=False).order_by("record__line").iterator(chunk_size=2000)
+            results.filter(record__isnull=False).order_by("record__line").iterator(chunk_size=CHUNK)
         )
         pending = next(attached, None)
         records = ImportRecord.objects.filter(batch=batch).order_by("line")
-        for record in records.iterator(chunk_size=2000):
+        for record in records.iterator(chunk_size=CHUNK):
             result = None
             while pending is not None and pending.record_id == record.pk:
                 result = pending
                 pending = next(attached, None)
-            yield row(record, result)
-        for result in results.filter(record__isnull=True).order_by("id").iterator(2000):
-            yield row(None, result)
+            yield record, result
+        for result in results.filter(record__isnull=True).order_by("id").iterator(CHUNK):
+            yield None, result
 
-    return export_headers(job=job), (everything() if every_row else filtered())
+    def rows() -> Iterator[list]:
+        pairs = everything() if every_row else filtered()
+        # A clean-only export looks at every phone (a clean sixth one moves up into the five
+        # columns); a full one writes the first five only.
+        first = None if clean_only else MAX_PHONES
+        for record, result, statuses in _with_statuses(pairs, team=job.team_id, first=first):
+            if clean_only and (result is None or not dialable_phones(result, statuses)):
+                continue
+            yield row(record, result, statuses)
+
+    return export_headers(job=job), rows()

@@ -1,9 +1,11 @@
 import django_tables2 as tables
+from django.conf import settings
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from leadops.phones import format_phone
+from leadops.phones import DncStatus, format_phone
 from traces.models import TraceJob, TraceResult
+from traces.selectors import phone_status
 
 BR = mark_safe("<br>")
 
@@ -33,10 +35,33 @@ def first_and_more(items: list[str], *, shown: int, what: str) -> str:
     )
 
 
-DNC = mark_safe(
-    ' <span class="badge text-bg-danger" title="On a Do-Not-Call list (as the provider reports)">'
-    "DNC</span>"
+# The trace provider's own DNC flag, a hint beside the team's status (the status decides).
+PROVIDER_DNC = mark_safe(
+    ' <small class="text-danger" title="The trace provider reported this phone on a '
+    'Do-Not-Call list; the badge shows what your scrubs say">provider: DNC</small>'
 )
+
+
+def dnc_badge(status: DncStatus) -> str:
+    """A phone's DNC status as a small badge, when it was checked in its title."""
+    if status.outcome == "internal":
+        title = "On your team's internal do-not-call list: never dial it"
+    elif not status.outcome:
+        title = "Never scrubbed for DNC by your team: scrub it before dialling"
+    else:
+        checked = f" on {status.checked_at:%Y-%m-%d}" if status.checked_at else ""
+        title = f"{status.label}{checked}"
+        if status.stale:
+            title += f", older than {settings.DNC_FRESH_DAYS} days: scrub again"
+    return format_html(
+        '<span class="badge text-bg-{} dnc-badge" title="{}" data-dnc="{}">{}</span>',
+        status.badge,
+        title,
+        "stale" if status.stale else status.outcome or "none",
+        "Stale" if status.stale else status.label,
+    )
+
+
 REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
 
 
@@ -96,6 +121,9 @@ class TraceJobTable(tables.Table):
 
 
 class TraceResultTable(tables.Table):
+    """One page of a trace's results; `dnc` holds the DNC status of the page's phones, looked
+    up once for the page (`page_results` names the rows to look up)."""
+
     line = tables.Column(accessor="record__line", verbose_name="Line", default="—")
     address = tables.Column(empty_values=(), verbose_name="Property", orderable=False)
     status = tables.Column()
@@ -109,6 +137,14 @@ class TraceResultTable(tables.Table):
         fields = ["line", "address", "status", "owner", "phones", "emails", "mailing"]
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         empty_text = "No results match these filters."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dnc: dict[str, DncStatus] = {}
+
+    def page_results(self) -> list[TraceResult]:
+        """The results of the page being shown (after table_configure)."""
+        return [row.record for row in self.paginated_rows]
 
     def render_status(self, record):
         colour = {
@@ -150,10 +186,11 @@ class TraceResultTable(tables.Table):
         return first_and_more(
             [
                 format_html(
-                    "{} <small class='text-secondary'>{}</small>{}",
+                    "{} <small class='text-secondary'>{}</small> {}{}",
                     format_phone(p.get("number", "")),
                     p.get("type", ""),
-                    DNC if p.get("dnc") else "",
+                    dnc_badge(phone_status(p, self.dnc)),
+                    PROVIDER_DNC if p.get("dnc") else "",
                 )
                 for p in value
             ],

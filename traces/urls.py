@@ -13,6 +13,7 @@ urlpatterns = [
     path("account/balance/", views.provider_balance, name="provider_balance"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/progress/", views.progress, name="progress"),
+    path("<int:pk>/dnc/", views.dnc_summary, name="dnc_summary"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/retrace/", views.retrace, name="retrace"),
     path("<int:pk>/export.<str:fmt>", views.export, name="export"),

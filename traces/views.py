@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -19,7 +20,13 @@ from leadops.providers.errors import ProviderError
 from leadops.tables import table_configure
 from traces import account, selectors, services
 from traces.filters import TraceResultFilter
-from traces.forms import AddressLookupForm, ApnLookupForm, NewTraceForm, RetraceForm
+from traces.forms import (
+    AddressLookupForm,
+    ApnLookupForm,
+    NewTraceForm,
+    RetraceForm,
+    ScrubPhonesForm,
+)
 from traces.lookups import LOOKUP_CREDITS, LookupFailed, lookup_run
 from traces.models import TraceJob, TraceLookup, TraceProvider
 from traces.tables import TraceJobTable, TraceResultTable
@@ -223,6 +230,7 @@ def _job_context(request, job) -> dict:
         "retrace": retrace,
         "retrace_token": retrace_token,
         "retries": retries,
+        "fresh_days": settings.DNC_FRESH_DAYS,
     }
 
 
@@ -233,6 +241,7 @@ def _results(request, job):
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
     table_configure(request, table, per_page=50)
+    table.dnc = selectors.results_dnc_statuses(team=request.team, results=table.page_results())
     return results, table
 
 
@@ -271,6 +280,18 @@ def progress(request, pk: int):
         if request.htmx and shown != str(total):
             context["filter"], context["table"] = _results(request, job)
     return render(request, "traces/_progress.html", context)
+
+
+@login_required
+def dnc_summary(request, pk: int):
+    """htmx panel of a finished trace's page, loaded after the page (counting a big trace's
+    phones takes a moment): its phones by DNC status and the "Scrub phones…" form."""
+    job = _job(request, pk)
+    context = {"job": job, "fresh_days": settings.DNC_FRESH_DAYS}
+    if job.is_finished:
+        context["dnc"] = selectors.trace_dnc_counts(job=job)
+        context["scrub_form"] = ScrubPhonesForm(auto_id="scrub_%s")
+    return render(request, "traces/_dnc.html", context)
 
 
 @login_required
@@ -315,8 +336,14 @@ def export(request, pk: int, fmt: str):
     filters = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
     # Unfiltered, the export is the whole uploaded file with the results beside each row.
     every_row = not any(request.GET.get(name) for name in filters.filters)
-    headers, rows = selectors.export_rows(job=job, results=filters.qs, every_row=every_row)
+    # ?phones=clean: only phones clean and fresh, rows without one left out.
+    clean_only = request.GET.get("phones") == "clean"
+    headers, rows = selectors.export_rows(
+        job=job, results=filters.qs, every_row=every_row, clean_only=clean_only
+    )
     name = f"trace-{job.pk}-{slugify(job.batch.filename.rsplit('.', 1)[0])[:40] or 'results'}"
+    if clean_only:
+        name += "-clean"
     if fmt == "csv":
         return exports.csv_response(f"{name}.csv", headers, rows)
     if fmt == "xlsx":

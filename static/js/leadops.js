@@ -13,4 +13,17 @@
       setTimeout(function () { button.textContent = label; }, 1500);
     });
   });
+
+  // <input type="checkbox" data-export-clean> beside export links (<a data-export-link>): while
+  // it is checked the links ask for clean, fresh phones only (?phones=clean).
+  document.addEventListener("change", function (event) {
+    const toggle = event.target.closest("[data-export-clean]");
+    if (!toggle) return;
+    document.querySelectorAll("[data-export-link]").forEach(function (link) {
+      const url = new URL(link.href, window.location.href);
+      if (toggle.checked) url.searchParams.set("phones", "clean");
+      else url.searchParams.delete("phones");
+      link.href = url.pathname + url.search;
+    });
+  });
 })();
