@@ -14,12 +14,14 @@ from dnc.models import (
     PhoneOutcome,
     PhoneStatus,
     fresh_since,
+    outcome_for,
 )
 from leadops.imports.columns import phone_columns
 from leadops.imports.models import ImportRecord
 from leadops.phones import DncStatus
 
 CHUNK = 2000
+LABELS = dict(PhoneOutcome.choices)
 
 
 def phone_statuses(*, team, phones: set[str]) -> dict[str, DncStatus]:
@@ -34,14 +36,20 @@ def phone_statuses(*, team, phones: set[str]) -> dict[str, DncStatus]:
         blocked = set(
             InternalDnc.objects.filter(team=team, phone__in=part).values_list("phone", flat=True)
         )
-        for status in PhoneStatus.objects.filter(team=team, phone__in=part):
-            if status.phone not in blocked:
-                outcome = status.outcome
-                found[status.phone] = DncStatus(
-                    outcome,
-                    PhoneOutcome(outcome).label,
-                    status.checked_at,
-                    stale=status.checked_at < since,
+        rows = PhoneStatus.objects.filter(team=team, phone__in=part).values_list(
+            "phone", "national_dnc", "state_dnc", "dma", "litigator", "is_clean", "checked_at"
+        )
+        for phone, national, state, dma, litigator, clean, checked_at in rows:
+            if phone not in blocked:
+                outcome = outcome_for(
+                    national_dnc=national,
+                    state_dnc=state,
+                    dma=dma,
+                    litigator=litigator,
+                    is_clean=clean,
+                )
+                found[phone] = DncStatus(
+                    outcome, LABELS[outcome], checked_at, stale=checked_at < since
                 )
         for phone in blocked:
             found[phone] = DncStatus(PhoneOutcome.INTERNAL, PhoneOutcome.INTERNAL.label)
