@@ -168,3 +168,13 @@ def test_results_filter_by_flag(live_sandbox, client, funded, run_worker):
     assert page.count('data-testid="outcome"') == federal
     sent = DncPhone.objects.filter(job=done, origin=PhoneOrigin.SENT).count()
     assert sent == 30
+
+
+def test_an_upload_without_a_valid_phone_is_refused_on_its_preview(client, funded, phone_batch):
+    batch = phone_batch([["Pat", "12", "555", "", "x"], ["Sam", "", "abc-defg", "", "y"]])
+    client.force_login(funded)
+    response = client.get(reverse("dnc:from_import", args=[batch.pk]), follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("imports:preview", args=[batch.pk])
+    assert "has no valid phone number to scrub. (3 invalid.) Nothing was charged." in page
+    assert not DncScrub.objects.exists()
