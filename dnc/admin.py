@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from dnc.models import DncLookup, InternalDnc, PhoneStatus
+from dnc.models import DncLookup, DncScrub, InternalDnc, PhoneStatus
 from leadops.imports.normalize import normalize_phone
 
 
@@ -77,3 +77,25 @@ class DncLookupAdmin(ReadOnly):
     list_filter = ["team", "is_clean"]
     search_fields = ["phone", "created_by__username"]
     list_select_related = ["team", "created_by"]
+
+
+@admin.register(DncScrub)
+class DncScrubAdmin(ReadOnly):
+    list_display = [
+        "id",
+        "team",
+        "source",
+        "name",
+        "status",
+        "phones_unique",
+        "phones_sent",
+        "hits",
+        "estimated_credits",
+        "charged_credits",
+        "provider_ref",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "team"]
+    search_fields = ["provider_ref", "name", "created_by__username"]
+    list_select_related = ["team"]
+    raw_id_fields = ["batch", "trace", "hold", "created_by"]
