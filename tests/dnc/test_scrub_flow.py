@@ -275,3 +275,33 @@ def test_submit_twice_with_one_form_makes_one_scrub(live_sandbox, funded):
     assert again.value.job.pk == draft.pk
     funded.wallet.refresh_from_db()
     assert funded.wallet.held == 1
+
+
+def test_a_500_after_processing_is_found_by_its_webhook_and_charged_once(
+    live_sandbox, funded, run_worker
+):
+    live_sandbox.control.faults(processed_error_rate=1.0, paths=[SCRUB], fault_budget=1)
+    draft = services.dnc_draft_from_list(
+        team=funded.wallet.team, user=funded, text=f"{phone(140)}\n{phone(141)}\n{phone(142)}"
+    )
+    job = services.dnc_scrub_submit(job=draft, user=funded, seen_credits=3)
+    done = run_until_done(job, run_worker, timeout=40, reconcile=True)
+    assert done.status == S.COMPLETE, done.error_message
+    assert live_sandbox.control.fault_count("processed_error") == 1
+    assert len(live_sandbox.control.paid_requests()) == 1
+    assert done.charged_credits == 3
+    assert_credits_balance(funded.wallet)
+
+
+def test_a_503_before_processing_is_retried_and_sent_once(
+    live_sandbox, funded, run_worker, settings
+):
+    settings.JOB_SUBMIT_BACKOFF = [0, 0, 0, 0, 0]
+    live_sandbox.control.faults(error_rate=1.0, error_status=503, paths=[SCRUB], fault_budget=1)
+    draft = services.dnc_draft_from_list(team=funded.wallet.team, user=funded, text=phone(143))
+    job = services.dnc_scrub_submit(job=draft, user=funded, seen_credits=1)
+    done = run_until_done(job, run_worker, timeout=40, resubmit=True)
+    assert done.status == S.COMPLETE, done.error_message
+    assert len(live_sandbox.control.paid_requests()) == 1
+    assert any("Provider error" in e.detail for e in job_events(job=done))
+    assert_credits_balance(funded.wallet)
