@@ -5,7 +5,14 @@ import sys
 
 from bench.common import ROOT
 
-BENCHMARKS = ["webhooks", "webhook_processing", "imports", "trace_ingest", "trace_results_page"]
+BENCHMARKS = [
+    "webhooks",
+    "webhook_processing",
+    "imports",
+    "trace_ingest",
+    "trace_results_page",
+    "dnc_scrub",
+]
 
 
 def main(names: list[str]) -> None:

@@ -1,83 +1,128 @@
-"""Fast bulk inserts: COPY on PostgreSQL, batched bulk_create elsewhere (SQLite in dev/tests).
+"""Fast bulk inserts: COPY on PostgreSQL, one INSERT run for many rows elsewhere (SQLite in
+dev/tests), without building model instances.
 
     bulk_insert(TraceResult, ["team", "job", "record", "status", "phones"], rows)
 
 `rows` yields tuples in the order of `fields` (foreign keys as ids, JSON fields as Python
-objects). Must run inside the caller's transaction when all-or-nothing matters. On
-PostgreSQL the connection is in COPY mode while `rows` is iterated: a generator that queries
-the database itself would wait forever, so read such a source into a list first.
+objects). Fields left out get what ``Model()`` would give them (their default, "" for a
+text field without one, now for auto_now/auto_now_add) on every database. Must run inside
+the caller's transaction when all-or-nothing matters.
 
 `bulk_upsert` is the same for rows that may already exist (insert, or update the row with
 the same unique key), e.g. the DNC app's latest status per phone.
+
+`rows` may be a generator that reads the database as it goes (e.g. over a queryset's
+``.iterator()``): on PostgreSQL rows are taken COPY_CHUNK at a time *before* each COPY
+statement opens, because the connection can run nothing else while a COPY is open (a query
+from inside one waits forever).
 """
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
 BATCH = 2000
+COPY_CHUNK = 10_000
+
+
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    """`rows` as lists of up to `size`, each read whole before it is handed out."""
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
     meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    # auto_now_add is applied by save()/bulk_create, not by COPY: fill it in ourselves.
-    stamps = [
-        f
-        for f in meta.concrete_fields
-        if getattr(f, "auto_now_add", False) and f.name not in fields
-    ]
+    given = [meta.get_field(name) for name in fields]
+    filled = _filled_in(meta, given)
+    columns = [*given, *(f for f, _ in filled)]
+    makers = [make for _, make in filled]
     if connection.vendor == "postgresql":
-        return _copy(meta, model_fields, stamps, _defaults(meta, fields, stamps), rows)
-    count, chunk = 0, []
+        return _copy(meta.db_table, columns, makers, rows)
+    return _insert_many(meta.db_table, columns, makers, rows)
+
+
+def _filled_in(meta, given: list[models.Field]) -> list[tuple[models.Field, Callable]]:
+    """The columns to fill in for the fields a caller leaves out, as Model() and bulk_create
+    would (the default, "" for a text field without one, now for auto_now/auto_now_add),
+    each with what makes its value; the auto primary key and database defaults are left to
+    the database."""
     now = timezone.now()
-    for row in rows:
-        values = {f.attname: value for f, value in zip(model_fields, row, strict=True)}
-        values.update({f.attname: now for f in stamps})
-        chunk.append(model(**values))
-        if len(chunk) >= BATCH:
-            model.objects.bulk_create(chunk)
-            count, chunk = count + len(chunk), []
-    if chunk:
-        model.objects.bulk_create(chunk)
-        count += len(chunk)
+    filled = []
+    for f in meta.concrete_fields:
+        if f in given or f is meta.auto_field or f.db_default is not NOT_PROVIDED:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            filled.append((f, lambda now=now: now))
+        elif f.has_default() and callable(f.default):
+            filled.append((f, f.get_default))
+        else:
+            value = f.get_default()
+            filled.append((f, lambda value=value: value))
+    return filled
+
+
+def _copy(table: str, columns: list[models.Field], makers: list[Callable], rows) -> int:
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
+    is_json = [isinstance(f, models.JSONField) for f in columns]
+    count = 0
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, COPY_CHUNK):  # read before the COPY opens: see above
+            with cursor.cursor.copy(sql) as copy:
+                for row in chunk:
+                    copy.write_row(
+                        [
+                            json.dumps(v) if j and v is not None else v
+                            for v, j in zip((*row, *(m() for m in makers)), is_json, strict=True)
+                        ]
+                    )
+            count += len(chunk)
     return count
 
 
-def _defaults(meta, fields, stamps) -> list[tuple[models.Field, object]]:
-    """Fields left out of `fields` and their Python defaults (a blank text field's is ""):
-    the database has no default of its own (Django applies them in save()/bulk_create), so
-    COPY must send them."""
-    left = [
-        f
-        for f in meta.concrete_fields
-        if f.name not in fields
-        and f not in stamps
-        and not f.primary_key
-        and (f.has_default() or (f.empty_strings_allowed and not f.null))
-    ]
-    return [(f, f.get_db_prep_save(f.get_default(), connection)) for f in left]
+# Fields whose values the database driver takes as they are when they are plain str, int,
+# bool or None (Django's preparation would only convert them to the same).
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
+_PLAIN_VALUES = frozenset({str, int, bool, type(None)})
 
 
-def _copy(meta, model_fields, stamps, defaults, rows) -> int:
-    quote = connection.ops.quote_name
-    columns = [*model_fields, *stamps, *(f for f, _ in defaults)]
-    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
-    is_json = [isinstance(f, models.JSONField) for f in model_fields]
-    now = timezone.now()
-    tail = (*[now] * len(stamps), *(value for _, value in defaults))
+def _preparer(field: models.Field, db) -> Callable:
+    """How one field's values are prepared for the database, as a save prepares them."""
+    target = field.target_field if field.is_relation else field
+    prepare = field.get_db_prep_save
+    if isinstance(target, _PLAIN_FIELDS):
+        return lambda v: v if type(v) in _PLAIN_VALUES else prepare(v, db)
+    return lambda v: prepare(v, db)
+
+
+def _insert_many(table: str, columns: list[models.Field], makers: list[Callable], rows) -> int:
+    """One INSERT executed for many rows (``executemany``), BATCH at a time; values are
+    prepared as Django prepares them for a save."""
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs per access
+    quote = db.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    preps = [_preparer(f, db) for f in columns]
     count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            values = [
-                json.dumps(v) if j and v is not None else v
-                for v, j in zip(row, is_json, strict=True)
-            ]
-            copy.write_row((*values, *tail))
-            count += 1
+    with db.cursor() as cursor:
+        for chunk in _chunks(rows, BATCH):
+            cursor.executemany(
+                sql,
+                [
+                    [prep(v) for prep, v in zip(preps, (*row, *(m() for m in makers)), strict=True)]
+                    for row in chunk
+                ],
+            )
+            count += len(chunk)
     return count
 
 
@@ -122,20 +167,14 @@ def bulk_upsert(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
             f"({', '.join(['%s'] * len(columns))}) {conflict}"
         )
-        count, chunk = 0, []
-        with connection.cursor() as cursor:
-            for row in rows:
-                chunk.append(
-                    [
-                        f.get_db_prep_save(v, connection)
-                        for f, v in zip(model_fields, row, strict=True)
-                    ]
+        db = connections[DEFAULT_DB_ALIAS]
+        preps = [_preparer(f, db) for f in model_fields]
+        count = 0
+        with db.cursor() as cursor:
+            for chunk in _chunks(rows, BATCH):
+                cursor.executemany(
+                    sql, [[p(v) for p, v in zip(preps, row, strict=True)] for row in chunk]
                 )
-                if len(chunk) >= BATCH:
-                    cursor.executemany(sql, chunk)
-                    count, chunk = count + len(chunk), []
-            if chunk:
-                cursor.executemany(sql, chunk)
                 count += len(chunk)
         return count
 
@@ -150,15 +189,16 @@ def _upsert_copy(table, columns, model_fields, conflict, rows) -> int:
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {listed} FROM {table} "  # noqa: S608
             "WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        json.dumps(v) if j and v is not None else v
-                        for v, j in zip(row, is_json, strict=True)
-                    ]
-                )
-                count += 1
+        for chunk in _chunks(rows, COPY_CHUNK):  # read before the COPY opens: see above
+            with cursor.cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(
+                        [
+                            json.dumps(v) if j and v is not None else v
+                            for v, j in zip(row, is_json, strict=True)
+                        ]
+                    )
+            count += len(chunk)
         cursor.execute(
             f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging} {conflict}"  # noqa: S608
         )
