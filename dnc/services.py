@@ -205,16 +205,16 @@ def import_candidates(*, batch: ImportBatch) -> Iterator[Candidate]:
     columns = phone_columns(batch.mapping)
     by_header = {column.header: column for column in columns}
     records = ImportRecord.objects.filter(batch=batch).order_by("line")
-    for record in records.only("pk", "line", "values", "errors").iterator(chunk_size=BULK):
-        values = record.values
+    rows = records.values_list("pk", "line", "values", "errors").iterator(chunk_size=BULK)
+    for record_id, line, values, errors in rows:
         label = _record_label(values)
         found = False
         for column in columns:
             number = values.get(column.field)
             if number:
                 found = True
-                yield Candidate(number, number, "", label, record.pk, record.line, column.field)
-        for error in record.errors or ():
+                yield Candidate(number, number, "", label, record_id, line, column.field)
+        for error in errors or ():
             column = by_header.get(error.get("column", ""))
             if column is not None:
                 found = True
@@ -223,8 +223,8 @@ def import_candidates(*, batch: ImportBatch) -> Iterator[Candidate]:
                     "",
                     str(error.get("reason", "not a phone")),
                     label,
-                    record.pk,
-                    record.line,
+                    record_id,
+                    line,
                     column.field,
                 )
         if not found:
@@ -625,10 +625,21 @@ def dnc_results_store(
                 outcome = PhoneOutcome.NO_RESULT if flags is None else outcome_for(**flags)
                 flags = flags or no_flags
                 yield (
-                    sent.pk, phone, label, record_id, line, column, PhoneOrigin.SENT, outcome,
-                    flags["national_dnc"], flags["state_dnc"], flags["dma"], flags["litigator"],
-                    phone_type, now if outcome != PhoneOutcome.NO_RESULT else None,
-                )  # fmt: skip
+                    sent.pk,
+                    phone,
+                    label,
+                    record_id,
+                    line,
+                    column,
+                    PhoneOrigin.SENT,
+                    outcome,
+                    flags["national_dnc"],
+                    flags["state_dnc"],
+                    flags["dma"],
+                    flags["litigator"],
+                    phone_type,
+                    now if outcome != PhoneOutcome.NO_RESULT else None,
+                )
 
         bulk_insert(
             DncPhone,
