@@ -152,11 +152,23 @@ class DncPhone(models.Model):
     sent. Every other entry is one unique E.164 phone of the scrub.
     """
 
-    job = models.ForeignKey(DncScrub, on_delete=models.CASCADE, related_name="phones")
+    # A scrub writes up to 100,000 of these while its cost preview waits: no index of their
+    # own on the two keys (the composite indexes below start with the job; nothing looks a
+    # phone up by its record), and no database check of the record, which is the scrub's
+    # import's (an import with scrubs cannot be deleted: DncScrub.batch is PROTECT).
+    job = models.ForeignKey(
+        DncScrub, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     phone = models.CharField(max_length=40, help_text="E.164, or the value as given if invalid")
     label = models.CharField(max_length=200, blank=True)
     record = models.ForeignKey(
-        "imports.ImportRecord", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "imports.ImportRecord",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     line = models.PositiveIntegerField(null=True, blank=True, help_text="First line it was on")
     column = models.CharField(max_length=120, blank=True, help_text="First column it was in")

@@ -53,6 +53,9 @@ _repeated = functools.lru_cache(maxsize=8192)
 # Compiled once: these run several times per row on 250k-row imports.
 _STATE_PUNCT_RE = re.compile(r"[.,]")
 _FLOAT_TAIL_RE = re.compile(r"\.0+$")
+# A whole number a spreadsheet stored as a float ("5125550100.0"): only digits before it, so
+# "512.207.0000" (a phone written with dots) keeps its last four digits.
+_NUMBER_FLOAT_TAIL_RE = re.compile(r"^(\+?\d+)\.0+$")
 _ZIP9_RE = re.compile(r"\d{8,9}")
 _ADDRESS_JUNK_RE = re.compile(r"[^A-Z0-9#&/'\-\s]")
 _HASH_RE = re.compile(r"\s*#\s*")
@@ -765,7 +768,7 @@ def normalize_phone(value: str) -> Cleaned:
             f"{quoted(value)} was shortened to scientific notation by a spreadsheet, so "
             "its digits are lost",
         )
-    text = _FLOAT_TAIL_RE.sub("", text)
+    text = _NUMBER_FLOAT_TAIL_RE.sub(r"\1", text)
     if _PLAIN_PHONE_RE.fullmatch(text):
         digits = _NON_DIGIT_RE.sub("", text)
         if len(digits) == 11 and digits[0] == "1":
