@@ -41,6 +41,7 @@ from dnc.models import (
 from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert, bulk_upsert
 from leadops.credits import services as credits
+from leadops.credits.estimates import AgainstBalance
 from leadops.imports.columns import phone_columns
 from leadops.imports.models import ImportBatch, ImportRecord
 from leadops.imports.normalize import normalize_phone
@@ -384,7 +385,7 @@ def _fresh_status(job: DncScrub, since: datetime):
 
 
 @dataclass(frozen=True)
-class DncEstimate:
+class DncEstimate(AgainstBalance):
     unique: int
     invalid: int
     duplicate: int
@@ -398,14 +399,6 @@ class DncEstimate:
     fresh_days: int
     from_queue: bool = False
     problem: str = ""
-
-    @property
-    def short_by(self) -> int:
-        return max(0, self.total_credits - self.available)
-
-    @property
-    def affordable(self) -> bool:
-        return self.short_by == 0
 
 
 def _from_queue(job: DncScrub, *, excluded: int) -> bool:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert
 from leadops.credits import services as credits
+from leadops.credits.estimates import AgainstBalance
 from leadops.imports.models import ImportBatch
 from leadops.imports.normalize import dedupe_key_for_address, normalize_county
 from leadops.imports.selectors import alternative_records, usable_records
@@ -245,7 +246,7 @@ def _reusable(*, team, keys: set[str]) -> dict[str, TraceResult]:
 
 
 @dataclass(frozen=True)
-class TraceEstimate:
+class TraceEstimate(AgainstBalance):
     unique_records: int
     reused: int
     to_send: int
@@ -258,14 +259,6 @@ class TraceEstimate:
     # A word on the provider it goes to (a re-trace sent elsewhere than its job says why).
     # The provider's balance is no part of an estimate: see traces.account.provider_account.
     provider_note: str = ""
-
-    @property
-    def short_by(self) -> int:
-        return max(0, self.total_credits - self.available)
-
-    @property
-    def affordable(self) -> bool:
-        return self.short_by == 0
 
 
 def trace_estimate(
