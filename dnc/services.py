@@ -403,7 +403,9 @@ class DncEstimate(AgainstBalance):
 
 def _from_queue(job: DncScrub, *, excluded: int) -> bool:
     """Whether the trace's Tracerfy queue can be scrubbed as it is (scrub-from-queue): a
-    Tracerfy address trace whose every result came from that queue, nothing excluded."""
+    Tracerfy address trace whose every result came from that queue and was attached to a
+    record, nothing excluded and nothing invalid — so the queue holds exactly the phones
+    the estimate counts (else they go as a list)."""
     trace = job.trace
     return (
         job.source == DncSource.TRACE
@@ -412,6 +414,8 @@ def _from_queue(job: DncScrub, *, excluded: int) -> bool:
         and not trace.is_parcel
         and bool(trace.provider_ref)
         and excluded == 0
+        and job.phones_invalid == 0
+        and trace.results_unmatched == 0
         and not TraceResult.objects.filter(job=trace, reused_from__isnull=False).exists()
     )
 

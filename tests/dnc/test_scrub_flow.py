@@ -305,3 +305,18 @@ def test_a_503_before_processing_is_retried_and_sent_once(
     assert len(live_sandbox.control.paid_requests()) == 1
     assert any("Provider error" in e.detail for e in job_events(job=done))
     assert_credits_balance(funded.wallet)
+
+
+def test_a_trace_with_rows_kept_aside_goes_as_a_list_not_as_its_queue(
+    live_sandbox, finished_trace, funded
+):
+    from traces.models import TraceJob
+
+    trace = finished_trace(6, start=500)
+    draft = services.dnc_draft_from_trace(trace=trace, user=funded)
+    assert services.dnc_estimate(job=draft, user=funded).from_queue
+    # The queue holds phones of a row LeadOps could not attach: they would be checked and
+    # charged without being in the estimate.
+    TraceJob.objects.filter(pk=trace.pk).update(results_unmatched=1)
+    draft.trace.refresh_from_db()
+    assert not services.dnc_estimate(job=draft, user=funded).from_queue
