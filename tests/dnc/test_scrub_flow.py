@@ -320,3 +320,18 @@ def test_a_trace_with_rows_kept_aside_goes_as_a_list_not_as_its_queue(
     TraceJob.objects.filter(pk=trace.pk).update(results_unmatched=1)
     draft.trace.refresh_from_db()
     assert not services.dnc_estimate(job=draft, user=funded).from_queue
+
+
+def test_a_429_reschedules_the_submit_after_retry_after_without_using_an_attempt(
+    live_sandbox, funded, run_worker
+):
+    live_sandbox.control.faults(
+        rate_limit_rate=1.0, retry_after_seconds=1, paths=[SCRUB], fault_budget=1
+    )
+    draft = services.dnc_draft_from_list(team=funded.wallet.team, user=funded, text=phone(150))
+    job = services.dnc_scrub_submit(job=draft, user=funded, seen_credits=1)
+    done = run_until_done(job, run_worker, timeout=40, resubmit=True)
+    assert done.status == S.COMPLETE, done.error_message
+    assert done.submit_attempts == 1
+    assert any("rate limit" in e.detail for e in job_events(job=done))
+    assert len(live_sandbox.control.paid_requests()) == 1
