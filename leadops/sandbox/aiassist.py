@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from . import data, properties
@@ -31,11 +32,101 @@ NEIGHBORHOOD_ZIPS = {
     "south side chicago": ["60609", "60615", "60617", "60619", "60620", "60621"],
     "downtown nashville": ["37203", "37219", "37201"],
 }
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a clarifying question offers: the place it stands for and what names it."""
+
+    label: str  # as the question names it: "Illinois"
+    means: str  # what the place is taken to be: "Springfield, IL"
+    mode: str  # "city" or "states"
+    cities: tuple[str, ...]
+    states: tuple[str, ...]
+    names: tuple[str, ...]  # lower-case words or phrases that pick this option
+    code: str | None  # postal code that picks it; None where it is the ambiguous word itself
+
+    def geography(self) -> dict[str, Any]:
+        if self.mode == "states":
+            return {"mode": "states", "states": list(self.states)}
+        return {"mode": "city", "cities": list(self.cities), "states": list(self.states)}
+
+    def hint(self) -> str:
+        return f"{self.label} ({self.code})" if self.code else self.label
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A place name TraceAI will not guess at, its question and the options the question names."""
+
+    name: str
+    question: str
+    options: tuple[Option, ...]
+
+    def valid_answers(self) -> str:
+        hints = [option.hint() for option in self.options]
+        return ", ".join(hints[:-1]) + " or " + hints[-1]
+
+
+def _city_option(city: str, state_name: str, code: str) -> Option:
+    return Option(
+        label=state_name,
+        means=f"{city}, {code}",
+        mode="city",
+        cities=(city,),
+        states=(code,),
+        names=(state_name.lower(),),
+        code=code,
+    )
+
+
+# lower-case word in the prompt -> what the sandbox asks; every option each question names
+# resolves once the user names it (full state name, postal code, "<City>, XX").
 AMBIGUOUS = {
-    "springfield": "Which Springfield do you mean — Illinois, Missouri or Massachusetts?",
-    "la": "Do you mean Los Angeles, California, or the state of Louisiana?",
-    "portland": "Which Portland do you mean — Oregon or Maine?",
-    "columbus": "Which Columbus do you mean — Ohio or Georgia?",
+    "springfield": Ambiguity(
+        "Springfield",
+        "Which Springfield do you mean — Illinois, Missouri or Massachusetts?",
+        (
+            _city_option("Springfield", "Illinois", "IL"),
+            _city_option("Springfield", "Missouri", "MO"),
+            _city_option("Springfield", "Massachusetts", "MA"),
+        ),
+    ),
+    "la": Ambiguity(
+        "LA",
+        "Do you mean Los Angeles, California, or the state of Louisiana?",
+        (
+            Option(
+                label="Los Angeles, California",
+                means="Los Angeles, CA",
+                mode="city",
+                cities=("Los Angeles",),
+                states=("CA",),
+                names=("los angeles", "california"),
+                code="CA",
+            ),
+            # "LA" is itself Louisiana's postal code, so only the name picks it.
+            Option(
+                label="the state of Louisiana",
+                means="the state of Louisiana",
+                mode="states",
+                cities=(),
+                states=("LA",),
+                names=("louisiana",),
+                code=None,
+            ),
+        ),
+    ),
+    "portland": Ambiguity(
+        "Portland",
+        "Which Portland do you mean — Oregon or Maine?",
+        (_city_option("Portland", "Oregon", "OR"), _city_option("Portland", "Maine", "ME")),
+    ),
+    "columbus": Ambiguity(
+        "Columbus",
+        "Which Columbus do you mean — Ohio or Georgia?",
+        (_city_option("Columbus", "Ohio", "OH"), _city_option("Columbus", "Georgia", "GA")),
+    ),
 }
 KEYWORDS = (
     (("probate", "inherit"), "probate_inherited"),
@@ -61,25 +152,76 @@ def _words(text: str) -> str:
     return " " + re.sub(r"[^a-z0-9&%+\- ]", " ", text.lower()) + " "
 
 
-def _find_geography(text: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(geography, clarifying question) from free text."""
+def _phrase(text: str) -> str:
+    """Lower-case words separated by single spaces, padded: " springfield il "."""
+    return " " + " ".join(_words(text).split()) + " "
+
+
+def _names_option(turn: str, key: str, option: Option) -> bool:
+    """Whether one prompt names ``option``: its full name ("Illinois", "the Missouri one"),
+    its postal code in capitals ("IL please", "Springfield, IL") or after the place name
+    ("springfield, il"). (A prompt has at least 5 characters, so a bare "IL" is a 400.)"""
+    lowered = _phrase(turn)
+    if any(f" {name} " in lowered for name in option.names):
+        return True
+    if option.code is None:
+        return False
+    return (
+        re.search(rf"\b{option.code}\b", turn) is not None
+        or f" {key} {option.code.lower()} " in lowered
+    )
+
+
+def _choose(turns: list[str], key: str, ambiguity: Ambiguity) -> Option | None:
+    """The option the latest prompt naming exactly one of them picked, from the prompt that
+    first named the place on (a prompt naming two options settles nothing)."""
+    first = next((i for i, turn in enumerate(turns) if f" {key} " in _phrase(turn)), None)
+    if first is None:
+        return None
+    chosen = None
+    for turn in turns[first:]:
+        named = [option for option in ambiguity.options if _names_option(turn, key, option)]
+        if len(named) == 1:
+            chosen = named[0]
+    return chosen
+
+
+def _find_geography(
+    turns: list[str],
+) -> tuple[dict[str, Any] | None, Ambiguity | None, tuple[str, str] | None]:
+    """(geography, the ambiguity still to settle, (ambiguous name, what it was taken as))
+    from the prompts."""
+    text = " ".join(turns)
     lowered = _words(text)
     for name, zips in NEIGHBORHOOD_ZIPS.items():
         if f" {name} " in lowered:
-            return {"mode": "zips", "zip_codes": zips}, None
+            return {"mode": "zips", "zip_codes": zips}, None, None
     zips = re.findall(r"\b\d{5}\b", text)
     if zips:
-        return {"mode": "zips", "zip_codes": list(dict.fromkeys(zips))}, None
+        return {"mode": "zips", "zip_codes": list(dict.fromkeys(zips))}, None, None
     for name, (city, state) in NEIGHBORHOODS.items():
         if f" {name} " in lowered:
-            return {"mode": "city", "cities": [city], "states": [state]}, None
+            return {"mode": "city", "cities": [city], "states": [state]}, None, None
+    pending = None
+    for key, ambiguity in AMBIGUOUS.items():
+        if f" {key} " in lowered:
+            option = _choose(turns, key, ambiguity)
+            if option is not None:
+                return option.geography(), None, (ambiguity.name, option.means)
+            pending = pending or ambiguity
     for place in properties.PLACES:
         if f" {place[0].lower()} " in lowered:
-            return {"mode": "city", "cities": [place[0]], "states": [place[1]]}, None
-    for name, question in AMBIGUOUS.items():
-        if f" {name} " in lowered:
-            return None, question
-    return None, None
+            return {"mode": "city", "cities": [place[0]], "states": [place[1]]}, None, None
+    return None, pending, None
+
+
+def _asked_before(turns: list[str], ambiguity: Ambiguity) -> bool:
+    """Whether the answer to the previous prompt was this ambiguity's question."""
+    if len(turns) < 2:
+        return False
+    previous = turns[:-1]
+    geography, pending, _ = _find_geography(previous)
+    return geography is None and pending is ambiguity and not CONCEPT.match(previous[-1])
 
 
 def _find_intent(text: str) -> tuple[str, dict[str, Any]]:
@@ -109,7 +251,7 @@ def interpret(turns: list[str]) -> dict[str, Any]:
     """Answer for a conversation (all prompts so far, latest last)."""
     text = " ".join(turns)
     latest = turns[-1]
-    geography, question = _find_geography(text)
+    geography, ambiguity, place = _find_geography(turns)
     strategy, overrides = _find_intent(text)
     label = BY_KEY[strategy]["label"]
     pending_geo = {"mode": "city", "cities": ["(pending)"]}
@@ -129,8 +271,16 @@ def interpret(turns: list[str]) -> dict[str, Any]:
         return base
     if geography is None:
         base.update(geography=pending_geo, confidence=0.3, needs_clarification=True)
-        base["clarifying_question"] = question or "Which city, county or ZIP codes should I target?"
+        base["clarifying_question"] = "Which city, county or ZIP codes should I target?"
         base["rationale"]["summary"] = "I need to know where to search before I can build a list."
+        if ambiguity is not None:
+            base["clarifying_question"] = ambiguity.question
+            if _asked_before(turns, ambiguity):
+                valid = ambiguity.valid_answers()
+                base["clarifying_question"] += f" Please answer with one of: {valid}."
+                base["rationale"]["summary"] = (
+                    f"That doesn't tell me which {ambiguity.name} you mean. Valid answers: {valid}."
+                )
         return base
     if strategy == "custom" and not overrides:
         where = geography.get("cities", geography.get("zip_codes", ["that area"]))[0]
@@ -151,6 +301,10 @@ def interpret(turns: list[str]) -> dict[str, Any]:
     base["clarifying_question"] = None
     base["rationale"]["summary"] = f"{label} leads matching: {latest.strip()}"
     base["rationale"]["warnings"] = warnings
+    if place is not None:
+        ambiguous, means = place
+        base["rationale"]["summary"] = f"{label} leads in {means}."
+        base["rationale"]["assumptions"] = [f"{ambiguous} taken as {means}."]
     return base
 
 

@@ -860,6 +860,59 @@ def test_ai_assist_asks_and_then_answers_in_one_conversation(tracerfy):
     assert preview.requested_count == 10
 
 
+def test_ai_assist_place_question_answered_in_the_same_conversation(tracerfy, control):
+    """The sandbox's clarifying question about a place parses into ``AiAssistResult``, and
+    the answer naming the state parses into a ready spec for that city (issue 15)."""
+    question = tracerfy.lead_ai_assist("Vacant homes in Springfield")
+    assert isinstance(question, AiAssistResult)
+    assert question.needs_clarification is True
+    assert question.clarifying_question == (
+        "Which Springfield do you mean — Illinois, Missouri or Massachusetts?"
+    )
+    assert question.geography == {"mode": "city", "cities": ["(pending)"]}
+    assert question.confidence == 0.3
+    assert question.credits_deducted == 1
+    again = tracerfy.lead_ai_assist(
+        "the one with the lake", conversation_id=question.conversation_id
+    )
+    assert again.needs_clarification is True
+    assert again.clarifying_question.endswith(
+        "Please answer with one of: Illinois (IL), Missouri (MO) or Massachusetts (MA)."
+    )
+    assert "Valid answers" in again.rationale.summary
+    answer = tracerfy.lead_ai_assist(
+        "Vacant homes in Springfield, Illinois", conversation_id=question.conversation_id
+    )
+    assert answer.needs_clarification is False
+    assert answer.clarifying_question is None
+    assert answer.conversation_id == question.conversation_id
+    assert answer.strategy == "vacant"
+    assert answer.strategy_label == "Vacant Homes"
+    assert answer.geography == {"mode": "city", "cities": ["Springfield"], "states": ["IL"]}
+    assert answer.rationale.assumptions == ("Springfield taken as Springfield, IL.",)
+    assert answer.confidence == 0.88
+    assert answer.credits_deducted == 1
+    assert control.account()["balance"] == 100_000 - 3
+    preview = tracerfy.lead_preview(
+        strategy=answer.strategy,
+        geography=answer.geography,
+        filter_overrides=answer.filter_overrides,
+        requested_count=10,
+    )
+    assert preview.requested_count == 10
+
+
+def test_ai_assist_louisiana_resolves_to_a_states_geography(tracerfy):
+    question = tracerfy.lead_ai_assist("probate leads in LA")
+    assert question.clarifying_question == (
+        "Do you mean Los Angeles, California, or the state of Louisiana?"
+    )
+    answer = tracerfy.lead_ai_assist("Louisiana", conversation_id=question.conversation_id)
+    assert not answer.needs_clarification
+    assert answer.strategy == "probate_inherited"
+    assert answer.geography == {"mode": "states", "states": ["LA"]}
+
+
 def test_ai_assist_with_no_credits(tracerfy, control):
     control.account(balance=0)
     with pytest.raises(InsufficientCredits) as caught:
