@@ -241,8 +241,8 @@ def export(request, pk: int, which: str, fmt: str):
     """Downloads: `phones` (the results, as filtered), `clean` (the clean list) and `rows`
     (an upload's rows with each phone's status)."""
     job = _job(request, pk)
-    if fmt not in ("csv", "xlsx"):
-        raise Http404("Nothing to download")
+    if fmt not in exports.FORMATS:
+        raise Http404("Unknown export format")
     if which == "phones":
         headers, rows = selectors.export_phone_rows(
             phones=DncPhoneFilter(request.GET, queryset=selectors.scrub_phones(job=job)).qs
@@ -254,9 +254,7 @@ def export(request, pk: int, which: str, fmt: str):
     else:
         raise Http404("Unknown download")
     name = f"dnc-{job.pk}-{which}-{slugify(job.name.rsplit('.', 1)[0])[:40] or 'phones'}"
-    if fmt == "csv":
-        return exports.csv_response(f"{name}.csv", headers, rows)
-    return exports.xlsx_response(f"{name}.xlsx", headers, rows)
+    return exports.download_response(fmt, name, headers, rows)
 
 
 # --- internal do-not-call list and lookups ---

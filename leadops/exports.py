@@ -28,7 +28,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 if TYPE_CHECKING:
     from django.http import StreamingHttpResponse
 
-__all__ = ["csv_response", "iter_csv", "neutralize", "safe_filename", "write_xlsx"]
+__all__ = [
+    "FORMATS",
+    "csv_response",
+    "download_response",
+    "iter_csv",
+    "neutralize",
+    "safe_filename",
+    "write_xlsx",
+    "xlsx_response",
+]
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _CSV_CHUNK = 64 * 1024
@@ -178,3 +187,18 @@ def xlsx_response(filename: str, headers: Sequence[object], rows: Iterable[Seque
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+FORMATS = ("csv", "xlsx")
+
+
+def download_response(fmt: str, stem: str, headers, rows):
+    """The download of `rows` as `fmt` ("csv" or "xlsx"), named `stem` plus the extension;
+    Http404 for any other format (it comes from the URL)."""
+    from django.http import Http404
+
+    if fmt == "csv":
+        return csv_response(f"{stem}.csv", headers, rows)
+    if fmt == "xlsx":
+        return xlsx_response(f"{stem}.xlsx", headers, rows)
+    raise Http404("Unknown export format")

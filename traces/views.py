@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -344,11 +343,7 @@ def export(request, pk: int, fmt: str):
     name = f"trace-{job.pk}-{slugify(job.batch.filename.rsplit('.', 1)[0])[:40] or 'results'}"
     if clean_only:
         name += "-clean"
-    if fmt == "csv":
-        return exports.csv_response(f"{name}.csv", headers, rows)
-    if fmt == "xlsx":
-        return exports.xlsx_response(f"{name}.xlsx", headers, rows)
-    raise Http404("Unknown export format")
+    return exports.download_response(fmt, name, headers, rows)
 
 
 @login_required

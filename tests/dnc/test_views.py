@@ -178,3 +178,11 @@ def test_an_upload_without_a_valid_phone_is_refused_on_its_preview(client, funde
     assert response.redirect_chain[-1][0] == reverse("imports:preview", args=[batch.pk])
     assert "has no valid phone number to scrub. (3 invalid.) Nothing was charged." in page
     assert not DncScrub.objects.exists()
+
+
+def test_a_download_in_an_unknown_format_or_kind_is_not_found(client, funded):
+    client.force_login(funded)
+    job = services.dnc_draft_from_list(team=funded.wallet.team, user=funded, text=phone(8))
+    assert client.get(reverse("dnc:export", args=[job.pk, "phones", "pdf"])).status_code == 404
+    assert client.get(reverse("dnc:export", args=[job.pk, "rows", "csv"])).status_code == 404
+    assert client.get(reverse("dnc:export", args=[job.pk, "phones", "xlsx"])).status_code == 200
