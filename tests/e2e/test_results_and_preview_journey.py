@@ -2,10 +2,12 @@
 the chosen provider's own account, a way back to the mapping), and a running trace's page
 whose results arrive while the user watches, each row short with "+N more" phones."""
 
+import contextlib
 import time
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from leadops.imports import services as imports
@@ -73,6 +75,41 @@ def test_cost_preview_panel_is_lazy_cached_and_per_provider(
 
     page.get_by_role("link", name="Back to mapping").click()
     expect(page.get_by_role("heading", name="Map columns")).to_be_visible()
+
+
+def test_a_second_choice_made_while_the_first_reloads_is_the_one_shown(
+    page, tracing_app, sandbox, trace_member, fresh_cache
+):
+    """The preview's swap replaces the radios: an answer still on its way when the user clicks
+    again must not land afterwards and undo the second click (seen once in CI)."""
+    batch = stored_import(trace_member, 12)
+    page.goto(f"{tracing_app}/traces/new/{batch.pk}/")
+    expect(page.get_by_test_id("estimate-total")).to_have_text("12")
+    held = []
+
+    def hold(route):
+        if route.request.headers.get("hx-request"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/traces/new/{batch.pk}/?*", hold)
+    page.get_by_label("Advanced (address only; finds the owner)").check()
+    for _ in range(100):  # the page's event loop runs while the test waits
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert len(held) == 1
+    page.get_by_label("RealEstateAPI").check()
+    page.wait_for_timeout(200)
+    page.unroute(f"**/traces/new/{batch.pk}/?*")
+    for route in held:  # the first answer, then the second if it was sent
+        with contextlib.suppress(PlaywrightError):  # aborted by the second click
+            route.continue_()
+    expect(page.get_by_role("heading", name="RealEstateAPI account")).to_be_visible()
+    expect(page.get_by_label("RealEstateAPI")).to_be_checked()
+    page.wait_for_timeout(300)  # a late first answer would land here
+    expect(page.get_by_label("RealEstateAPI")).to_be_checked()
 
 
 def many_phones(n: int) -> list[dict]:
