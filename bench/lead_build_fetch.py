@@ -8,8 +8,9 @@ ingest step costs — what a user waits for between "Tracerfy finished" and the 
 measured end to end: every ``GET lead-builder/<id>/rows/`` page over HTTP (500 rows a page,
 the documented maximum), parsing by the client's ``LeadRowsPage``, and
 ``leadbuilder.services.lead_rows_store`` (COPY in chunks of 5,000, progress updated per
-chunk). The sandbox builds the lists before the clock starts (SANDBOX_SPEED is raised so
-that takes seconds, not the contract's minutes).
+chunk), with the next two pages fetched while one is stored (``tracerfy_steps.row_pages``).
+The sandbox builds the lists before the clock starts (SANDBOX_SPEED is raised so that takes
+seconds, not the contract's minutes).
 
 Naive baseline, same run, same server: the documented default page size (100), the same
 parsing and row mapping, and ``LeadRow(...).save()`` per row in autocommit, on NAIVE_ROWS
@@ -51,6 +52,7 @@ def main() -> None:
         from leadbuilder.models import LeadBuild, LeadRow
         from leadbuilder.services import ROW_FIELDS, lead_rows_store, row_values
         from leadbuilder.spec import BuildSpec
+        from leadbuilder.tracerfy_steps import row_pages
         from leadops import providers
         from leadops.accounts.models import Team
         from tests.factories import UserFactory
@@ -88,15 +90,7 @@ def main() -> None:
             for ref in refs:
                 build = new_build(ref)
 
-                def pages(ref=ref, client=client):
-                    page, total = 1, 1
-                    while page <= total:
-                        got = client.lead_rows(ref, page=page, per_page=500)
-                        total = got.total_pages
-                        yield got
-                        page += 1
-
-                stored += lead_rows_store(job=build, pages=pages()).rows
+                stored += lead_rows_store(job=build, pages=row_pages(client, ref)).rows
         fast = time.perf_counter() - started
         assert LeadRow.objects.count() == stored
 

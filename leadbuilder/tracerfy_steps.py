@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,6 +32,8 @@ from leadops.webhooks.models import WebhookEvent
 from traces.tracerfy_steps import missing_queue
 
 ROWS_PER_PAGE = 500
+# Pages fetched ahead while one is stored.
+PAGES_AHEAD = 2
 # Tracerfy builds about this many rows a second (for the first poll's timing).
 ROWS_PER_SECOND = 200
 STAGES = {
@@ -37,6 +41,28 @@ STAGES = {
     "skip_tracing": "Skip tracing owners",
     "generating_csv": "Generating the list",
 }
+
+
+def row_pages(client, ref: int, *, per_page: int = ROWS_PER_PAGE, ahead: int = PAGES_AHEAD):
+    """Every page of lead list `ref`'s rows, in order. The first page says how many there
+    are; the next `ahead` pages are then always on their way (a thread pool) while the
+    caller stores the current one, so Tracerfy's time serving a page overlaps ours storing
+    the last. Raises what the client raises (``NotReady`` on a 409) at the page it concerns.
+    """
+    first = client.lead_rows(ref, page=1, per_page=per_page)
+    yield first
+    if first.total_pages <= 1:
+        return
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="lead-rows") as pool:
+        pending = deque()
+        next_page = 2
+        while next_page <= first.total_pages or pending:
+            while next_page <= first.total_pages and len(pending) < ahead:
+                pending.append(
+                    pool.submit(client.lead_rows, ref, page=next_page, per_page=per_page)
+                )
+                next_page += 1
+            yield pending.popleft().result()
 
 
 def provider_name(job: LeadBuild) -> str:
@@ -125,17 +151,8 @@ class LeadSteps:
     def ingest(self, job: LeadBuild) -> Ingested:
         ref = int(job.provider_ref)
         with providers.tracerfy_client() as client:
-
-            def pages():
-                page, total_pages = 1, 1
-                while page <= total_pages:
-                    got = client.lead_rows(ref, page=page, per_page=ROWS_PER_PAGE)
-                    total_pages = got.total_pages
-                    yield got
-                    page += 1
-
             # A list still building answers 409 (NotReady): the job goes back to polling.
-            stored = lead_rows_store(job=job, pages=pages())
+            stored = lead_rows_store(job=job, pages=row_pages(client, ref))
             status = client.lead_status(ref)
         charged = (
             status.credits_deducted
