@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from leadbuilder import lookups
@@ -81,8 +82,8 @@ class PropertyLookupTable(tables.Table):
                 '<span class="text-danger" title="{}">failed, not charged</span>', record.error
             )
         if record.hit:
-            return format_html('<span class="badge text-bg-success">Found</span>')
-        return format_html('<span class="badge text-bg-secondary">Not found</span>')
+            return mark_safe('<span class="badge text-bg-success">Found</span>')
+        return mark_safe('<span class="badge text-bg-secondary">Not found</span>')
 
     def render_owner(self, record):
         owners = (record.result or {}).get("owners") or []

@@ -101,6 +101,15 @@ def scrub_export_kwargs(team, user) -> dict:
     return {**scrub_kwargs(team, user), "which": "phones", "fmt": "csv"}
 
 
+def property_lookup_kwargs(team, user) -> dict:
+    from leadbuilder.models import PropertyLookup
+
+    found = PropertyLookup.objects.create(
+        team=team, created_by=user, address="1 Walk St", city="Austin", state="TX"
+    )
+    return {"pk": found.pk}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -157,6 +166,9 @@ ROUTES: dict[str, Route] = {
     "dnc:internal_remove": Route(internal_dnc_kwargs),
     "dnc:lookup": MEMBER_PAGE,
     "leadbuilder:index": MEMBER_PAGE,
+    "leadbuilder:lookup": MEMBER_PAGE,
+    "leadbuilder:lookup_detail": Route(property_lookup_kwargs),
+    "leadbuilder:autocomplete": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}
