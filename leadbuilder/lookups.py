@@ -104,45 +104,36 @@ def property_lookup_run(
     address, city, state, zip_code = _cleaned(address, city, state, zip_code)
     asked = {"address": address, "city": city, "state": state, "zip_code": zip_code}
     where = _where(address, city, state, zip_code)
-    wallet = credits.wallet_for(user=user, team=team)
-    hold = credits.hold(
-        wallet=wallet,
-        amount=LOOKUP_CREDITS,
-        reference=f"property-lookup:{uuid.uuid4().hex}",
-        actor=user,
-        reason=f"Property lookup of {where}",
-    )
     try:
-        with providers.tracerfy_client() as client:
-            result = client.lead_lookup(
-                address=address, city=city, state=state, zip_code=zip_code or None
-            )
+        with credits.paid_call(
+            wallet=credits.wallet_for(user=user, team=team),
+            amount=LOOKUP_CREDITS,
+            reference=f"property-lookup:{uuid.uuid4().hex}",
+            actor=user,
+            reason=f"Property lookup of {where}",
+        ) as paid:
+            with providers.tracerfy_client() as client:
+                result = client.lead_lookup(
+                    address=address, city=city, state=state, zip_code=zip_code or None
+                )
+            charged = min(result.credits_deducted, LOOKUP_CREDITS)
+            with transaction.atomic():
+                paid.settle(
+                    charged=charged,
+                    reason=f"Property lookup of {where}: {'found' if result.hit else 'not found'}",
+                )
+                return PropertyLookup.objects.create(
+                    team=team,
+                    created_by=user,
+                    **asked,
+                    hit=result.hit,
+                    credits_charged=charged,
+                    result=lookup_result_json(result),
+                )
     except ProviderError as exc:
-        credits.release(hold=hold, actor=user, reason="Property lookup failed: nothing charged")
+        # The hold is released; the failed lookup is kept with the provider's words.
         PropertyLookup.objects.create(team=team, created_by=user, **asked, error=str(exc))
         raise LookupFailed(str(exc)) from exc
-    except Exception:
-        # Not a provider answer (a bug, an interrupted worker): the hold must not stay open.
-        credits.release(
-            hold=hold, actor=user, reason="Property lookup interrupted: nothing charged"
-        )
-        raise
-    charged = min(result.credits_deducted, LOOKUP_CREDITS)
-    with transaction.atomic():
-        credits.settle(
-            hold=hold,
-            charged=charged,
-            actor=user,
-            reason=f"Property lookup of {where}: {'found' if result.hit else 'not found'}",
-        )
-        return PropertyLookup.objects.create(
-            team=team,
-            created_by=user,
-            **asked,
-            hit=result.hit,
-            credits_charged=charged,
-            result=lookup_result_json(result),
-        )
 
 
 def autocomplete(*, search: str) -> AutocompleteResult:
