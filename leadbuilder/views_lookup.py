@@ -157,8 +157,15 @@ def autocomplete(request):
     refusal by the rate limiter or Tracerfy, or a provider error, is a quiet line: typing
     the address by hand always works."""
     search = " ".join(request.GET.get("q", "").split())
-    context = {"matches": (), "paused": None, "notice": "", "unavailable": False}
-    if len(search) >= AUTOCOMPLETE_MIN_CHARS:
+    searched = len(search) >= AUTOCOMPLETE_MIN_CHARS
+    context = {
+        "matches": (),
+        "searched": searched,
+        "paused": None,
+        "notice": "",
+        "unavailable": False,
+    }
+    if searched:
         try:
             context["matches"] = lookups.autocomplete(search=search[:200]).results
         except RateLimited as exc:

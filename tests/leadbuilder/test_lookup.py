@@ -319,8 +319,10 @@ def test_fewer_than_three_characters_make_no_call(funded_client, tracerfy):
     assert limiter_calls() == 1
 
 
-def test_no_match_is_an_empty_fragment(funded_client, tracerfy):
-    assert suggest(funded_client, "Evergreen Terrace").strip() == ""
+def test_no_match_says_so_quietly(funded_client, tracerfy):
+    html = suggest(funded_client, "Evergreen Terrace")
+    assert "<button" not in html
+    assert "No matching address — check the spelling or enter it by hand." in html
 
 
 def test_a_full_limiter_pauses_suggestions_quietly(funded_client, tracerfy):
