@@ -70,7 +70,9 @@ def test_property_lookup_journey(page, lookup_app, sandbox, screenshot):
     assert (lookup.hit, lookup.credits_charged, lookup.zip_code) == (True, 10, zip_code)
     screenshot("card")
 
-    page.get_by_test_id("lookup-history").get_by_role("link").first.click()
+    page.get_by_test_id("lookup-history").get_by_role("link", name="742 Evergreen Terrace").click()
+    expect(page).to_have_url(f"{lookup_app}/leads/lookup/{lookup.pk}/")
+    expect(page.get_by_test_id("lookup-form")).to_have_count(0)
     expect(
         page.get_by_role("heading", name=f"742 Evergreen Terrace, Brooklyn, NY {zip_code}")
     ).to_be_visible()
