@@ -44,42 +44,35 @@ def dnc_lookup_run(*, team: Team | None, user: AbstractBaseUser, phone: str) -> 
     if cleaned.error or not cleaned.value:
         raise LookupRefused(cleaned.error or "Type a phone number to look up.")
     e164 = cleaned.value
-    wallet = credits.wallet_for(user=user, team=team)
-    hold = credits.hold(
-        wallet=wallet,
-        amount=LOOKUP_CREDITS,
-        reference=f"dnc-lookup:{uuid.uuid4().hex}",
-        actor=user,
-        reason=f"DNC lookup of {format_phone(e164)}",
-    )
     try:
-        with providers.tracerfy_client() as client:
-            result = client.dnc_lookup(e164.removeprefix("+1"))
+        with credits.paid_call(
+            wallet=credits.wallet_for(user=user, team=team),
+            amount=LOOKUP_CREDITS,
+            reference=f"dnc-lookup:{uuid.uuid4().hex}",
+            actor=user,
+            reason=f"DNC lookup of {format_phone(e164)}",
+        ) as paid:
+            with providers.tracerfy_client() as client:
+                result = client.dnc_lookup(e164.removeprefix("+1"))
+            charged = min(result.credits_deducted, LOOKUP_CREDITS)
+            flags = {name: bool(getattr(result, name)) for name in FLAGS}
+            phone_type = (result.phone_type or "")[:20]
+            with transaction.atomic():
+                paid.settle(charged=charged)
+                lookup = DncLookup.objects.create(
+                    team=team,
+                    created_by=user,
+                    phone=e164,
+                    phone_type=phone_type,
+                    credits_charged=charged,
+                    **flags,
+                )
+                phone_status_store(
+                    team_id=team.pk,
+                    rows=[(e164, flags, phone_type, lookup.created_at, f"lookup:{lookup.pk}")],
+                )
     except ProviderError as exc:
-        credits.release(hold=hold, actor=user, reason="DNC lookup failed: nothing charged")
+        # The hold is released; the failed lookup is kept with the provider's words.
         DncLookup.objects.create(team=team, created_by=user, phone=e164, error=str(exc))
         raise LookupFailed(str(exc)) from exc
-    except Exception:
-        # Not a provider answer (a bug, an interrupted worker): the hold must not stay open.
-        credits.release(hold=hold, actor=user, reason="DNC lookup interrupted: nothing charged")
-        raise
-    charged = min(result.credits_deducted, LOOKUP_CREDITS)
-    flags = {name: bool(getattr(result, name)) for name in FLAGS}
-    phone_type = (result.phone_type or "")[:20]
-    with transaction.atomic():
-        credits.settle(
-            hold=hold, charged=charged, actor=user, reason=f"DNC lookup of {format_phone(e164)}"
-        )
-        lookup = DncLookup.objects.create(
-            team=team,
-            created_by=user,
-            phone=e164,
-            phone_type=phone_type,
-            credits_charged=charged,
-            **flags,
-        )
-        phone_status_store(
-            team_id=team.pk,
-            rows=[(e164, flags, phone_type, lookup.created_at, f"lookup:{lookup.pk}")],
-        )
     return lookup

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadbuilder import views_jobs
+from leadbuilder import views_jobs, views_lookup
 
 app_name = "leadbuilder"
 urlpatterns = [
@@ -9,4 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views_jobs.detail, name="detail"),
     path("<int:pk>/progress/", views_jobs.progress, name="progress"),
     path("<int:pk>/cancel/", views_jobs.cancel, name="cancel"),
+    path("lookup/", views_lookup.lookup, name="lookup"),
+    path("lookup/<int:pk>/", views_lookup.lookup_detail, name="lookup_detail"),
+    path("autocomplete/", views_lookup.autocomplete, name="autocomplete"),
 ]

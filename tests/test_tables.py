@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
-from leadbuilder.models import LeadBuild
+from leadbuilder.models import LeadBuild, PropertyLookup
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
@@ -81,6 +81,12 @@ def table_pages(staff, team_a, staff_client):
         LeadBuild(team=team_a, created_by=staff, provider="tracerfy", name=f"b{n}")
         for n in range(ROWS)
     )
+    PropertyLookup.objects.bulk_create(
+        PropertyLookup(
+            team=team_a, created_by=staff, address=f"{n} Elm St", city="Austin", state="TX"
+        )
+        for n in range(ROWS)
+    )
     return {
         "dashboard": reverse("dashboard"),
         "dnc scrubs": reverse("dnc:index"),
@@ -91,6 +97,7 @@ def table_pages(staff, team_a, staff_client):
         "internal do-not-call list": reverse("dnc:internal"),
         "dnc lookups": reverse("dnc:lookup"),
         "lead lists": reverse("leadbuilder:index"),
+        "property lookups": reverse("leadbuilder:lookup"),
     }
 
 

@@ -110,6 +110,15 @@ def lead_build_kwargs(team, user) -> dict:
     return {"pk": build.pk}
 
 
+def property_lookup_kwargs(team, user) -> dict:
+    from leadbuilder.models import PropertyLookup
+
+    found = PropertyLookup.objects.create(
+        team=team, created_by=user, address="1 Walk St", city="Austin", state="TX"
+    )
+    return {"pk": found.pk}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -170,6 +179,9 @@ ROUTES: dict[str, Route] = {
     "leadbuilder:detail": Route(lead_build_kwargs),
     "leadbuilder:progress": Route(lead_build_kwargs),
     "leadbuilder:cancel": Route(lead_build_kwargs),
+    "leadbuilder:lookup": MEMBER_PAGE,
+    "leadbuilder:lookup_detail": Route(property_lookup_kwargs),
+    "leadbuilder:autocomplete": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}

@@ -22,41 +22,36 @@ class LookupFailed(Exception):
 
 
 def lookup_run(*, team, user, kind: str, query: dict) -> TraceLookup:
-    wallet = credits.wallet_for(user=user, team=team)
-    reference = f"lookup:{uuid.uuid4().hex}"
-    hold = credits.hold(
-        wallet=wallet,
-        amount=LOOKUP_CREDITS,
-        reference=reference,
-        actor=user,
-        reason=f"Instant lookup ({LookupKind(kind).label})",
-    )
     try:
-        with providers.tracerfy_client() as client:
-            result = _ask(client, kind, query)
+        with credits.paid_call(
+            wallet=credits.wallet_for(user=user, team=team),
+            amount=LOOKUP_CREDITS,
+            reference=f"lookup:{uuid.uuid4().hex}",
+            actor=user,
+            reason=f"Instant lookup ({LookupKind(kind).label})",
+        ) as paid:
+            with providers.tracerfy_client() as client:
+                result = _ask(client, kind, query)
+            charged = min(result.credits_deducted, LOOKUP_CREDITS)
+            with transaction.atomic():
+                paid.settle(
+                    charged=charged, reason=f"Instant lookup: {'hit' if result.hit else 'miss'}"
+                )
+                return TraceLookup.objects.create(
+                    team=team,
+                    created_by=user,
+                    kind=kind,
+                    query=query,
+                    hit=result.hit,
+                    credits_charged=charged,
+                    persons=[dataclasses.asdict(p) for p in result.persons],
+                )
     except ProviderError as exc:
-        credits.release(hold=hold, actor=user, reason="Lookup failed: nothing charged")
+        # The hold is released; the failed lookup is kept with the provider's words.
         TraceLookup.objects.create(
             team=team, created_by=user, kind=kind, query=query, error=str(exc)
         )
         raise LookupFailed(str(exc)) from exc
-    charged = min(result.credits_deducted, LOOKUP_CREDITS)
-    with transaction.atomic():
-        credits.settle(
-            hold=hold,
-            charged=charged,
-            actor=user,
-            reason=f"Instant lookup: {'hit' if result.hit else 'miss'}",
-        )
-        return TraceLookup.objects.create(
-            team=team,
-            created_by=user,
-            kind=kind,
-            query=query,
-            hit=result.hit,
-            credits_charged=charged,
-            persons=[dataclasses.asdict(p) for p in result.persons],
-        )
 
 
 def _ask(client, kind: str, query: dict):

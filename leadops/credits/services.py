@@ -9,8 +9,17 @@ negative balance; InsufficientCredits is the first.
     hold = credits.hold(wallet=w, amount=120, reference="trace_job:42", actor=user, reason="…")
     credits.capture(hold=hold, amount=97, actor=None, reason="provider charged 97")
     credits.release(hold=hold, actor=None, reason="unused estimate")
+
+A synchronous paid call (an instant lookup) holds, calls and settles in one block:
+
+    with credits.paid_call(wallet=w, amount=10, reference="lookup:…", actor=user,
+                           reason="Property lookup of …") as paid:
+        answer = client.lead_lookup(...)
+        paid.settle(charged=answer.credits_deducted)
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -214,3 +223,45 @@ def settle(*, hold: CreditHold, charged: int, actor: AbstractBaseUser | None, re
         hold.refresh_from_db()
         capture(hold=hold, amount=min(charged, hold.remaining), actor=actor, reason=reason)
         release(hold=hold, actor=actor, reason=f"{reason}: unused hold returned")
+
+
+@dataclass
+class PaidCall:
+    """The hold of one synchronous paid call (see `paid_call`)."""
+
+    hold: CreditHold
+    actor: AbstractBaseUser | None
+    reason: str
+    settled: bool = False
+
+    def settle(self, *, charged: int, reason: str | None = None) -> None:
+        """Capture what the provider says it charged (capped at the hold), release the rest."""
+        settle(hold=self.hold, charged=charged, actor=self.actor, reason=reason or self.reason)
+        self.settled = True
+
+
+@contextmanager
+def paid_call(
+    *,
+    wallet: Wallet,
+    amount: int,
+    reference: str,
+    actor: AbstractBaseUser | None,
+    reason: str,
+) -> Iterator[PaidCall]:
+    """Hold `amount` (raises InsufficientCredits before anything is called), then run the
+    block, which makes the call and `settle`s what it cost. Leaving the block by an
+    exception (the provider refused or failed, a bug, an interrupted worker), or without
+    settling, releases the whole hold: nothing is charged and no hold stays open."""
+    call = PaidCall(
+        hold=hold(wallet=wallet, amount=amount, reference=reference, actor=actor, reason=reason),
+        actor=actor,
+        reason=reason,
+    )
+    try:
+        yield call
+    except BaseException:
+        release(hold=call.hold, actor=actor, reason=f"{reason}: failed, nothing charged")
+        raise
+    if not call.settled:
+        release(hold=call.hold, actor=actor, reason=f"{reason}: not settled, nothing charged")
