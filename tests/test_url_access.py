@@ -157,6 +157,9 @@ ROUTES: dict[str, Route] = {
     "dnc:internal_remove": Route(internal_dnc_kwargs),
     "dnc:lookup": MEMBER_PAGE,
     "leadbuilder:index": MEMBER_PAGE,
+    # the AI-assist panel (the conversation is a POST/GET field, scoped in the view's tests)
+    "leadbuilder:ai_ask": MEMBER_PAGE,
+    "leadbuilder:ai_panel": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}
