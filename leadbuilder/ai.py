@@ -367,7 +367,13 @@ def diff_rows(
     """The changes as the panel's table rows: section, key in words, current → suggested."""
     strategy_labels = strategy_labels or {}
     rows = []
-    for c in changes:
+    order = list(SECTION_LABELS)
+
+    def place(c: Change) -> tuple[int, bool]:
+        # Sections in the form's order; the area type first, the other geography keys follow it.
+        return (order.index(c.section) if c.section in order else len(order), c.key != "mode")
+
+    for c in sorted(changes, key=place):
         if c.section == "geography":
             label = GEOGRAPHY_LABELS.get(c.key, filter_label(c.key))
         elif c.section == "filter":

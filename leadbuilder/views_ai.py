@@ -47,7 +47,8 @@ def _panel(request, conversation, data, *, error: str = "", prompt: str = ""):
         error=error,
         prompt=prompt,
     )
-    return render(request, "leadbuilder/partials/ai_panel.html", {"ai": panel})
+    # ai_oob: the header's credits are swapped too (an answer costs one).
+    return render(request, "leadbuilder/partials/ai_panel.html", {"ai": panel, "ai_oob": True})
 
 
 @login_required

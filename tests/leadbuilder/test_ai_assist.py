@@ -240,8 +240,8 @@ def test_a_proposal_replaces_strategy_geography_and_filters_and_keeps_count_and_
     )
     assert [(r.section, r.label, r.before, r.after, r.kind) for r in rows] == [
         ("Strategy", "Strategy", "high_equity_absentee", "Vacant or Pre-foreclosure", "changed"),
-        ("Geography", "Cities", "Tampa", "—", "removed"),
         ("Geography", "Area type", "City", "ZIP codes", "changed"),
+        ("Geography", "Cities", "Tampa", "—", "removed"),
         ("Geography", "States", "FL", "—", "removed"),
         ("Geography", "ZIP codes", "—", "33602, 33603", "added"),
         ("Filters", "Absentee owner", "—", "Yes", "added"),
