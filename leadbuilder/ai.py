@@ -138,13 +138,13 @@ def _error_text(exc: ProviderError) -> str:
                 "Nothing was charged."
             )
         if "prompt" in detail:
-            words = " ".join(str(w) for w in detail["prompt"]) if isinstance(
-                detail["prompt"], list) else str(detail["prompt"])  # fmt: skip
+            words = detail["prompt"]
+            words = " ".join(map(str, words)) if isinstance(words, list) else str(words)
             return f"Tracerfy refused the description: {words} Nothing was charged."
         return f"Tracerfy refused the request: {exc.message} Nothing was charged."
     if isinstance(exc, ProviderUnavailable):
-        words = exc.message if "temporarily unavailable" in exc.message else (
-            "AI assist temporarily unavailable.")  # fmt: skip
+        said = "temporarily unavailable" in exc.message
+        words = exc.message if said else "AI assist temporarily unavailable."
         return f"{words} Nothing was charged; ask again in a moment, or fill in the form yourself."
     return f"AI assist failed: {exc.message} Nothing was charged."
 

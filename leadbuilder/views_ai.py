@@ -1,6 +1,7 @@
 """The AI-assist panel of the build screen: htmx fragments that replace `#ai-panel`."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,7 +20,7 @@ def _conversation(request, data) -> AiConversation | None:
     if not pk:
         return None
     if not pk.isdigit():
-        return get_for_team_or_404(AiConversation, request, pk=0)
+        raise Http404("Not found")
     return get_for_team_or_404(AiConversation, request, pk=int(pk))
 
 

@@ -7,6 +7,7 @@ views are scoped to the team."""
 from html import unescape
 
 import pytest
+import respx
 
 from leadbuilder.ai import (
     AiRefused,
@@ -196,6 +197,13 @@ def test_an_empty_wallet_is_refused_before_any_call(staff, team_a, tracerfy):
     assert not AiConversation.objects.exists() and not CreditHold.objects.exists()
 
 
+def test_another_teams_conversation_is_refused_by_the_service(funded, team_a, team_b, outsider):
+    theirs = AiConversation.objects.create(team=team_b, created_by=outsider, conversation_id="x")
+    with pytest.raises(AiRefused, match="belongs to another team"):
+        ai_assist_ask(team=team_a, user=funded, prompt=PLUMBING, conversation=theirs)
+    assert not CreditHold.objects.exists() and not theirs.turns.exists()
+
+
 def test_a_conversation_tracerfy_forgot_is_a_clear_error(funded, team_a, tracerfy):
     conversation = AiConversation.objects.create(
         team=team_a, created_by=funded, conversation_id="00000000-0000-0000-0000-000000000000"
@@ -206,6 +214,22 @@ def test_a_conversation_tracerfy_forgot_is_a_clear_error(funded, team_a, tracerf
     )
     funded.wallet.refresh_from_db()
     assert funded.wallet.available == 100
+
+
+@respx.mock
+def test_a_prompt_tracerfy_refuses_is_a_clear_error(funded, team_a, settings):
+    # The sandbox refuses only what we refuse first; Tracerfy may count characters otherwise.
+    settings.TRACERFY_BASE_URL = "https://tracerfy.test/v1/api/"
+    respx.post("https://tracerfy.test/v1/api/lead-builder/ai-assist/").respond(
+        400, json={"prompt": ["Ensure this field has at least 5 characters."]}
+    )
+    turn = ai_assist_ask(team=team_a, user=funded, prompt="Tampa", conversation=None)
+    assert turn.error == (
+        "Tracerfy refused the description: Ensure this field has at least 5 characters. "
+        "Nothing was charged."
+    )
+    funded.wallet.refresh_from_db()
+    assert (funded.wallet.available, funded.wallet.held) == (100, 0)
 
 
 # --- proposals --------------------------------------------------------------------------
