@@ -12,6 +12,7 @@ BENCHMARKS = [
     "trace_ingest",
     "trace_results_page",
     "dnc_scrub",
+    "lead_build_fetch",
 ]
 
 

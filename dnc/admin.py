@@ -3,17 +3,7 @@ from django.contrib import admin
 
 from dnc.models import DncLookup, DncScrub, InternalDnc, PhoneStatus
 from leadops.imports.normalize import normalize_phone
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Results and lookups are written by the DNC services only; admins look, they do not
-    edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from leadops.jobs.admin import ReadOnlyAdmin
 
 
 class InternalDncAdminForm(forms.ModelForm):
@@ -41,7 +31,7 @@ class InternalDncAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhoneStatus)
-class PhoneStatusAdmin(ReadOnly):
+class PhoneStatusAdmin(ReadOnlyAdmin):
     list_display = [
         "phone",
         "team",
@@ -60,7 +50,7 @@ class PhoneStatusAdmin(ReadOnly):
 
 
 @admin.register(DncLookup)
-class DncLookupAdmin(ReadOnly):
+class DncLookupAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "team",
@@ -80,7 +70,7 @@ class DncLookupAdmin(ReadOnly):
 
 
 @admin.register(DncScrub)
-class DncScrubAdmin(ReadOnly):
+class DncScrubAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "team",

@@ -1,10 +1,14 @@
 from django.urls import path
 
-from leadbuilder import views, views_ai
+from leadbuilder import views_ai, views_jobs
 
 app_name = "leadbuilder"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", views_jobs.index, name="index"),
+    path("execute/", views_jobs.execute, name="execute"),
+    path("<int:pk>/", views_jobs.detail, name="detail"),
+    path("<int:pk>/progress/", views_jobs.progress, name="progress"),
+    path("<int:pk>/cancel/", views_jobs.cancel, name="cancel"),
     path("ai/ask/", views_ai.ai_ask, name="ai_ask"),
     path("ai/panel/", views_ai.ai_panel_view, name="ai_panel"),
 ]

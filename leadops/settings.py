@@ -348,6 +348,8 @@ DNC_FRESH_DAYS = env.int("DNC_FRESH_DAYS", default=31)
 DNC_LIST_MAX_PHONES = env.int("DNC_LIST_MAX_PHONES", default=100_000)
 # How long to wait for proof of a DNC submission whose answer was lost (no list endpoint).
 DNC_LOST_AFTER_SECONDS = env.float("DNC_LOST_AFTER_SECONDS", default=900)
+# How long to wait for the webhook of a lead build whose execute answer was lost.
+LEAD_LOST_AFTER_SECONDS = env.float("LEAD_LOST_AFTER_SECONDS", default=900)
 # How long to wait for proof of a submission whose answer was lost (see README, Skip tracing).
 PARCEL_LOST_AFTER_SECONDS = env.float("PARCEL_LOST_AFTER_SECONDS", default=900)
 REAPI_CONFIRM_SECONDS = env.float("REAPI_CONFIRM_SECONDS", default=300)

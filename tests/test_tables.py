@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
+from leadbuilder.models import LeadBuild
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
@@ -76,6 +77,10 @@ def table_pages(staff, team_a, staff_client):
         DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
         for n in range(ROWS)
     )
+    LeadBuild.objects.bulk_create(
+        LeadBuild(team=team_a, created_by=staff, provider="tracerfy", name=f"b{n}")
+        for n in range(ROWS)
+    )
     return {
         "dashboard": reverse("dashboard"),
         "dnc scrubs": reverse("dnc:index"),
@@ -85,6 +90,7 @@ def table_pages(staff, team_a, staff_client):
         "unusable rows": reverse("imports:preview", args=[batch.pk]),
         "internal do-not-call list": reverse("dnc:internal"),
         "dnc lookups": reverse("dnc:lookup"),
+        "lead lists": reverse("leadbuilder:index"),
     }
 
 
@@ -124,7 +130,7 @@ def test_page_size_rules():
         assert page_size(raw, default=25) == 25
 
 
-def test_every_table_view_pages_through_table_configure():
+def test_every_table_view_pages_through_table_configure(table_pages):
     """django-tables2's RequestConfig trusts the query string; only leadops/tables.py may use
     it, and the pages above are every view that pages a table."""
     sources = [
@@ -136,4 +142,4 @@ def test_every_table_view_pages_through_table_configure():
     direct = [str(p.relative_to(ROOT)) for p in sources if "RequestConfig" in p.read_text()]
     assert direct == [], "page tables with leadops.tables.table_configure"
     calls = sum(len(re.findall(r"\btable_configure\(request", p.read_text())) for p in sources)
-    assert calls == 8, "a new table view: add its page to table_pages above"
+    assert calls == len(table_pages), "a new table view: add its page to table_pages above"

@@ -101,6 +101,15 @@ def scrub_export_kwargs(team, user) -> dict:
     return {**scrub_kwargs(team, user), "which": "phones", "fmt": "csv"}
 
 
+def lead_build_kwargs(team, user) -> dict:
+    from leadbuilder.models import LeadBuild
+
+    build = LeadBuild.objects.create(
+        team=team, created_by=user, provider="tracerfy", name="url walk", requested_count=10
+    )
+    return {"pk": build.pk}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -157,6 +166,10 @@ ROUTES: dict[str, Route] = {
     "dnc:internal_remove": Route(internal_dnc_kwargs),
     "dnc:lookup": MEMBER_PAGE,
     "leadbuilder:index": MEMBER_PAGE,
+    "leadbuilder:execute": MEMBER_PAGE,
+    "leadbuilder:detail": Route(lead_build_kwargs),
+    "leadbuilder:progress": Route(lead_build_kwargs),
+    "leadbuilder:cancel": Route(lead_build_kwargs),
     # the AI-assist panel (the conversation is a POST/GET field, scoped in the view's tests)
     "leadbuilder:ai_ask": MEMBER_PAGE,
     "leadbuilder:ai_panel": MEMBER_PAGE,

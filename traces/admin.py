@@ -1,16 +1,7 @@
 from django.contrib import admin
 
+from leadops.jobs.admin import ReadOnlyAdmin
 from traces.models import ReapiBatch, TraceJob, TraceLookup, TraceResult
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Trace data is written by the job machinery only; admins look, they do not edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReapiBatchInline(admin.TabularInline):
@@ -24,7 +15,7 @@ class ReapiBatchInline(admin.TabularInline):
 
 
 @admin.register(TraceJob)
-class TraceJobAdmin(ReadOnly):
+class TraceJobAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "team",
@@ -45,7 +36,7 @@ class TraceJobAdmin(ReadOnly):
 
 
 @admin.register(TraceResult)
-class TraceResultAdmin(ReadOnly):
+class TraceResultAdmin(ReadOnlyAdmin):
     list_display = ["id", "job", "status", "first_name", "last_name", "primary_phone", "match_key"]
     list_filter = ["status"]
     search_fields = ["match_key", "last_name", "primary_phone"]
@@ -54,7 +45,7 @@ class TraceResultAdmin(ReadOnly):
 
 
 @admin.register(TraceLookup)
-class TraceLookupAdmin(ReadOnly):
+class TraceLookupAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "team", "kind", "hit", "credits_charged", "created_by"]
     list_filter = ["kind", "hit", "team"]
     list_select_related = ["team", "created_by"]

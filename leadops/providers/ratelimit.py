@@ -80,6 +80,24 @@ end
 return 0
 """
 
+_USAGE = """
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {}
+for i = 1, #KEYS do
+  local span = tonumber(ARGV[i])
+  local used = redis.call('ZCOUNT', KEYS[i], now - span, '+inf')
+  local free_in = 0
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[i], now - span, '+inf',
+                            'WITHSCORES', 'LIMIT', 0, 1)
+  if oldest[2] then free_in = tonumber(oldest[2]) + span - now end
+  out[#out + 1] = used
+  out[#out + 1] = free_in
+end
+return out
+"""
+
 _PENALIZE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -93,6 +111,17 @@ local ttl_ms = math.ceil(tonumber(ARGV[1]) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', until_us), 'PX', ttl_ms)
 return until_us - now
 """
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One window of a family right now: ``used`` of ``limit`` calls in the last
+    ``window_seconds``; ``free_in``: seconds until the oldest of them leaves the window."""
+
+    used: int
+    limit: int
+    window_seconds: float
+    free_in: float
 
 
 class RateLimiter:
@@ -125,6 +154,7 @@ class RateLimiter:
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self._acquire = client.register_script(_ACQUIRE)
         self._penalize = client.register_script(_PENALIZE)
+        self._usage = client.register_script(_USAGE)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: object) -> RateLimiter:
@@ -148,6 +178,25 @@ class RateLimiter:
             args.append(max(1, math.ceil(self.window_seconds(limit) * 1_000_000)))
         wait_us = int(self._acquire(keys=keys, args=args))
         return wait_us / 1_000_000
+
+    def usage(self, family: str) -> list[Usage]:
+        """Each window of ``family`` now, read without taking a slot (for pages that warn
+        before a limit is reached and refuse, with when, once it is)."""
+        limits = self.limits.get(family, ())
+        if not limits:
+            return []
+        keys = [f"{self.prefix}:{family}:w{index}" for index in range(len(limits))]
+        spans = [max(1, math.ceil(self.window_seconds(limit) * 1_000_000)) for limit in limits]
+        raw = self._usage(keys=keys, args=spans)
+        return [
+            Usage(
+                used=int(raw[2 * i]),
+                limit=limit.count,
+                window_seconds=self.window_seconds(limit),
+                free_in=max(0, int(raw[2 * i + 1])) / 1_000_000,
+            )
+            for i, limit in enumerate(limits)
+        ]
 
     def penalize(self, family: str, retry_after: float) -> float:
         """Block ``family`` for ``retry_after`` seconds (never shortening a longer block).
