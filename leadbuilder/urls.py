@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadbuilder import views_jobs, views_lookup
+from leadbuilder import views_ai, views_jobs, views_lookup
 
 app_name = "leadbuilder"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("lookup/", views_lookup.lookup, name="lookup"),
     path("lookup/<int:pk>/", views_lookup.lookup_detail, name="lookup_detail"),
     path("autocomplete/", views_lookup.autocomplete, name="autocomplete"),
+    path("ai/ask/", views_ai.ai_ask, name="ai_ask"),
+    path("ai/panel/", views_ai.ai_panel_view, name="ai_panel"),
 ]

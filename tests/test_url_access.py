@@ -182,6 +182,9 @@ ROUTES: dict[str, Route] = {
     "leadbuilder:lookup": MEMBER_PAGE,
     "leadbuilder:lookup_detail": Route(property_lookup_kwargs),
     "leadbuilder:autocomplete": MEMBER_PAGE,
+    # the AI-assist panel (the conversation is a POST/GET field, scoped in the view's tests)
+    "leadbuilder:ai_ask": MEMBER_PAGE,
+    "leadbuilder:ai_panel": MEMBER_PAGE,
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}
