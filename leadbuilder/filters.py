@@ -63,7 +63,7 @@ class LeadRowFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, team=None, **kwargs):
         self.team = team
         super().__init__(data, *args, **kwargs)
-        for name, field in self.form.fields.items():
+        for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = SELECT
             else:

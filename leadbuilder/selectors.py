@@ -74,7 +74,7 @@ def rows_with_dnc(*, team, rows: QuerySet[LeadRow], kind: str) -> QuerySet[LeadR
 
 
 def bucket_label(low: int) -> str:
-    return f"{low}–{low + 9}" if low < 90 else "90–100"
+    return f"{low}-{low + 9}" if low < 90 else "90-100"
 
 
 def bucket_band(low: int) -> str:
@@ -132,9 +132,7 @@ def score_distribution(*, rows: QuerySet[LeadRow]) -> Distribution:
         column = f"{key}_score"
         for low in BUCKETS:
             top = Q(**{f"{column}__lte": 100}) if low == 90 else Q(**{f"{column}__lt": low + 10})
-            aggregates[f"{key}__{low}"] = Count(
-                "pk", filter=Q(**{f"{column}__gte": low}) & top
-            )
+            aggregates[f"{key}__{low}"] = Count("pk", filter=Q(**{f"{column}__gte": low}) & top)
         aggregates[f"{key}__none"] = Count("pk", filter=Q(**{f"{column}__isnull": True}))
     found = rows.order_by().aggregate(**aggregates)
     verticals = []
@@ -312,8 +310,10 @@ def row_scores(*, row: LeadRow) -> list[dict[str, Any]]:
 def rows_phones(*, rows: QuerySet[LeadRow]) -> list[str]:
     """The distinct primary phones of `rows` (E.164), in the rows' order of first use."""
     seen: dict[str, None] = {}
-    for phone in rows.exclude(primary_phone="").values_list("primary_phone", flat=True).iterator(
-        chunk_size=CHUNK
+    for phone in (
+        rows.exclude(primary_phone="")
+        .values_list("primary_phone", flat=True)
+        .iterator(chunk_size=CHUNK)
     ):
         seen.setdefault(phone, None)
     return list(seen)

@@ -138,5 +138,3 @@ class LeadRowTable(tables.Table):
             record.phone_type,
             dnc_badge(status),
         )
-
-

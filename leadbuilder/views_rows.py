@@ -103,7 +103,9 @@ def to_dnc(request, pk: int):
     build = _build(request, pk)
     back = f"{reverse('leadbuilder:rows', args=[build.pk])}?{request.GET.urlencode()}"
     if not build.is_finished:
-        messages.error(request, "This lead list has no rows yet: send its phones once it completes.")
+        messages.error(
+            request, "This lead list has no rows yet: send its phones once it completes."
+        )
         return redirect(back)
     found, _preset = _filtered(request, build)
     phones = selectors.rows_phones(rows=found.qs)

@@ -76,8 +76,12 @@ def table_pages(staff, team_a, staff_client):
         DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
         for n in range(ROWS)
     )
+    from tests.leadbuilder.factories import lead_build
+
+    build = lead_build(team=team_a, user=staff, rows=ROWS)
     return {
         "dashboard": reverse("dashboard"),
+        "lead list rows": reverse("leadbuilder:rows", args=[build.pk]),
         "dnc scrubs": reverse("dnc:index"),
         "dnc scrub phones": reverse("dnc:detail", args=[scrubs[0].pk]),
         "trace jobs": reverse("traces:index"),
@@ -136,4 +140,4 @@ def test_every_table_view_pages_through_table_configure():
     direct = [str(p.relative_to(ROOT)) for p in sources if "RequestConfig" in p.read_text()]
     assert direct == [], "page tables with leadops.tables.table_configure"
     calls = sum(len(re.findall(r"\btable_configure\(request", p.read_text())) for p in sources)
-    assert calls == 8, "a new table view: add its page to table_pages above"
+    assert calls == 9, "a new table view: add its page to table_pages above"

@@ -101,6 +101,19 @@ def scrub_export_kwargs(team, user) -> dict:
     return {**scrub_kwargs(team, user), "which": "phones", "fmt": "csv"}
 
 
+def lead_build_kwargs(team, user) -> dict:
+    from tests.leadbuilder.factories import lead_build
+
+    return {"pk": lead_build(team=team, user=user, rows=2).pk}
+
+
+def lead_row_kwargs(team, user) -> dict:
+    from tests.leadbuilder.factories import lead_build
+
+    build = lead_build(team=team, user=user, rows=2)
+    return {"pk": build.pk, "row_pk": build.rows.first().pk}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -157,6 +170,10 @@ ROUTES: dict[str, Route] = {
     "dnc:internal_remove": Route(internal_dnc_kwargs),
     "dnc:lookup": MEMBER_PAGE,
     "leadbuilder:index": MEMBER_PAGE,
+    "leadbuilder:rows": Route(lead_build_kwargs),
+    "leadbuilder:row": Route(lead_row_kwargs),
+    "leadbuilder:export": Route(lead_build_kwargs),
+    "leadbuilder:to_dnc": Route(lead_build_kwargs),
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}

@@ -148,7 +148,7 @@ def test_chart_buckets_match_known_rows(staff_client, make_build):
     assert by_key["sell"]["bands"] == {"High": 1, "Medium": 1, "Low": 3}
     assert by_key["roof_renovate"]["counts"][1] == 5
     chart = json.loads(response.context["chart"] and json.dumps(response.context["chart"]))
-    assert chart["labels"][0] == "0–9" and chart["labels"][-1] == "90–100"
+    assert chart["labels"][0] == "0-9" and chart["labels"][-1] == "90-100"
     assert chart["bands"][3:5] == ["Low", "Medium"] and chart["bands"][7] == "High"
     html = response.content.decode()
     assert 'id="score-chart-data"' in html and "js/score-chart.js" in html
