@@ -246,15 +246,13 @@ def column_label(key: str) -> str:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
-def display_value(value: Any) -> str:
+def display_value(value: Any, key: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    if isinstance(value, int):
+    if isinstance(value, int) and not key.startswith("year"):
         return f"{value:,}"
-    if isinstance(value, list | dict):
-        return str(value)
     return str(value)
 
 
@@ -265,14 +263,14 @@ def row_sections(*, row: LeadRow) -> list[dict[str, Any]]:
     shown: set[str] = set(SCORE_COLUMNS)
     sections = []
     for title, keys in SECTIONS:
-        fields = [(column_label(k), display_value(data.get(k))) for k in keys if k in data]
+        fields = [(column_label(k), display_value(data.get(k), k)) for k in keys if k in data]
         shown.update(keys)
         if fields:
             sections.append({"title": title, "fields": fields})
     other = sorted(k for k in data if k not in shown and not k.endswith("_propensity_factors"))
     if other:
         sections.append(
-            {"title": "Other", "fields": [(column_label(k), display_value(data[k])) for k in other]}
+            {"title": "Other", "fields": [(column_label(k), display_value(data[k], k)) for k in other]}
         )
     return sections
 

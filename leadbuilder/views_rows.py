@@ -16,6 +16,7 @@ from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.tables import LeadRowTable
 from leadops import exports
 from leadops.accounts.scoping import get_for_team_or_404
+from leadops.phones import format_phone
 from leadops.tables import table_configure
 
 
@@ -76,6 +77,7 @@ def row_detail(request, pk: int, row_pk: int):
             "build": build,
             "row": row,
             "dnc": status,
+            "phone": format_phone(row.primary_phone),
             "sections": selectors.row_sections(row=row),
             "scores": selectors.row_scores(row=row),
             "back": f"{reverse('leadbuilder:rows', args=[build.pk])}?{request.GET.urlencode()}",
