@@ -22,7 +22,7 @@ TARGET_P95_MS = 150
 
 def p95(times: list[float]) -> float:
     ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -270,7 +270,10 @@ def row_sections(*, row: LeadRow) -> list[dict[str, Any]]:
     other = sorted(k for k in data if k not in shown and not k.endswith("_propensity_factors"))
     if other:
         sections.append(
-            {"title": "Other", "fields": [(column_label(k), display_value(data[k], k)) for k in other]}
+            {
+                "title": "Other",
+                "fields": [(column_label(k), display_value(data[k], k)) for k in other],
+            }
         )
     return sections
 
