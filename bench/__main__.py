@@ -11,6 +11,7 @@ BENCHMARKS = [
     "imports",
     "trace_ingest",
     "trace_results_page",
+    "lead_rows_page",
     "dnc_scrub",
     "lead_build_fetch",
 ]

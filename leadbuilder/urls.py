@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadbuilder import views_ai, views_jobs, views_lookup
+from leadbuilder import views_ai, views_jobs, views_lookup, views_rows
 
 app_name = "leadbuilder"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("<int:pk>/", views_jobs.detail, name="detail"),
     path("<int:pk>/progress/", views_jobs.progress, name="progress"),
     path("<int:pk>/cancel/", views_jobs.cancel, name="cancel"),
+    path("<int:pk>/rows/", views_rows.rows, name="rows"),
+    path("<int:pk>/rows/<int:row_pk>/", views_rows.row_detail, name="row"),
+    path("<int:pk>/rows/export/", views_rows.export, name="export"),
+    path("<int:pk>/rows/to-dnc/", views_rows.to_dnc, name="to_dnc"),
     path("lookup/", views_lookup.lookup, name="lookup"),
     path("lookup/<int:pk>/", views_lookup.lookup_detail, name="lookup_detail"),
     path("autocomplete/", views_lookup.autocomplete, name="autocomplete"),

@@ -77,9 +77,9 @@ def table_pages(staff, team_a, staff_client):
         DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
         for n in range(ROWS)
     )
-    LeadBuild.objects.bulk_create(
+    LeadBuild.objects.bulk_create(  # the build with rows below is the ROWS-th
         LeadBuild(team=team_a, created_by=staff, provider="tracerfy", name=f"b{n}")
-        for n in range(ROWS)
+        for n in range(ROWS - 1)
     )
     PropertyLookup.objects.bulk_create(
         PropertyLookup(
@@ -87,8 +87,12 @@ def table_pages(staff, team_a, staff_client):
         )
         for n in range(ROWS)
     )
+    from tests.leadbuilder.factories import lead_build
+
+    build = lead_build(team=team_a, user=staff, rows=ROWS)
     return {
         "dashboard": reverse("dashboard"),
+        "lead list rows": reverse("leadbuilder:rows", args=[build.pk]),
         "dnc scrubs": reverse("dnc:index"),
         "dnc scrub phones": reverse("dnc:detail", args=[scrubs[0].pk]),
         "trace jobs": reverse("traces:index"),

@@ -102,12 +102,16 @@ def scrub_export_kwargs(team, user) -> dict:
 
 
 def lead_build_kwargs(team, user) -> dict:
-    from leadbuilder.models import LeadBuild
+    from tests.leadbuilder.factories import lead_build
 
-    build = LeadBuild.objects.create(
-        team=team, created_by=user, provider="tracerfy", name="url walk", requested_count=10
-    )
-    return {"pk": build.pk}
+    return {"pk": lead_build(team=team, user=user, rows=2).pk}
+
+
+def lead_row_kwargs(team, user) -> dict:
+    from tests.leadbuilder.factories import lead_build
+
+    build = lead_build(team=team, user=user, rows=2)
+    return {"pk": build.pk, "row_pk": build.rows.first().pk}
 
 
 def property_lookup_kwargs(team, user) -> dict:
@@ -185,6 +189,10 @@ ROUTES: dict[str, Route] = {
     # the AI-assist panel (the conversation is a POST/GET field, scoped in the view's tests)
     "leadbuilder:ai_ask": MEMBER_PAGE,
     "leadbuilder:ai_panel": MEMBER_PAGE,
+    "leadbuilder:rows": Route(lead_build_kwargs),
+    "leadbuilder:row": Route(lead_row_kwargs),
+    "leadbuilder:export": Route(lead_build_kwargs),
+    "leadbuilder:to_dnc": Route(lead_build_kwargs),
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}
