@@ -16,6 +16,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -95,6 +96,44 @@ return until_us - now
 """
 
 
+# Read-only: how many slots each window of a family holds now, and when one frees up. Takes no
+# slot and removes nothing (a count of the scores inside the window, on the server's clock).
+_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_us = tonumber(redis.call('GET', KEYS[1]) or '0')
+local penalty = 0
+if until_us > now then penalty = until_us - now end
+local out = {}
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 3])
+  local span = tonumber(ARGV[2 * i - 2])
+  local floor = '(' .. string.format('%.0f', now - span)
+  local used = redis.call('ZCOUNT', KEYS[i], floor, '+inf')
+  local free_in = 0
+  if used >= limit then
+    local oldest = redis.call(
+      'ZRANGEBYSCORE', KEYS[i], floor, '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+    free_in = tonumber(oldest[2]) + span - now
+    if free_in < 1 then free_in = 1 end
+  end
+  if penalty > free_in then free_in = penalty end
+  out[#out + 1] = {used, string.format('%.0f', free_in)}
+end
+return out
+"""
+
+
+class WindowUsage(NamedTuple):
+    """One window of a family right now: `used` of `limit` slots in `window_seconds`;
+    `free_in` is 0 while a slot is free, else the seconds until one is (a 429 penalty too)."""
+
+    used: int
+    limit: int
+    window_seconds: float
+    free_in: float
+
+
 class RateLimiter:
     """Non-blocking limiter over Redis; one instance is safe to share between threads.
 
@@ -125,6 +164,7 @@ class RateLimiter:
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self._acquire = client.register_script(_ACQUIRE)
         self._penalize = client.register_script(_PENALIZE)
+        self._usage = client.register_script(_USAGE)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: object) -> RateLimiter:
@@ -148,6 +188,24 @@ class RateLimiter:
             args.append(max(1, math.ceil(self.window_seconds(limit) * 1_000_000)))
         wait_us = int(self._acquire(keys=keys, args=args))
         return wait_us / 1_000_000
+
+    def usage(self, family: str) -> list[WindowUsage]:
+        """Each window of ``family`` as it stands (one entry per limit), without taking a
+        slot: what a page shows before the user asks for another call."""
+        limits = self.limits.get(family, ())
+        if not limits:
+            return []
+        keys = [self._penalty_key(family)]
+        args: list[int] = []
+        for index, limit in enumerate(limits):
+            keys.append(f"{self.prefix}:{family}:w{index}")
+            args.append(limit.count)
+            args.append(max(1, math.ceil(self.window_seconds(limit) * 1_000_000)))
+        answer = self._usage(keys=keys, args=args)
+        return [
+            WindowUsage(int(used), limit.count, self.window_seconds(limit), int(free) / 1e6)
+            for (used, free), limit in zip(answer, limits, strict=True)
+        ]
 
     def penalize(self, family: str, retry_after: float) -> float:
         """Block ``family`` for ``retry_after`` seconds (never shortening a longer block).
