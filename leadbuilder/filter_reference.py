@@ -185,7 +185,7 @@ _flag("property", "pool", "Pool")
 _flag("property", "garage", "Garage")
 _flag("property", "basement", "Basement")
 _flag("property", "deck", "Deck")
-_flag("property", "mfh_2to4", "Multi-family, 2–4 units")
+_flag("property", "mfh_2to4", "Multi-family, 2 to 4 units")
 _flag("property", "mfh_5plus", "Multi-family, 5+ units")
 # Value & Equity
 _range("value", "value", "Estimated value", MONEY, unit="$")
