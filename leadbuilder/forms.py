@@ -224,8 +224,10 @@ class BuildForm(forms.Form):
                 **kwargs.get("initial", {}),
             }
         super().__init__(data, *args, **kwargs)
+        # "custom" is valid (a spec's blank slate) but never a card: none chosen is custom.
         self.fields["strategies"].choices = [
-            (s.key, s.label) for s in self.strategy_list if s.key != "custom"
+            *((s.key, s.label) for s in self.strategy_list if s.key != "custom"),
+            ("custom", "Custom"),
         ]
         for item in ref.FILTERS.values():
             self.fields[item.field_name] = _filter_field(item)
