@@ -16,7 +16,11 @@ from leadbuilder.strategies import strategies_forget
 from leadbuilder.views import changed_field_names
 from leadops.providers.tracerfy import Strategy
 from leadops.sandbox.strategies import STRATEGIES
-from tests.leadbuilder.form_support import CITY, lb_sandbox, strategies  # noqa: F401
+from tests.leadbuilder import form_support
+from tests.leadbuilder.form_support import CITY
+
+lb_sandbox = form_support.lb_sandbox
+strategies = form_support.strategies
 
 # Tracerfy's published presets, as the filters endpoint lists them.
 PRESETS = tuple(Strategy(**s) for s in STRATEGIES)
@@ -198,6 +202,15 @@ def test_each_geography_mode(data, geography):
     assert bound.build_spec().geography == geography
 
 
+def radius(latitude: str, longitude: str, miles: str) -> dict:
+    return {
+        "geo_mode": "radius",
+        "geo_latitude": latitude,
+        "geo_longitude": longitude,
+        "geo_radius": miles,
+    }
+
+
 INVALID_GEOGRAPHY = [
     ({"geo_mode": "zips", "geo_zip_codes": ""}, "geo_zip_codes"),
     ({"geo_mode": "zips", "geo_zip_codes": "85001, 8500A, 123456"}, "geo_zip_codes"),
@@ -206,11 +219,11 @@ INVALID_GEOGRAPHY = [
     ({"geo_mode": "counties", "geo_counties": "Maricopa", "geo_states": "ZZ"}, "geo_states"),
     ({"geo_mode": "counties", "geo_counties": " , ", "geo_states": "AZ"}, "geo_counties"),
     ({"geo_mode": "states", "geo_states": "AZ, Atlantis"}, "geo_states"),
-    ({"geo_mode": "radius", "geo_latitude": "91", "geo_longitude": "0", "geo_radius": "5"}, "geo_latitude"),
-    ({"geo_mode": "radius", "geo_latitude": "0", "geo_longitude": "-181", "geo_radius": "5"}, "geo_longitude"),
-    ({"geo_mode": "radius", "geo_latitude": "0", "geo_longitude": "0", "geo_radius": "0"}, "geo_radius"),
-    ({"geo_mode": "radius", "geo_latitude": "0", "geo_longitude": "0", "geo_radius": "101"}, "geo_radius"),
-    ({"geo_mode": "radius", "geo_latitude": "", "geo_longitude": "0", "geo_radius": "5"}, "geo_latitude"),
+    (radius("91", "0", "5"), "geo_latitude"),
+    (radius("0", "-181", "5"), "geo_longitude"),
+    (radius("0", "0", "0"), "geo_radius"),
+    (radius("0", "0", "101"), "geo_radius"),
+    (radius("", "0", "5"), "geo_latitude"),
     ({"geo_mode": "moon"}, "geo_mode"),
 ]  # fmt: skip
 
