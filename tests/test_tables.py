@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
+from leadbuilder.models import SavedSearch
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
@@ -72,6 +73,10 @@ def table_pages(staff, team_a, staff_client):
         )
         for n in range(ROWS)
     ]
+    SavedSearch.objects.bulk_create(
+        SavedSearch(team=team_a, name=f"search {n:02d}", created_by=staff, spec={})
+        for n in range(ROWS)
+    )
     DncPhone.objects.bulk_create(
         DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
         for n in range(ROWS)
@@ -85,6 +90,7 @@ def table_pages(staff, team_a, staff_client):
         "unusable rows": reverse("imports:preview", args=[batch.pk]),
         "internal do-not-call list": reverse("dnc:internal"),
         "dnc lookups": reverse("dnc:lookup"),
+        "saved searches": reverse("leadbuilder:searches"),
     }
 
 
@@ -136,4 +142,4 @@ def test_every_table_view_pages_through_table_configure():
     direct = [str(p.relative_to(ROOT)) for p in sources if "RequestConfig" in p.read_text()]
     assert direct == [], "page tables with leadops.tables.table_configure"
     calls = sum(len(re.findall(r"\btable_configure\(request", p.read_text())) for p in sources)
-    assert calls == 8, "a new table view: add its page to table_pages above"
+    assert calls == 9, "a new table view: add its page to table_pages above"
