@@ -10,6 +10,7 @@ Field names are an interface (the AI panel and the execute view read them): `str
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -396,7 +397,11 @@ class BuildForm(forms.Form):
             {
                 "strategy": s,
                 "checked": s.key in chosen,
-                "defaults": [ref.describe(k, v) for k, v in s.default_filters.items()],
+                # (label, value in words, the exact key=value Tracerfy applies)
+                "defaults": [
+                    (*ref.describe(k, v), f"{k}={json.dumps(v)}")
+                    for k, v in s.default_filters.items()
+                ],
             }
             for s in self.strategy_list
             if s.key != "custom"

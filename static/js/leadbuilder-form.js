@@ -45,6 +45,20 @@
     if (miles && !miles.value) miles.focus();
   });
 
+  // A preview answers for the form as it was: once anything that is sent changes, the build
+  // button waits for a new preview (the saved-search name changes nothing that is sent).
+  function formChanged(event) {
+    const form = event.target.form;
+    if (!form || form.id !== "build-form" || event.target.name === "search_name") return;
+    const execute = form.querySelector("[data-testid=execute-button]");
+    if (!execute || execute.disabled) return;
+    execute.disabled = true;
+    const note = document.getElementById("preview-stale");
+    if (note) note.classList.remove("d-none");
+  }
+  document.addEventListener("change", formChanged);
+  document.addEventListener("input", formChanged);
+
   // Enter in the address box picks nothing and must not submit the build form.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.id === "geo-address") event.preventDefault();

@@ -64,6 +64,10 @@ def test_build_form_preview_and_saved_search(
     expect(page.locator("#id_f_year_built_max")).to_have_value("2000")
     expect(page.get_by_test_id("strategy-vacant")).to_be_checked()
     screenshot("previewed")
+    # Changing the search after its preview: the build button waits for a new preview.
+    page.locator("#id_f_year_built_max").fill("1995")
+    expect(page.get_by_test_id("execute-button")).to_be_disabled()
+    expect(page.get_by_test_id("preview-stale")).to_be_visible()
 
     # A minimum above its maximum: the error is on the field, nothing is sent.
     page.locator("#id_f_year_built_min").fill("2010")
@@ -76,7 +80,7 @@ def test_build_form_preview_and_saved_search(
     page.locator("#id_search_name").fill("Phoenix landlords and vacants")
     page.get_by_test_id("save-search").click()
     expect(page.get_by_test_id("opened-search")).to_contain_text("Phoenix landlords and vacants")
-    expect(page.locator("#id_f_year_built_max")).to_have_value("2000")
+    expect(page.locator("#id_f_year_built_max")).to_have_value("1995")
     page.goto(f"{base}/leads/searches/")
     expect(page.get_by_test_id("open-search")).to_have_text("Phoenix landlords and vacants")
     screenshot("searches")
