@@ -49,6 +49,19 @@ def test_build_form_preview_and_saved_search(
     page.locator("label[for=geo-mode-radius]").click()
     expect(page.get_by_role("spinbutton", name="Latitude")).to_be_visible()
     expect(page.get_by_role("textbox", name="Cities")).to_be_hidden()
+    # A suggestion of the address autocomplete (its fragment, as leadbuilder:autocomplete
+    # answers) fills the centre when clicked.
+    page.evaluate(
+        """document.getElementById("geo-address-results").innerHTML =
+        '<button type="button" class="list-group-item list-group-item-action" data-lat="33.4484"'
+        + ' data-lon="-112.074" data-label="1 N Central Ave, Phoenix, AZ">'
+        + '1 N Central Ave</button>'"""
+    )
+    page.get_by_role("button", name="1 N Central Ave").click()
+    expect(page.locator("#id_geo_latitude")).to_have_value("33.4484")
+    expect(page.locator("#id_geo_longitude")).to_have_value("-112.074")
+    expect(page.get_by_test_id("geo-address")).to_have_value("1 N Central Ave, Phoenix, AZ")
+    expect(page.get_by_role("button", name="1 N Central Ave")).to_have_count(0)
     page.locator("label[for=geo-mode-city]").click()
     expect(page.get_by_role("textbox", name="Cities")).to_be_visible()
 

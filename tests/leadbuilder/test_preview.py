@@ -81,7 +81,7 @@ def test_preview_counts_cost_and_dollars(funded_staff, team_a, tracerfy):
 
 def test_the_page_shows_the_preview_and_the_execute_button(client, funded_staff, strategies):
     client.force_login(funded_staff)
-    html = post(client)
+    html = post(client, {**BUILD, "conversation": "42"})
     assert 'data-testid="preview-capped">300<' in html
     assert 'data-testid="preview-cost">1,500<' in html
     assert 'data-testid="preview-usd">($30.00)<' in html
@@ -91,9 +91,10 @@ def test_the_page_shows_the_preview_and_the_execute_button(client, funded_staff,
     token = SubmitToken.objects.get(user=funded_staff)
     assert token.scope == "leads:new" and token.used_at is None
     assert f'name="submit_token" value="{token.key}"' in html
-    # What was previewed stays in the form.
+    # What was previewed stays in the form (the AI conversation too).
     assert 'value="tired_landlord" id="strategy-tired_landlord" checked' in html
     assert 'name="f_year_built_max" value="2000"' in html
+    assert 'name="conversation" value="42"' in html
 
 
 def test_too_few_credits_shows_how_many_are_missing(client, staff, strategies):
