@@ -135,7 +135,7 @@ def test_the_allowance_is_shown_when_nearly_used_and_enforced_before_calling(
     lb_sandbox.control.faults(error_rate=1.0, paths=[PREVIEW_PATH])
     html = post(client)
     assert 'data-testid="preview-error"' in html
-    assert "You have used this hour&#x27;s preview allowance (5 previews per" in html
+    assert "You have used this hour&#x27;s preview allowance (5 previews per hour)." in html
     assert "The next preview is possible in 60 minutes." in html
     assert 'data-testid="next-preview"' in html
     assert 'data-testid="execute-button"' not in html
