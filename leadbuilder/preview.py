@@ -59,7 +59,7 @@ class PreviewUsage:
 
     @property
     def window_words(self) -> str:
-        """"hour" for Tracerfy's hourly window (ours is padded by a fraction of a second)."""
+        """ "hour" for Tracerfy's hourly window (ours is padded by a fraction of a second)."""
         hours = round(self.window_seconds / 3600)
         if hours >= 1 and abs(self.window_seconds - hours * 3600) < 60:
             return "hour" if hours == 1 else f"{hours} hours"
