@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from leadbuilder.filter_reference import FILTERS, describe
 from leadbuilder.models import AI_ASSIST_CREDITS, AiConversation, AiTurn
 from leadbuilder.spec import VERTICALS, BuildSpec, Change, spec_diff
 from leadops import providers
@@ -43,41 +44,8 @@ EXAMPLE_PROMPTS = (
     "Vacant homes in Springfield, Illinois",
 )
 
-# Tracerfy's Filter Reference ("Accepted keys for filter_overrides"; unknown keys are a 400),
-# plus the three keys only its strategy presets use. Kept minimal here until the build form's
-# leadbuilder/filter_reference.py (the official set with labels and kinds) replaces it.
-_PORTFOLIO = ("value", "equity", "mortgage_balance", "purchased_last6", "purchased_last12")
-
-
-def _keys(text: str) -> list[str]:
-    return text.split()
-
-
-ACCEPTED_FILTER_KEYS = frozenset(
-    _keys("""
-    property_type property_types beds_min beds_max baths_min baths_max units_min units_max
-    building_size_min building_size_max lot_size_min lot_size_max year_built_min year_built_max
-    stories_min stories_max rooms_min rooms_max pool garage basement deck mfh_2to4 mfh_5plus
-    value_min value_max assessed_value_min assessed_value_max estimated_equity
-    estimated_equity_min estimated_equity_max equity equity_operator high_equity free_clear
-    ltv_min ltv_max
-    absentee_owner in_state_owner out_of_state_owner individual_owned trust_owned
-    corporate_owned cash_buyer investor_buyer private_lender properties_owned_min
-    properties_owned_max years_owned_min years_owned_max
-    vacant pre_foreclosure pre_foreclosure_date_min pre_foreclosure_date_max auction reo
-    notice_type search_range
-    mls_active mls_pending mls_cancelled mls_days_on_market_min mls_days_on_market_max
-    mls_listing_price_min
-    mortgage_min mortgage_max adjustable_rate assumable loan_type_code_first open_mortgages_min
-    open_mortgages_max
-    last_sale_date_min last_sale_date_max last_sale_price_min last_sale_price_max
-    last_sale_arms_length
-    mail_city mail_state mail_zip mail_county
-    flood_zone flood_zone_type
-    inherited judgment death
-    """)
-    + [f"portfolio_{stem}_{end}" for stem in _PORTFOLIO for end in ("min", "max")]
-)
+# Tracerfy's Filter Reference (unknown keys are a 400), plus the keys only its presets use.
+ACCEPTED_FILTER_KEYS = frozenset(FILTERS)
 
 SECTION_LABELS = {
     "strategy": "Strategy",
@@ -322,11 +290,8 @@ def _dropped_warnings(dropped: Iterable[str]) -> tuple[str, ...]:
 
 
 def filter_label(key: str) -> str:
-    """A filter key in words ("year_built_max" → "Year built (max)")."""
-    for end, words in (("_min", "min"), ("_max", "max")):
-        if key.endswith(end):
-            return f"{key[: -len(end)].replace('_', ' ').capitalize()} ({words})"
-    return key.replace("_", " ").capitalize()
+    """A filter key in words, as the Filter Reference form labels it."""
+    return describe(key, "")[0]
 
 
 def _post_filter_label(key: str) -> str:

@@ -28,7 +28,7 @@ from leadops.jobs import services as job_services
 from leadops.jobs import tokens
 from leadops.phones import us_e164
 from leadops.providers.errors import ProviderError
-from leadops.providers.ratelimit import Usage
+from leadops.providers.ratelimit import WindowUsage
 
 EXECUTE_FAMILY = "tracerfy.execute"
 SUBMIT_SCOPE = "leads:new"
@@ -54,15 +54,15 @@ class ExecuteAllowance:
     """How many builds the Tracerfy account may still start (LeadOps' limiter keeps each
     window a little under the published 10 per hour and 50 per day)."""
 
-    windows: tuple[Usage, ...]
+    windows: tuple[WindowUsage, ...]
 
     @property
-    def blocked(self) -> Usage | None:
+    def blocked(self) -> WindowUsage | None:
         full = [w for w in self.windows if w.used >= w.limit]
         return max(full, key=lambda w: w.free_in) if full else None
 
     @property
-    def near(self) -> Usage | None:
+    def near(self) -> WindowUsage | None:
         close = [w for w in self.windows if w.limit and w.used >= math.ceil(0.7 * w.limit)]
         return close[0] if close else None
 

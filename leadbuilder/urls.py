@@ -1,11 +1,17 @@
 from django.urls import path
 
-from leadbuilder import views_ai, views_jobs, views_lookup, views_rows
+from leadbuilder import views, views_ai, views_jobs, views_lookup, views_rows
 
 app_name = "leadbuilder"
 urlpatterns = [
     path("", views_jobs.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("new/merged/", views.merged, name="merged"),
     path("execute/", views_jobs.execute, name="execute"),
+    path("searches/", views.searches_index, name="searches"),
+    path("searches/save/", views.search_save, name="search_save"),
+    path("searches/<int:pk>/rename/", views.search_rename, name="search_rename"),
+    path("searches/<int:pk>/delete/", views.search_delete, name="search_delete"),
     path("<int:pk>/", views_jobs.detail, name="detail"),
     path("<int:pk>/progress/", views_jobs.progress, name="progress"),
     path("<int:pk>/cancel/", views_jobs.cancel, name="cancel"),

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from leadbuilder.ai import AiRefused, ai_assist_ask, ai_panel
+from leadbuilder.forms import spec_from_data
 from leadbuilder.models import AiConversation
 from leadbuilder.spec import BuildSpec
 from leadbuilder.strategies import strategies_list
@@ -32,10 +33,6 @@ def _form_spec(data) -> tuple[BuildSpec, dict[str, str]]:
     except ProviderError:
         strategies = ()
     labels = {s.key: s.label for s in strategies}
-    try:
-        from leadbuilder.forms import spec_from_data
-    except ImportError:  # until the build form (branch lb-form) is merged: the blank form
-        return BuildSpec(), labels
     return spec_from_data(data, strategies=strategies), labels
 
 

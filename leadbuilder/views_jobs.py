@@ -7,9 +7,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from leadbuilder import services
+from leadbuilder.forms import BuildForm
 from leadbuilder.models import AiConversation, LeadBuild, SavedSearch
 from leadbuilder.spec import VERTICALS
 from leadbuilder.tables import LeadBuildTable
+from leadbuilder.views import build_screen, strategies_or_problem
 from leadops.accounts.permissions import control_refusal, may_control
 from leadops.accounts.scoping import get_for_team_or_404, scoped
 from leadops.credits.errors import InsufficientCredits
@@ -119,19 +121,13 @@ def _int(value) -> int | None:
 @login_required
 @require_POST
 def execute(request):
-    """The preview panel's "Build this list": the form as previewed, its cost and token."""
-    from leadbuilder.forms import BuildForm
-    from leadbuilder.strategies import strategies_list
-    from leadops.providers.errors import ProviderError
-
-    try:
-        known = strategies_list()
-    except ProviderError:
-        known = ()
-    form = BuildForm(request.POST, strategies=known)
+    """The preview panel's "Build this list": the form as previewed, its cost and token. A
+    refusal shows the build screen again with the form as it was and the reason."""
+    strategies, problem = strategies_or_problem()
+    form = BuildForm(request.POST, strategies=strategies)
     if not form.is_valid():
         messages.error(request, "The form has errors; fix them and preview again.")
-        return redirect("leadbuilder:new")
+        return build_screen(request, form, strategies=strategies, problem=problem, status=400)
     conversation = None
     if pk := _int(request.POST.get("conversation")):
         conversation = scoped(AiConversation, request).filter(pk=pk).first()
@@ -144,7 +140,7 @@ def execute(request):
             user=request.user,
             spec=form.build_spec(),
             seen_credits=_int(request.POST.get("expected_credits")) or 0,
-            name=form.cleaned_data.get("name") or "",
+            name=form.cleaned_data.get("name") or form.default_name,
             token=request.POST.get("submit_token") or None,
             conversation=conversation,
             saved_search=saved,
@@ -155,7 +151,7 @@ def execute(request):
         return redirect("leadbuilder:detail", exc.build.pk)
     except (InsufficientCredits, services.BuildRefused) as exc:
         messages.error(request, str(exc))
-        return redirect("leadbuilder:new")
+        return build_screen(request, form, strategies=strategies, problem=problem, status=409)
     messages.success(
         request, f"Lead list #{build.pk} is queued; {build.estimated_credits:,} credits held."
     )

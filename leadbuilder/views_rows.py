@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -24,14 +24,6 @@ def _build(request, pk: int) -> LeadBuild:
     return get_for_team_or_404(LeadBuild, request, pk=pk)
 
 
-def build_url(build: LeadBuild) -> str:
-    """The build's own page (its progress), else the lead builder's index."""
-    try:
-        return reverse("leadbuilder:detail", args=[build.pk])
-    except NoReverseMatch:  # the build page is routed by the build app (views_jobs)
-        return reverse("leadbuilder:index")
-
-
 def _filtered(request, build: LeadBuild):
     """The rows page's filter set over the build's rows, and whether the build's
     post-filters preset it."""
@@ -43,7 +35,7 @@ def _filtered(request, build: LeadBuild):
 @login_required
 def rows(request, pk: int):
     build = _build(request, pk)
-    context = {"build": build, "build_url": build_url(build)}
+    context = {"build": build, "build_url": reverse("leadbuilder:detail", args=[build.pk])}
     if not build.is_finished:
         return render(request, "leadbuilder/rows.html", context)
     found, preset = _filtered(request, build)

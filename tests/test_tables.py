@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
-from leadbuilder.models import LeadBuild, PropertyLookup
+from leadbuilder.models import LeadBuild, PropertyLookup, SavedSearch
 from leadops.credits import services as credits
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
@@ -73,6 +73,10 @@ def table_pages(staff, team_a, staff_client):
         )
         for n in range(ROWS)
     ]
+    SavedSearch.objects.bulk_create(
+        SavedSearch(team=team_a, name=f"search {n:02d}", created_by=staff, spec={})
+        for n in range(ROWS)
+    )
     DncPhone.objects.bulk_create(
         DncPhone(job=scrubs[0], phone=f"+1512555{n:04d}", origin="sent", outcome="clean")
         for n in range(ROWS)
@@ -102,6 +106,7 @@ def table_pages(staff, team_a, staff_client):
         "dnc lookups": reverse("dnc:lookup"),
         "lead lists": reverse("leadbuilder:index"),
         "property lookups": reverse("leadbuilder:lookup"),
+        "saved searches": reverse("leadbuilder:searches"),
     }
 
 

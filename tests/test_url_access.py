@@ -97,6 +97,15 @@ def scrub_kwargs(team, user) -> dict:
     return {"pk": draft.pk}
 
 
+def saved_search_kwargs(team, user) -> dict:
+    from leadbuilder.models import SavedSearch
+
+    search = SavedSearch.objects.create(
+        team=team, name=f"url walk {uuid.uuid4()}", spec={}, created_by=user
+    )
+    return {"pk": search.pk}
+
+
 def scrub_export_kwargs(team, user) -> dict:
     return {**scrub_kwargs(team, user), "which": "phones", "fmt": "csv"}
 
@@ -193,6 +202,13 @@ ROUTES: dict[str, Route] = {
     "leadbuilder:row": Route(lead_row_kwargs),
     "leadbuilder:export": Route(lead_build_kwargs),
     "leadbuilder:to_dnc": Route(lead_build_kwargs),
+    # the build screen (strategies from Tracerfy: a closed port here, the page still works)
+    "leadbuilder:new": MEMBER_PAGE,
+    "leadbuilder:merged": MEMBER_PAGE,
+    "leadbuilder:searches": MEMBER_PAGE,
+    "leadbuilder:search_save": MEMBER_PAGE,
+    "leadbuilder:search_rename": Route(saved_search_kwargs),
+    "leadbuilder:search_delete": Route(saved_search_kwargs),
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}

@@ -16,6 +16,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -80,24 +81,6 @@ end
 return 0
 """
 
-_USAGE = """
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
-for i = 1, #KEYS do
-  local span = tonumber(ARGV[i])
-  local used = redis.call('ZCOUNT', KEYS[i], now - span, '+inf')
-  local free_in = 0
-  local oldest = redis.call('ZRANGEBYSCORE', KEYS[i], now - span, '+inf',
-                            'WITHSCORES', 'LIMIT', 0, 1)
-  if oldest[2] then free_in = tonumber(oldest[2]) + span - now end
-  out[#out + 1] = used
-  out[#out + 1] = free_in
-end
-return out
-"""
-
 _PENALIZE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -113,10 +96,37 @@ return until_us - now
 """
 
 
-@dataclass(frozen=True)
-class Usage:
-    """One window of a family right now: ``used`` of ``limit`` calls in the last
-    ``window_seconds``; ``free_in``: seconds until the oldest of them leaves the window."""
+# Read-only: how many slots each window of a family holds now, and when one frees up. Takes no
+# slot and removes nothing (a count of the scores inside the window, on the server's clock).
+_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_us = tonumber(redis.call('GET', KEYS[1]) or '0')
+local penalty = 0
+if until_us > now then penalty = until_us - now end
+local out = {}
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 3])
+  local span = tonumber(ARGV[2 * i - 2])
+  local floor = '(' .. string.format('%.0f', now - span)
+  local used = redis.call('ZCOUNT', KEYS[i], floor, '+inf')
+  local free_in = 0
+  if used >= limit then
+    local oldest = redis.call(
+      'ZRANGEBYSCORE', KEYS[i], floor, '+inf', 'WITHSCORES', 'LIMIT', used - limit, 1)
+    free_in = tonumber(oldest[2]) + span - now
+    if free_in < 1 then free_in = 1 end
+  end
+  if penalty > free_in then free_in = penalty end
+  out[#out + 1] = {used, string.format('%.0f', free_in)}
+end
+return out
+"""
+
+
+class WindowUsage(NamedTuple):
+    """One window of a family right now: `used` of `limit` slots in `window_seconds`;
+    `free_in` is 0 while a slot is free, else the seconds until one is (a 429 penalty too)."""
 
     used: int
     limit: int
@@ -179,23 +189,22 @@ class RateLimiter:
         wait_us = int(self._acquire(keys=keys, args=args))
         return wait_us / 1_000_000
 
-    def usage(self, family: str) -> list[Usage]:
-        """Each window of ``family`` now, read without taking a slot (for pages that warn
-        before a limit is reached and refuse, with when, once it is)."""
+    def usage(self, family: str) -> list[WindowUsage]:
+        """Each window of ``family`` as it stands (one entry per limit), without taking a
+        slot: what a page shows before the user asks for another call."""
         limits = self.limits.get(family, ())
         if not limits:
             return []
-        keys = [f"{self.prefix}:{family}:w{index}" for index in range(len(limits))]
-        spans = [max(1, math.ceil(self.window_seconds(limit) * 1_000_000)) for limit in limits]
-        raw = self._usage(keys=keys, args=spans)
+        keys = [self._penalty_key(family)]
+        args: list[int] = []
+        for index, limit in enumerate(limits):
+            keys.append(f"{self.prefix}:{family}:w{index}")
+            args.append(limit.count)
+            args.append(max(1, math.ceil(self.window_seconds(limit) * 1_000_000)))
+        answer = self._usage(keys=keys, args=args)
         return [
-            Usage(
-                used=int(raw[2 * i]),
-                limit=limit.count,
-                window_seconds=self.window_seconds(limit),
-                free_in=max(0, int(raw[2 * i + 1])) / 1_000_000,
-            )
-            for i, limit in enumerate(limits)
+            WindowUsage(int(used), limit.count, self.window_seconds(limit), int(free) / 1e6)
+            for (used, free), limit in zip(answer, limits, strict=True)
         ]
 
     def penalize(self, family: str, retry_after: float) -> float:
