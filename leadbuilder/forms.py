@@ -557,6 +557,11 @@ def geography_words(geo: Mapping[str, Any]) -> str:
 
 
 class SavedSearchNameForm(forms.Form):
+    # No `required` attribute: the name sits inside the build form, and the browser (and
+    # htmx, for the AI panel and the merged panel that include the build form) would refuse
+    # every other use of that form while the name is empty. The server requires it on save.
+    use_required_attribute = False
+
     search_name = forms.CharField(
         max_length=120,
         label="Save as",

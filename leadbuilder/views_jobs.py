@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from leadbuilder import services
+from leadbuilder.filter_reference import describe
 from leadbuilder.forms import BuildForm
 from leadbuilder.models import AiConversation, LeadBuild, SavedSearch
 from leadbuilder.spec import VERTICALS
@@ -61,12 +62,24 @@ def stage_steps(build: LeadBuild) -> list[dict]:
     ]
 
 
+def filters_sent(build: LeadBuild) -> list[dict]:
+    """What the build sent, per strategy, in words: [{"strategy", "filters": [(label,
+    value)]}] (the strategies' labels as the build recorded them)."""
+    labels = [label.strip() for label in build.strategy_label.split(",")]
+    sets = []
+    for index, (key, merged) in enumerate(build.filters_sent):
+        label = labels[index] if len(labels) == len(build.filters_sent) else key
+        sets.append({"strategy": label, "filters": [describe(k, v) for k, v in merged.items()]})
+    return sets
+
+
 def _context(request, build) -> dict:
     can_control = may_control(user=request.user, work=build)
     spec = build.build_spec
     return {
         "job": build,
         "spec": spec,
+        "filter_sets": filters_sent(build),
         "post_filters": [
             (label, spec.post_filters.get(f"{key}_min"), spec.post_filters.get(f"{key}_category"))
             for key, label in VERTICALS
