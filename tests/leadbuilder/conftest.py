@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from dnc.models import InternalDnc
 from dnc.services import phone_status_store
+from leadbuilder.strategies import strategies_forget, strategies_list
+from leadops.credits import services as credits
 from tests.leadbuilder.factories import lead_build, provider_row
 
 RECENT = timezone.now() - timedelta(days=2)
@@ -56,3 +58,27 @@ def make_build(team_a, staff):
         return lead_build(team=team_a, user=staff, rows=rows, **kwargs)
 
     return make
+
+
+# The build screen's fixtures: the sandbox as Tracerfy with an empty strategies cache.
+@pytest.fixture
+def lb_sandbox(sandbox, rq_redis, settings):
+    """The sandbox as Tracerfy, with an empty strategies cache and limiter."""
+    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
+    strategies_forget()
+    yield sandbox
+    strategies_forget()
+
+
+@pytest.fixture
+def strategies(lb_sandbox):
+    return strategies_list()
+
+
+@pytest.fixture
+def funded_staff(staff):
+    credits.grant(
+        wallet=staff.wallet, amount=10_000, actor=None, reason="t", idempotency_key="lb-form"
+    )
+    staff.wallet.refresh_from_db()
+    return staff

@@ -16,11 +16,7 @@ from leadbuilder.strategies import strategies_forget
 from leadbuilder.views import changed_field_names
 from leadops.providers.tracerfy import Strategy
 from leadops.sandbox.strategies import STRATEGIES
-from tests.leadbuilder import form_support
 from tests.leadbuilder.form_support import CITY
-
-lb_sandbox = form_support.lb_sandbox
-strategies = form_support.strategies
 
 # Tracerfy's published presets, as the filters endpoint lists them.
 PRESETS = tuple(Strategy(**s) for s in STRATEGIES)

@@ -18,15 +18,11 @@ from leadops.jobs.models import SubmitToken
 from leadops.jobs.queueing import redis_connection
 from leadops.providers.ratelimit import Limit
 from leadops.providers.tracerfy import TracerfyClient
-from tests.leadbuilder import form_support
 from tests.leadbuilder.form_support import CITY
 from tests.support.sandbox import SANDBOX_KEY
 
 pytestmark = pytest.mark.django_db
 
-lb_sandbox = form_support.lb_sandbox
-strategies = form_support.strategies
-funded_staff = form_support.funded_staff
 
 PREVIEW_PATH = "/tracerfy/v1/api/lead-builder/preview"
 PHOENIX = {"mode": "city", "cities": ["Phoenix"], "states": ["AZ"]}

@@ -8,13 +8,10 @@ from django.urls import reverse
 
 from leadbuilder.models import SavedSearch
 from leadbuilder.spec import BuildSpec
-from tests.leadbuilder import form_support
 from tests.leadbuilder.form_support import CITY
 
 pytestmark = pytest.mark.django_db
 
-lb_sandbox = form_support.lb_sandbox
-strategies = form_support.strategies
 
 SEARCH = {
     **CITY,
