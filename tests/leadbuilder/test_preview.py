@@ -10,6 +10,7 @@ import threading
 import pytest
 from django.urls import reverse
 
+from leadbuilder.forms import BuildForm
 from leadbuilder.preview import UNAVAILABLE, lead_preview
 from leadbuilder.spec import BuildSpec
 from leadbuilder.strategies import CACHE_KEY
@@ -204,3 +205,31 @@ def test_a_timeout_is_not_answering(settings, funded_staff, team_a, lb_sandbox):
         team=team_a, user=funded_staff, spec=BuildSpec(geography=PHOENIX, requested_count=5)
     )
     assert outcome.error == UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("fields", "geography"),
+    [
+        ({"geo_mode": "zips", "geo_zip_codes": "78701, 78702"},
+         {"mode": "zips", "zip_codes": ["78701", "78702"]}),
+        ({"geo_mode": "city", "geo_cities": "Phoenix, Mesa", "geo_states": "AZ"},
+         {"mode": "city", "cities": ["Phoenix", "Mesa"], "states": ["AZ"]}),
+        ({"geo_mode": "counties", "geo_counties": "Maricopa", "geo_states": "AZ"},
+         {"mode": "counties", "counties": ["Maricopa"], "states": ["AZ"]}),
+        ({"geo_mode": "states", "geo_states": "AZ, TX"},
+         {"mode": "states", "states": ["AZ", "TX"]}),
+        ({"geo_mode": "radius", "geo_latitude": "33.45", "geo_longitude": "-112.07",
+          "geo_radius": "5"},
+         {"mode": "radius", "latitude": 33.45, "longitude": -112.07, "radius": 5}),
+    ],
+)  # fmt: skip
+def test_every_geography_mode_previews_against_the_sandbox(
+    funded_staff, team_a, strategies, tracerfy, fields, geography
+):
+    form = BuildForm({**fields, "requested_count": "100"}, strategies=strategies)
+    assert form.is_valid(), form.errors
+    spec = form.build_spec()
+    assert spec.geography == geography
+    outcome = lead_preview(team=team_a, user=funded_staff, spec=spec)
+    assert outcome.ok, outcome.error
+    assert outcome.preview.count == tracerfy.lead_preview(**spec.provider_body()).count > 0
