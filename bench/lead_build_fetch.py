@@ -8,7 +8,7 @@ ingest step costs — what a user waits for between "Tracerfy finished" and the 
 measured end to end: every ``GET lead-builder/<id>/rows/`` page over HTTP (500 rows a page,
 the documented maximum), parsing by the client's ``LeadRowsPage``, and
 ``leadbuilder.services.lead_rows_store`` (COPY in chunks of 5,000, progress updated per
-chunk), with the next two pages fetched while one is stored (``tracerfy_steps.row_pages``).
+chunk), with the next pages fetched while earlier ones are stored (``tracerfy_steps.row_pages``).
 The sandbox builds the lists before the clock starts (SANDBOX_SPEED is raised so that takes
 seconds, not the contract's minutes).
 

@@ -32,8 +32,9 @@ from leadops.webhooks.models import WebhookEvent
 from traces.tracerfy_steps import missing_queue
 
 ROWS_PER_PAGE = 500
-# Pages fetched ahead while one is stored.
-PAGES_AHEAD = 2
+# Pages fetched (and parsed) ahead while earlier ones are stored: storing waits on the
+# database most of the time, and this keeps the fetching threads busy meanwhile.
+PAGES_AHEAD = 4
 # Tracerfy builds about this many rows a second (for the first poll's timing).
 ROWS_PER_SECOND = 200
 STAGES = {

@@ -17,17 +17,23 @@ statement opens, because the connection can run nothing else while a COPY is ope
 from inside one waits forever).
 """
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
 BATCH = 2000
 COPY_CHUNK = 10_000
+
+
+def _json_text(value) -> str:
+    """A JSON field's value as COPY text (orjson: a lead row's 3.5 KB of provider columns
+    took json.dumps a third of a build's storing time)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
@@ -79,7 +85,7 @@ def _copy(table: str, columns: list[models.Field], makers: list[Callable], rows)
                 for row in chunk:
                     copy.write_row(
                         [
-                            json.dumps(v) if j and v is not None else v
+                            _json_text(v) if j and v is not None else v
                             for v, j in zip((*row, *(m() for m in makers)), is_json, strict=True)
                         ]
                     )
@@ -194,7 +200,7 @@ def _upsert_copy(table, columns, model_fields, conflict, rows) -> int:
                 for row in chunk:
                     copy.write_row(
                         [
-                            json.dumps(v) if j and v is not None else v
+                            _json_text(v) if j and v is not None else v
                             for v, j in zip(row, is_json, strict=True)
                         ]
                     )

@@ -14,6 +14,7 @@ from ..parsing import (
     as_list,
     as_mapping,
     json_field,
+    opt_bool,
     opt_dict,
     opt_float,
     opt_int,
@@ -203,8 +204,29 @@ class LeadRow(JsonShape):
         default=(), reader=lambda data, values: _propensity(data, factors=False)
     )
     data: dict[str, Any] = json_field(
-        default_factory=dict, compare=False, repr=False, reader=lambda data, values: dict(data)
+        default_factory=dict, compare=False, repr=False, reader=lambda data, values: data
     )
+
+    @classmethod
+    def from_json(cls, data: Any) -> LeadRow:
+        """The declared fields' rules, read directly: a page holds 500 rows, and the generic
+        reader's per-field dispatch was a third of a page's parsing time."""
+        data = as_mapping(data, cls.json_name)
+        return cls(
+            address=req_str(data, "address"),
+            city=opt_str(data, "city"),
+            state=opt_str(data, "state"),
+            zip_code=opt_str(data, "zip_code"),
+            county=opt_str(data, "county"),
+            owner_first_name=opt_str(data, "owner_1_first_name"),
+            owner_last_name=opt_str(data, "owner_1_last_name"),
+            primary_phone=opt_str(data, "primary_phone"),
+            email=opt_str(data, "email_1"),
+            has_contact=opt_bool(data, "has_contact"),
+            contact_clean=opt_bool(data, "contact_clean"),
+            propensity=_propensity(data, factors=False),
+            data=data,
+        )
 
 
 @dataclass(frozen=True)
