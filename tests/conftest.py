@@ -149,6 +149,14 @@ def sandbox(sandbox_server, sandbox_settings) -> SessionSandbox:
 
 
 @pytest.fixture
+def live_sandbox(sandbox, live_server, rq_redis, settings):
+    """The sandbox as Tracerfy, its webhooks sent to this test's live server."""
+    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
+    sandbox.control.webhook_url(f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/")
+    return sandbox
+
+
+@pytest.fixture
 def control(sandbox) -> SandboxControl:
     """The sandbox's ``/_sandbox/`` control API (the same as ``sandbox.control``)."""
     return sandbox.control

@@ -25,13 +25,6 @@ def sandbox_settings():
 
 
 @pytest.fixture
-def live_sandbox(sandbox, live_server, rq_redis, settings):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    sandbox.control.webhook_url(f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/")
-    return sandbox
-
-
-@pytest.fixture
 def funded(staff):
     credits.grant(wallet=staff.wallet, amount=500, actor=None, reason="t", idempotency_key="dnc")
     staff.wallet.refresh_from_db()

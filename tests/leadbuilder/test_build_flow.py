@@ -26,13 +26,6 @@ AUSTIN = {"mode": "city", "cities": ["Austin"], "states": ["TX"]}
 
 
 @pytest.fixture
-def live_sandbox(sandbox, live_server, rq_redis, settings):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    sandbox.control.webhook_url(f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/")
-    return sandbox
-
-
-@pytest.fixture
 def builder(staff):
     credits.grant(wallet=staff.wallet, amount=5000, actor=None, reason="t", idempotency_key="lb")
     staff.wallet.refresh_from_db()

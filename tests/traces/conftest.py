@@ -55,10 +55,3 @@ def live_reapi(sandbox, live_server, rq_redis, settings):
     settings.REAPI_BASE_URL = sandbox.urls["reapi"].rsplit("/", 1)[0] + "/"
     settings.PUBLIC_BASE_URL = live_server.url
     return sandbox
-
-
-@pytest.fixture
-def live_sandbox(sandbox, live_server, rq_redis, settings):
-    settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
-    sandbox.control.webhook_url(f"{live_server.url}/webhooks/tracerfy/{settings.WEBHOOK_TOKEN}/")
-    return sandbox
