@@ -115,11 +115,7 @@ def lookup(request):
             else:
                 messages.error(request, f"{exc} Nothing was charged.")
         except InsufficientCredits as exc:
-            messages.error(
-                request,
-                f"{exc} Nothing was charged. A lookup holds {LOOKUP_CREDITS} credits while it "
-                "runs; ask an admin of your team to grant credits.",
-            )
+            messages.error(request, exc.for_lookup())
         except LookupFailed as exc:
             messages.error(request, f"The lookup failed and nothing was charged: {exc}")
         else:

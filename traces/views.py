@@ -26,7 +26,7 @@ from traces.forms import (
     RetraceForm,
     ScrubPhonesForm,
 )
-from traces.lookups import LOOKUP_CREDITS, LookupFailed, lookup_run
+from traces.lookups import LookupFailed, lookup_run
 from traces.models import TraceJob, TraceLookup, TraceProvider
 from traces.tables import TraceJobTable, TraceResultTable
 
@@ -366,11 +366,7 @@ def lookup(request):
         except LookupFailed as exc:
             messages.error(request, f"The lookup failed and nothing was charged: {exc}")
         except InsufficientCredits as exc:
-            messages.error(
-                request,
-                f"{exc} Nothing was charged. A lookup holds {LOOKUP_CREDITS} credits while it "
-                "runs; ask an admin of your team to grant credits.",
-            )
+            messages.error(request, exc.for_lookup())
     history = scoped(TraceLookup, request).select_related("created_by")[:25]
     return render(
         request,

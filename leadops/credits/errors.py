@@ -10,6 +10,13 @@ class InsufficientCredits(CreditError):
             f"Not enough credits: this needs {needed:,} and {available:,} are available."
         )
 
+    def for_lookup(self) -> str:
+        """The refusal of an instant lookup, in a user's words (what it would have held)."""
+        return (
+            f"{self} Nothing was charged. A lookup holds {self.needed:,} credits while it "
+            "runs; ask an admin of your team to grant credits."
+        )
+
 
 class HoldClosed(CreditError):
     def __init__(self, reference: str):
