@@ -452,17 +452,14 @@ def dnc_estimate(*, job: DncScrub, user: AbstractBaseUser) -> DncEstimate:
 
 
 def _claim(*, token: str | None, user, job: DncScrub):
-    if token is None:
-        return None
-    try:
-        return tokens.submit_token_claim(key=token, user=user, scope=submit_scope(job=job))
-    except tokens.TokenUsed as used:
-        done = DncScrub.objects.filter(pk=used.job_id).first() if used.job_id else None
-        if done is None:
-            raise DncRefused("This form was already submitted; check the cost again.") from None
-        raise AlreadySubmitted(done) from None
-    except tokens.TokenInvalid as exc:
-        raise DncRefused(str(exc)) from None
+    return tokens.submit_token_take(
+        key=token,
+        user=user,
+        scope=submit_scope(job=job),
+        model=DncScrub,
+        refused=DncRefused,
+        already=AlreadySubmitted,
+    )
 
 
 def dnc_scrub_submit(

@@ -104,17 +104,14 @@ def default_name(spec: BuildSpec, strategy_label: str) -> str:
 
 
 def _claim(*, token: str | None, user):
-    if token is None:
-        return None
-    try:
-        return tokens.submit_token_claim(key=token, user=user, scope=SUBMIT_SCOPE)
-    except tokens.TokenUsed as used:
-        done = LeadBuild.objects.filter(pk=used.job_id).first() if used.job_id else None
-        if done is None:
-            raise BuildRefused("This form was already submitted; preview again.") from None
-        raise AlreadySubmitted(done) from None
-    except tokens.TokenInvalid as exc:
-        raise BuildRefused(str(exc)) from None
+    return tokens.submit_token_take(
+        key=token,
+        user=user,
+        scope=SUBMIT_SCOPE,
+        model=LeadBuild,
+        refused=BuildRefused,
+        already=AlreadySubmitted,
+    )
 
 
 def lead_build_submit(

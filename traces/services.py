@@ -97,17 +97,14 @@ def active_trace(*, batch) -> "TraceJob | None":
 def _claim(*, token: str | None, user, scope: str):
     """Consume the form's one-time token (inside the caller's transaction), or raise
     AlreadySubmitted with the job it made / TraceRefused when it is not a valid token."""
-    if token is None:
-        return None
-    try:
-        return tokens.submit_token_claim(key=token, user=user, scope=scope)
-    except tokens.TokenUsed as used:
-        job = TraceJob.objects.filter(pk=used.job_id).first() if used.job_id else None
-        if job is None:
-            raise TraceRefused("This form was already submitted; check the cost again.") from None
-        raise AlreadySubmitted(job) from None
-    except tokens.TokenInvalid as exc:
-        raise TraceRefused(str(exc)) from None
+    return tokens.submit_token_take(
+        key=token,
+        user=user,
+        scope=scope,
+        model=TraceJob,
+        refused=TraceRefused,
+        already=AlreadySubmitted,
+    )
 
 
 def reapi_too_few(count: int) -> str:

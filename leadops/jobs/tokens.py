@@ -67,3 +67,20 @@ def submit_token_claim(*, key: str, user, scope: str) -> SubmitToken:
 
 def submit_token_spent(*, token: SubmitToken, job_id: int) -> None:
     SubmitToken.objects.filter(pk=token.pk).update(job_id=job_id)
+
+
+def submit_token_take(*, key: str | None, user, scope: str, model, refused, already):
+    """`submit_token_claim` as a feature's submit uses it: None without a key; a token
+    already used raises `already(job)` with the job of `model` it made (`refused` with a
+    message when that job is gone); an invalid one raises `refused(message)`."""
+    if key is None:
+        return None
+    try:
+        return submit_token_claim(key=key, user=user, scope=scope)
+    except TokenUsed as used:
+        job = model.objects.filter(pk=used.job_id).first() if used.job_id else None
+        if job is None:
+            raise refused("This form was already submitted; check the cost again.") from None
+        raise already(job) from None
+    except TokenInvalid as exc:
+        raise refused(str(exc)) from None
