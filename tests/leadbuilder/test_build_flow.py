@@ -17,6 +17,7 @@ from leadops.jobs.services import (
     job_start_ingest,
     job_submit_step,
 )
+from leadops.sandbox.testing import wait_until
 from tests.support.jobs import assert_credits_balance, first_post_times_out, run_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,3 +188,45 @@ def test_a_cost_that_does_not_fit_the_request_is_refused(live_sandbox, builder):
         services.lead_build_submit(
             team=builder.wallet.team, user=builder, spec=BuildSpec(), seen_credits=5
         )
+
+
+def test_an_ingest_that_dies_half_way_is_redone_without_duplicates(
+    live_sandbox, builder, run_worker, settings, monkeypatch
+):
+    """The worker dies after storing the first rows (the step runs here and is cut off, as a
+    killed worker would be): the sweep runs the ingest again, which replaces those rows; the
+    build is charged once, for the rows delivered."""
+    from leadbuilder import tracerfy_steps
+    from leadbuilder.services import CHUNK_ROWS
+
+    credits.grant(wallet=builder.wallet, amount=40_000, actor=None, reason="t", idempotency_key="b")
+    build = submit(builder, BuildSpec(geography=AUSTIN, requested_count=7000))
+    job_submit_step(label=build.JOB_LABEL, job_id=build.pk)
+    build.refresh_from_db()
+    with providers.tracerfy_client() as client:
+        wait_until(lambda: client.lead_status(int(build.provider_ref)).is_complete, timeout=30)
+    real = tracerfy_steps.row_pages
+
+    def dies_after_a_chunk(client, ref, **kwargs):
+        stored = 0
+        for page in real(client, ref, **kwargs):
+            yield page
+            stored += len(page.rows)
+            if stored > CHUNK_ROWS:
+                raise SystemExit("worker killed")
+
+    monkeypatch.setattr(tracerfy_steps, "row_pages", dies_after_a_chunk)
+    assert job_start_ingest(job=build, detail="Tracerfy finished")
+    with pytest.raises(SystemExit):
+        job_ingest_step(label=build.JOB_LABEL, job_id=build.pk)
+    assert CHUNK_ROWS <= LeadRow.objects.filter(build=build).count() < 7000
+    monkeypatch.setattr(tracerfy_steps, "row_pages", real)
+    settings.JOB_STUCK_AFTER_SECONDS = 0
+    done = run_until_done(build, run_worker, timeout=60, sweep=True)
+    assert done.status == S.COMPLETE, done.error_message
+    rows = LeadRow.objects.filter(build=done)
+    assert rows.count() == done.rows_done > CHUNK_ROWS
+    assert rows.values("position").distinct().count() == rows.count()
+    assert done.charged_credits == done.rows_done * CREDITS_PER_ROW
+    assert len(live_sandbox.control.paid_requests()) == 1
+    assert_credits_balance(builder.wallet)
