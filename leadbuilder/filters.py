@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.validators import EMPTY_VALUES
 from django.http import QueryDict
 
 from leadbuilder import selectors
@@ -126,6 +127,13 @@ def filter_data(query: QueryDict, *, post_filters: dict) -> tuple[QueryDict, boo
     for key, value in preset.items():
         data[key] = value
     return data, True
+
+
+def filters_applied(found: LeadRowFilter) -> bool:
+    """Whether any filter narrows `found.qs` (django-filter skips a filter whose cleaned value
+    is empty, and one whose value is invalid): when none does, the rows are all the build's."""
+    found.qs  # noqa: B018 (validates the form, as filtering does)
+    return any(value not in EMPTY_VALUES for value in found.form.cleaned_data.values())
 
 
 def filter_query(data: QueryDict) -> str:
