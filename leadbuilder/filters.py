@@ -63,6 +63,7 @@ class LeadRowFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, team=None, **kwargs):
         self.team = team
+        self.dnc_statuses: dict | None = None  # every phone's, when the DNC filter looked
         super().__init__(data, *args, **kwargs)
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
@@ -82,7 +83,9 @@ class LeadRowFilter(django_filters.FilterSet):
     def filter_dnc(self, queryset, name, value):
         if not value:
             return queryset
-        return selectors.rows_with_dnc(team=self.team, rows=queryset, kind=value)
+        # Kept: the rows page shows its rows' badges from them instead of looking again.
+        self.dnc_statuses = selectors.rows_phone_statuses(team=self.team, rows=queryset)
+        return selectors.rows_of_dnc_kind(rows=queryset, statuses=self.dnc_statuses, kind=value)
 
 
 # The propensity filters: per vertical a category select and a minimum score.

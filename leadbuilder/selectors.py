@@ -3,7 +3,8 @@ their score distribution, one row's fields and factors, the phones of a set of r
 the export.
 
 DNC statuses come from `leadops.phones.dnc_statuses` (the DNC app answers it), never from
-the DNC tables: the rows page looks them up once per page, the export once per chunk.
+the DNC tables: the rows page looks them up once per page (or, with the DNC filter, once for
+all the rows' phones, the page's badges included), the export once per chunk.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Least
+from django.db.models.lookups import In
 
 from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.spec import CATEGORIES, VERTICALS
@@ -58,17 +60,38 @@ def dnc_kind(status: DncStatus) -> str:
     return "clean" if status.outcome == "clean" else "blocked"
 
 
-def rows_with_dnc(*, team, rows: QuerySet[LeadRow], kind: str) -> QuerySet[LeadRow]:
-    """`rows` whose primary phone's DNC status is `kind` (a DNC_CHOICES value). The statuses
-    of the rows' distinct phones are looked up in one go (two queries per 2,000 phones)."""
+class AnyOf(In):
+    """`primary_phone__any_of=[...]`: `IN (...)`, but on PostgreSQL `= ANY(%s)` with the list
+    as one array parameter. The DNC filter passes thousands of phones; as one parameter each
+    they cost more to build and send than the query takes to run."""
+
+    lookup_name = "any_of"
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+LeadRow._meta.get_field("primary_phone").register_lookup(AnyOf)
+
+
+def rows_phone_statuses(*, team, rows: QuerySet[LeadRow]) -> dict[str, DncStatus]:
+    """The DNC status of each distinct primary phone of `rows`, looked up in one go (two
+    queries per 2,000 phones)."""
+    phones = rows.exclude(primary_phone="").order_by().values_list("primary_phone", flat=True)
+    return dnc_statuses(team=team, numbers=list(phones.distinct()))
+
+
+def rows_of_dnc_kind(
+    *, rows: QuerySet[LeadRow], statuses: dict[str, DncStatus], kind: str
+) -> QuerySet[LeadRow]:
+    """`rows` whose primary phone's status in `statuses` (every phone of `rows`) is `kind`."""
     with_phone = rows.exclude(primary_phone="")
-    phones = list(with_phone.order_by().values_list("primary_phone", flat=True).distinct())
-    statuses = dnc_statuses(team=team, numbers=phones)
     if kind == "not_scrubbed":
         known = [phone for phone, status in statuses.items() if status.outcome]
-        return with_phone.exclude(primary_phone__in=known) if known else with_phone
+        return with_phone.exclude(primary_phone__any_of=known) if known else with_phone
     wanted = [phone for phone, status in statuses.items() if dnc_kind(status) == kind]
-    return with_phone.filter(primary_phone__in=wanted)
+    return with_phone.filter(primary_phone__any_of=wanted)
 
 
 # --- the score distribution -------------------------------------------------------------------
