@@ -281,6 +281,7 @@ def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
     stored CHUNK_ROWS at a time in bulk (COPY on PostgreSQL), with the build's progress
     updated after each chunk. A rerun after a crash starts again from an empty list."""
     LeadRow.objects.filter(build=job).delete()
+    LeadBuild.objects.filter(pk=job.pk).update(score_counts=None)  # counted again at the end
     position = with_phone = 0
     chunk: list[tuple] = []
     total = None
