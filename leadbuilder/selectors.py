@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Value
-from django.db.models.functions import Least
 from django.db.models.lookups import In
 
 from leadbuilder.models import LeadBuild, LeadRow
@@ -152,22 +151,25 @@ def score_counts(*, rows: QuerySet[LeadRow]) -> dict[str, int]:
     """The rows per vertical and 10-point bucket (`sell__40`), without a score (`sell__none`)
     and in all (`total`): plain ints, so a build keeps its own (`LeadBuild.score_counts`).
 
-    One SQL query that groups the rows by their five buckets (a few hundred groups, however
-    many rows), folded here; never by reading the rows in Python. Measured on PostgreSQL with
-    50,000 rows it takes half the time of one pass of 55 conditional counts."""
-    buckets = {
-        f"{key}_bucket": Least(F(f"{key}_score") / Value(10), Value(9)) for key, _ in VERTICALS
-    }
+    One SQL query grouping the rows by their five scores' tens (at most 11^5 groups whatever
+    the rows; a few hundred on a Tracerfy-like list of 50,000), folded here; never by reading
+    the rows in Python. On PostgreSQL with 50,000 rows it takes about half the time of one
+    pass of 55 conditional counts (FILTER), the query it replaces."""
+    # score / 10 in SQL (integer division; NULL stays NULL), 100 put in the top bucket here.
+    tens = {f"{key}_tens": F(f"{key}_score") / Value(10) for key, _ in VERTICALS}
     counts = dict.fromkeys(
         ["total", *(f"{key}__{s}" for key, _ in VERTICALS for s in (*BUCKETS, "none"))], 0
     )
-    groups = rows.order_by().annotate(**buckets).values(*buckets).annotate(n=Count("pk"))
+    groups = rows.order_by().annotate(**tens).values(*tens).annotate(n=Count("pk"))
     for group in groups:
         n = group["n"]
         counts["total"] += n
         for key, _label in VERTICALS:
-            bucket = group[f"{key}_bucket"]
-            counts[f"{key}__none" if bucket is None else f"{key}__{10 * bucket}"] += n
+            ten = group[f"{key}_tens"]
+            if ten is None:
+                counts[f"{key}__none"] += n
+            elif ten <= 10:  # a score above 100 (never sent) falls in no bucket
+                counts[f"{key}__{10 * min(ten, 9)}"] += n
     return counts
 
 
