@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leadbuilder', '0002_rows_indexes'),
+        ('leadbuilder', '0003_rows_data_lz4'),
     ]
 
     operations = [
