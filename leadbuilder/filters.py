@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.validators import EMPTY_VALUES
 from django.http import QueryDict
 
 from leadbuilder import selectors
@@ -62,6 +63,7 @@ class LeadRowFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, team=None, **kwargs):
         self.team = team
+        self.dnc_statuses: dict | None = None  # every phone's, when the DNC filter looked
         super().__init__(data, *args, **kwargs)
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
@@ -81,7 +83,9 @@ class LeadRowFilter(django_filters.FilterSet):
     def filter_dnc(self, queryset, name, value):
         if not value:
             return queryset
-        return selectors.rows_with_dnc(team=self.team, rows=queryset, kind=value)
+        # Kept: the rows page shows its rows' badges from them instead of looking again.
+        self.dnc_statuses = selectors.rows_phone_statuses(team=self.team, rows=queryset)
+        return selectors.rows_of_dnc_kind(rows=queryset, statuses=self.dnc_statuses, kind=value)
 
 
 # The propensity filters: per vertical a category select and a minimum score.
@@ -126,6 +130,13 @@ def filter_data(query: QueryDict, *, post_filters: dict) -> tuple[QueryDict, boo
     for key, value in preset.items():
         data[key] = value
     return data, True
+
+
+def filters_applied(found: LeadRowFilter) -> bool:
+    """Whether any filter narrows `found.qs` (django-filter skips a filter whose cleaned value
+    is empty, and one whose value is invalid): when none does, the rows are all the build's."""
+    found.qs  # noqa: B018 (validates the form, as filtering does)
+    return any(value not in EMPTY_VALUES for value in found.form.cleaned_data.values())
 
 
 def filter_query(data: QueryDict) -> str:

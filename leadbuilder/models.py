@@ -34,6 +34,13 @@ class LeadBuild(PaidJob):
     preview_count = models.PositiveIntegerField(null=True, blank=True)
     capped_count = models.PositiveIntegerField(null=True, blank=True)
     progress_stage = models.CharField(max_length=40, blank=True)
+    score_counts = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The rows per vertical and score bucket, counted once at ingest "
+        "(leadbuilder.selectors.score_counts): the unfiltered rows page's chart and count",
+    )
     saved_search = models.ForeignKey(
         "leadbuilder.SavedSearch",
         null=True,

@@ -3,7 +3,8 @@ their score distribution, one row's fields and factors, the phones of a set of r
 the export.
 
 DNC statuses come from `leadops.phones.dnc_statuses` (the DNC app answers it), never from
-the DNC tables: the rows page looks them up once per page, the export once per chunk.
+the DNC tables: the rows page looks them up once per page (or, with the DNC filter, once for
+all the rows' phones, the page's badges included), the export once per chunk.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.lookups import In
 
 from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.spec import CATEGORIES, VERTICALS
@@ -57,17 +59,38 @@ def dnc_kind(status: DncStatus) -> str:
     return "clean" if status.outcome == "clean" else "blocked"
 
 
-def rows_with_dnc(*, team, rows: QuerySet[LeadRow], kind: str) -> QuerySet[LeadRow]:
-    """`rows` whose primary phone's DNC status is `kind` (a DNC_CHOICES value). The statuses
-    of the rows' distinct phones are looked up in one go (two queries per 2,000 phones)."""
+class AnyOf(In):
+    """`primary_phone__any_of=[...]`: `IN (...)`, but on PostgreSQL `= ANY(%s)` with the list
+    as one array parameter. The DNC filter passes thousands of phones; as one parameter each
+    they cost more to build and send than the query takes to run."""
+
+    lookup_name = "any_of"
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+LeadRow._meta.get_field("primary_phone").register_lookup(AnyOf)
+
+
+def rows_phone_statuses(*, team, rows: QuerySet[LeadRow]) -> dict[str, DncStatus]:
+    """The DNC status of each distinct primary phone of `rows`, looked up in one go (two
+    queries per 2,000 phones)."""
+    phones = rows.exclude(primary_phone="").order_by().values_list("primary_phone", flat=True)
+    return dnc_statuses(team=team, numbers=list(phones.distinct()))
+
+
+def rows_of_dnc_kind(
+    *, rows: QuerySet[LeadRow], statuses: dict[str, DncStatus], kind: str
+) -> QuerySet[LeadRow]:
+    """`rows` whose primary phone's status in `statuses` (every phone of `rows`) is `kind`."""
     with_phone = rows.exclude(primary_phone="")
-    phones = list(with_phone.order_by().values_list("primary_phone", flat=True).distinct())
-    statuses = dnc_statuses(team=team, numbers=phones)
     if kind == "not_scrubbed":
         known = [phone for phone, status in statuses.items() if status.outcome]
-        return with_phone.exclude(primary_phone__in=known) if known else with_phone
+        return with_phone.exclude(primary_phone__any_of=known) if known else with_phone
     wanted = [phone for phone, status in statuses.items() if dnc_kind(status) == kind]
-    return with_phone.filter(primary_phone__in=wanted)
+    return with_phone.filter(primary_phone__any_of=wanted)
 
 
 # --- the score distribution -------------------------------------------------------------------
@@ -124,37 +147,66 @@ class Distribution:
         }
 
 
-def score_distribution(*, rows: QuerySet[LeadRow]) -> Distribution:
-    """The histogram of every vertical's scores over `rows`, in one SQL query (conditional
-    counts in a single pass), never by reading the rows in Python."""
-    aggregates: dict[str, Any] = {"total": Count("pk")}
-    for key, _label in VERTICALS:
-        column = f"{key}_score"
-        for low in BUCKETS:
-            top = Q(**{f"{column}__lte": 100}) if low == 90 else Q(**{f"{column}__lt": low + 10})
-            aggregates[f"{key}__{low}"] = Count("pk", filter=Q(**{f"{column}__gte": low}) & top)
-        aggregates[f"{key}__none"] = Count("pk", filter=Q(**{f"{column}__isnull": True}))
-    found = rows.order_by().aggregate(**aggregates)
+def score_counts(*, rows: QuerySet[LeadRow]) -> dict[str, int]:
+    """The rows per vertical and 10-point bucket (`sell__40`), without a score (`sell__none`)
+    and in all (`total`): plain ints, so a build keeps its own (`LeadBuild.score_counts`).
+
+    One SQL query grouping the rows by their five scores' tens (at most 11^5 groups whatever
+    the rows; a few hundred on a Tracerfy-like list of 50,000), folded here; never by reading
+    the rows in Python. On PostgreSQL with 50,000 rows it takes about half the time of one
+    pass of 55 conditional counts (FILTER), the query it replaces."""
+    # score / 10 in SQL (integer division; NULL stays NULL), 100 put in the top bucket here.
+    tens = {f"{key}_tens": F(f"{key}_score") / Value(10) for key, _ in VERTICALS}
+    counts = dict.fromkeys(
+        ["total", *(f"{key}__{s}" for key, _ in VERTICALS for s in (*BUCKETS, "none"))], 0
+    )
+    groups = rows.order_by().annotate(**tens).values(*tens).annotate(n=Count("pk"))
+    for group in groups:
+        n = group["n"]
+        counts["total"] += n
+        for key, _label in VERTICALS:
+            ten = group[f"{key}_tens"]
+            if ten is None:
+                counts[f"{key}__none"] += n
+            elif ten <= 10:  # a score above 100 (never sent) falls in no bucket
+                counts[f"{key}__{10 * min(ten, 9)}"] += n
+    return counts
+
+
+def distribution_from_counts(counts: dict[str, int]) -> Distribution:
     verticals = []
     for key, label in VERTICALS:
-        counts = [found[f"{key}__{low}"] for low in BUCKETS]
+        found = [counts[f"{key}__{low}"] for low in BUCKETS]
         bands = {band: 0 for band in CATEGORIES}
-        for low, n in zip(BUCKETS, counts, strict=True):
+        for low, n in zip(BUCKETS, found, strict=True):
             bands[bucket_band(low)] += n
         verticals.append(
             {
                 "key": key,
                 "label": label,
-                "counts": counts,
+                "counts": found,
                 "buckets": [
                     {"label": bucket_label(low), "band": bucket_band(low), "count": n}
-                    for low, n in zip(BUCKETS, counts, strict=True)
+                    for low, n in zip(BUCKETS, found, strict=True)
                 ],
                 "bands": bands,
-                "unscored": found[f"{key}__none"],
+                "unscored": counts[f"{key}__none"],
             }
         )
-    return Distribution(verticals=verticals, total=found["total"])
+    return Distribution(verticals=verticals, total=counts["total"])
+
+
+def score_distribution(*, rows: QuerySet[LeadRow]) -> Distribution:
+    """The histogram of every vertical's scores over `rows` (one query, `score_counts`)."""
+    return distribution_from_counts(score_counts(rows=rows))
+
+
+def build_score_distribution(*, build: LeadBuild) -> Distribution:
+    """The histogram of all the build's rows: the counts stored at ingest (rows never change
+    after it), or, for a build stored before they were kept, counted now."""
+    if build.score_counts is not None:
+        return distribution_from_counts(build.score_counts)
+    return score_distribution(rows=build_rows(build=build))
 
 
 # --- one row ----------------------------------------------------------------------------------

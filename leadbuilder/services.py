@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from leadbuilder import selectors
 from leadbuilder.models import PROVIDER, AiConversation, LeadBuild, LeadRow, OwnerType, SavedSearch
 from leadbuilder.spec import CREDITS_PER_ROW, MAX_REQUESTED, VERTICALS, BuildSpec, filter_sets
 from leadbuilder.strategies import strategies_list, strategy_defaults
@@ -280,6 +281,7 @@ def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
     stored CHUNK_ROWS at a time in bulk (COPY on PostgreSQL), with the build's progress
     updated after each chunk. A rerun after a crash starts again from an empty list."""
     LeadRow.objects.filter(build=job).delete()
+    LeadBuild.objects.filter(pk=job.pk).update(score_counts=None)  # counted again at the end
     position = with_phone = 0
     chunk: list[tuple] = []
     total = None
@@ -303,4 +305,8 @@ def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
             flush()
     if chunk:
         flush()
+    # Rows never change after ingest: count the chart's buckets once (the rows page reads them).
+    LeadBuild.objects.filter(pk=job.pk).update(
+        score_counts=selectors.score_counts(rows=selectors.build_rows(build=job))
+    )
     return StoredRows(rows=position, with_phone=with_phone)

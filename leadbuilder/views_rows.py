@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from dnc import services as dnc_services
 from leadbuilder import selectors
-from leadbuilder.filters import LeadRowFilter, filter_data, filter_query
+from leadbuilder.filters import LeadRowFilter, filter_data, filter_query, filters_applied
 from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.tables import LeadRowTable
 from leadops import exports
@@ -40,10 +40,19 @@ def rows(request, pk: int):
         return render(request, "leadbuilder/rows.html", context)
     found, preset = _filtered(request, build)
     rows = found.qs
-    table = LeadRowTable(rows)
+    # The chart counts the rows the filters leave (stored at ingest for all of them), so
+    # paging need not count them again; the table never shows `data` (every provider column).
+    if not filters_applied(found):
+        distribution = selectors.build_score_distribution(build=build)
+    else:
+        distribution = selectors.score_distribution(rows=rows)
+    table = LeadRowTable(rows.defer("data"), build_id=build.pk, row_count=distribution.total)
     table_configure(request, table, per_page=50)
-    table.dnc = selectors.rows_dnc_statuses(team=request.team, rows=table.page_rows())
-    distribution = selectors.score_distribution(rows=rows)
+    table.dnc = (
+        found.dnc_statuses
+        if found.dnc_statuses is not None
+        else selectors.rows_dnc_statuses(team=request.team, rows=table.page_rows())
+    )
     context.update(
         filter=found,
         table=table,

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterable, Iterator
 
 from leadbuilder.models import LeadBuild, LeadRow
+from leadbuilder.selectors import build_rows, score_counts
 from leadbuilder.services import ROW_FIELDS, row_values
 from leadops.bulk import bulk_insert
 from leadops.providers.tracerfy import LeadRow as ProviderLeadRow
@@ -83,6 +84,11 @@ def lead_build(
     )
     source = provider_rows(rows, seed=seed) if isinstance(rows, int) else rows
     stored = lead_rows_store(build, source)
-    LeadBuild.objects.filter(pk=build.pk).update(rows_total=stored, rows_done=stored, hits=stored)
+    LeadBuild.objects.filter(pk=build.pk).update(
+        rows_total=stored,
+        rows_done=stored,
+        hits=stored,
+        score_counts=score_counts(rows=build_rows(build=build)),  # as the ingest keeps them
+    )
     build.refresh_from_db()
     return build

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from leadbuilder import services
+from leadbuilder import selectors, services
 from leadbuilder.models import LeadBuild, LeadRow, OwnerType
 from leadbuilder.spec import CREDITS_PER_ROW, BuildSpec
 from leadbuilder.tracerfy_steps import provider_name
@@ -72,6 +72,9 @@ def test_a_build_runs_to_stored_rows_and_captures_what_tracerfy_charged(
     assert first.data["sell_propensity_factors"]
     assert first.owner_type in (OwnerType.INDIVIDUAL, OwnerType.COMPANY)
     assert rows.filter(has_phone=True).count() == done.hits
+    # The rows page's unfiltered chart and count: counted once, at ingest.
+    assert done.score_counts == selectors.score_counts(rows=rows)
+    assert done.score_counts["total"] == done.rows_done
     assert all(p.startswith("+1") for p in rows.exclude(primary_phone="").values_list(
         "primary_phone", flat=True))  # fmt: skip
     builder.wallet.refresh_from_db()

@@ -4,10 +4,12 @@ row detail and the empty states."""
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leadbuilder import selectors
-from leadbuilder.models import LeadRow
+from leadbuilder.models import LeadBuild, LeadRow
 from tests.leadbuilder.conftest import OLD, dnc_store, internal_add, known_row, scores
 from tests.leadbuilder.factories import lead_build
 
@@ -180,9 +182,61 @@ def test_query_count_does_not_grow_with_the_page(
         assert staff_client.get(url + "?per_page=5").status_code == 200
     with django_assert_max_num_queries(len(five)):
         assert staff_client.get(url + "?per_page=100").status_code == 200
-    # Filtered (the DNC filter looks the build's phones up once) and a row's detail.
-    with django_assert_max_num_queries(len(five) + 3):
+    # Filtered: the DNC filter looks the build's phones up once (3 queries), and the chart
+    # counts the filtered rows (1; unfiltered, the build's counts stored at ingest are shown).
+    with django_assert_max_num_queries(len(five) + 4):
         assert staff_client.get(rows_url(build, dnc="clean", sell_min=20)).status_code == 200
+
+
+def test_the_unfiltered_page_shows_the_counts_kept_at_ingest(staff_client, make_build):
+    build = make_build(70)
+    rows = selectors.build_rows(build=build)
+    assert build.score_counts == selectors.score_counts(rows=rows)
+    assert build.score_counts["total"] == 70
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(rows_url(build))
+    distribution = response.context["distribution"]
+    assert distribution == selectors.score_distribution(rows=rows) and distribution.total == 70
+    assert response.context["table"].paginator.count == 70
+    assert shown_positions(response) == list(range(1, 51))
+    row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
+    # The page's rows, and nothing else: no COUNT(*), no chart query, no `data` column.
+    assert len(row_reads) == 1 and "LIMIT 50" in row_reads[0]
+    assert '"leadbuilder_leadrow"."data"' not in row_reads[0]
+
+
+def test_a_build_stored_without_its_counts_counts_them(staff_client, make_build):
+    build = make_build(70)
+    LeadBuild.objects.filter(pk=build.pk).update(score_counts=None)
+    response = staff_client.get(rows_url(build, page=2))
+    assert response.context["distribution"] == selectors.score_distribution(
+        rows=selectors.build_rows(build=build)
+    )
+    assert response.context["table"].paginator.count == 70
+    assert shown_positions(response) == list(range(51, 71))
+
+
+def test_a_filtered_page_counts_its_rows_once_for_chart_and_pages(staff_client, make_build):
+    build = make_build(150)
+    matching = LeadRow.objects.filter(build=build, owner_type="individual")
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(rows_url(build, owner_type="individual", page=2))
+    table = response.context["table"]
+    assert table.paginator.count == response.context["distribution"].total == matching.count()
+    assert shown_positions(response) == [r.position for r in matching.order_by("position")[50:100]]
+    row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
+    assert len(row_reads) == 2  # the chart's counts and the page's rows
+
+
+def test_the_table_cells_escape_what_the_provider_sent(staff_client, make_build):
+    build = make_build(
+        [known_row(0, address="1 <b>Main</b> St", owner_1_first_name="<i>Ann</i>",
+                   email_1="a&b@example.com", property_type="<SFR>")]
+    )  # fmt: skip
+    html = staff_client.get(rows_url(build)).content.decode()
+    assert "1 &lt;b&gt;Main&lt;/b&gt; St" in html and "<b>Main</b>" not in html
+    assert "&lt;i&gt;Ann&lt;/i&gt;" in html and "a&amp;b@example.com" in html
+    assert "&lt;SFR&gt;" in html
 
 
 def test_row_detail_shows_every_field_and_the_factors(staff_client, make_build):
