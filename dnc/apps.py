@@ -8,14 +8,15 @@ class DncConfig(AppConfig):
     def ready(self):
         from dnc.import_kinds import KINDS
         from dnc.models import DncScrub
-        from dnc.selectors import phone_statuses
+        from dnc.selectors import phone_condition, phone_statuses
         from dnc.tracerfy_steps import DncSteps
         from leadops.imports.registry import register_kind
         from leadops.jobs.registry import register
-        from leadops.phones import register_dnc_source
+        from leadops.phones import register_dnc_condition, register_dnc_source
 
         register(DncScrub, DncSteps())
         # Every page and export that lists phones shows what the team knows of them.
         register_dnc_source(phone_statuses)
+        register_dnc_condition(phone_condition)
         for kind in KINDS:
             register_kind(kind)

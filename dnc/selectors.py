@@ -56,6 +56,25 @@ def phone_statuses(*, team, phones: set[str]) -> dict[str, DncStatus]:
     return found
 
 
+def phone_condition(*, team, kind: str, field: str) -> Q:
+    """The rows whose E.164 phone in `field` is of `kind` (leadops.phones.DNC_KINDS) for
+    `team`, sorted as `phone_statuses` + `dnc_kind` sort them: the internal list first, then
+    the latest result (stale past DNC_FRESH_DAYS; clean when fresh, clean and unflagged).
+    Registered with `leadops.phones.register_dnc_condition`."""
+    internal = Exists(InternalDnc.objects.filter(team=team, phone=OuterRef(field)))
+    latest = PhoneStatus.objects.filter(team=team, phone=OuterRef(field))
+    since = fresh_since()
+    fresh = latest.filter(checked_at__gte=since)
+    unflagged = Q(is_clean=True, national_dnc=False, state_dnc=False, dma=False, litigator=False)
+    if kind == "clean":
+        return ~internal & Exists(fresh.filter(unflagged))
+    if kind == "blocked":
+        return internal | Exists(fresh.exclude(unflagged))
+    if kind == "stale":
+        return ~internal & Exists(latest.filter(checked_at__lt=since))
+    return ~internal & ~Exists(latest)
+
+
 def scrub_phones(*, job: DncScrub) -> QuerySet[DncPhone]:
     """The scrub's phones (invalid entries included), in the order of the source's lines."""
     return DncPhone.objects.filter(job=job).order_by(F("line").asc(nulls_last=True), "id")

@@ -63,7 +63,6 @@ class LeadRowFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, team=None, **kwargs):
         self.team = team
-        self.dnc_statuses: dict | None = None  # every phone's, when the DNC filter looked
         super().__init__(data, *args, **kwargs)
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
@@ -83,9 +82,7 @@ class LeadRowFilter(django_filters.FilterSet):
     def filter_dnc(self, queryset, name, value):
         if not value:
             return queryset
-        # Kept: the rows page shows its rows' badges from them instead of looking again.
-        self.dnc_statuses = selectors.rows_phone_statuses(team=self.team, rows=queryset)
-        return selectors.rows_of_dnc_kind(rows=queryset, statuses=self.dnc_statuses, kind=value)
+        return selectors.rows_of_dnc_kind(team=self.team, rows=queryset, kind=value)
 
 
 # The propensity filters: per vertical a category select and a minimum score.
@@ -100,7 +97,7 @@ for _key, _label in VERTICALS:
         field_name=f"{_key}_score", lookup_expr="gte", label=f"{_label} score ≥"
     )
 
-# The DNC filter needs the other filters' rows first (it looks up their phones): last.
+# The DNC filter last, so its subqueries run on the rows the other filters kept.
 LeadRowFilter.base_filters["dnc"] = LeadRowFilter.base_filters.pop("dnc")
 FILTER_KEYS = (*LeadRowFilter.base_filters, FILTERED)
 

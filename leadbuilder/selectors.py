@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Value
-from django.db.models.lookups import In
 
 from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.spec import CATEGORIES, VERTICALS
-from leadops.phones import NOT_SCRUBBED, DncStatus, dnc_statuses
+from leadops.phones import NOT_SCRUBBED, DncStatus, dnc_condition, dnc_statuses
 
 CHUNK = 2000
 HIGH, MEDIUM = 70, 40  # Tracerfy's category thresholds (High >= 70, Medium >= 40, else Low)
@@ -50,47 +49,13 @@ DNC_CHOICES = [
 ]
 
 
-def dnc_kind(status: DncStatus) -> str:
-    """Which DNC_CHOICES value a status falls under."""
-    if not status.outcome:
-        return "not_scrubbed"
-    if status.stale:
-        return "stale"
-    return "clean" if status.outcome == "clean" else "blocked"
-
-
-class AnyOf(In):
-    """`primary_phone__any_of=[...]`: `IN (...)`, but on PostgreSQL `= ANY(%s)` with the list
-    as one array parameter. The DNC filter passes thousands of phones; as one parameter each
-    they cost more to build and send than the query takes to run."""
-
-    lookup_name = "any_of"
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-LeadRow._meta.get_field("primary_phone").register_lookup(AnyOf)
-
-
-def rows_phone_statuses(*, team, rows: QuerySet[LeadRow]) -> dict[str, DncStatus]:
-    """The DNC status of each distinct primary phone of `rows`, looked up in one go (two
-    queries per 2,000 phones)."""
-    phones = rows.exclude(primary_phone="").order_by().values_list("primary_phone", flat=True)
-    return dnc_statuses(team=team, numbers=list(phones.distinct()))
-
-
-def rows_of_dnc_kind(
-    *, rows: QuerySet[LeadRow], statuses: dict[str, DncStatus], kind: str
-) -> QuerySet[LeadRow]:
-    """`rows` whose primary phone's status in `statuses` (every phone of `rows`) is `kind`."""
-    with_phone = rows.exclude(primary_phone="")
-    if kind == "not_scrubbed":
-        known = [phone for phone, status in statuses.items() if status.outcome]
-        return with_phone.exclude(primary_phone__any_of=known) if known else with_phone
-    wanted = [phone for phone, status in statuses.items() if dnc_kind(status) == kind]
-    return with_phone.filter(primary_phone__any_of=wanted)
+def rows_of_dnc_kind(*, team, rows: QuerySet[LeadRow], kind: str) -> QuerySet[LeadRow]:
+    """`rows` whose primary phone's DNC status is `kind` (a DNC_CHOICES value), answered by
+    the database in the same query (`leadops.phones.dnc_condition`), whatever the number of
+    phones."""
+    return rows.exclude(primary_phone="").filter(
+        dnc_condition(team=team, kind=kind, field="primary_phone")
+    )
 
 
 # --- the score distribution -------------------------------------------------------------------

@@ -48,11 +48,7 @@ def rows(request, pk: int):
         distribution = selectors.score_distribution(rows=rows)
     table = LeadRowTable(rows.defer("data"), build_id=build.pk, row_count=distribution.total)
     table_configure(request, table, per_page=50)
-    table.dnc = (
-        found.dnc_statuses
-        if found.dnc_statuses is not None
-        else selectors.rows_dnc_statuses(team=request.team, rows=table.page_rows())
-    )
+    table.dnc = selectors.rows_dnc_statuses(team=request.team, rows=table.page_rows())
     context.update(
         filter=found,
         table=table,

@@ -4,7 +4,9 @@ key, and what the team knows of its Do-Not-Call status.
 The DNC status of a phone is kept by the DNC app, which plugs itself in from its
 ``AppConfig.ready()`` with ``register_dnc_source``; any page or export that lists phones (a
 trace's results, a lead list) asks ``dnc_statuses`` for the phones it shows, in one query,
-without importing that app. With no source registered every phone is "not scrubbed".
+without importing that app. A list filtered by DNC status asks ``dnc_condition`` instead: a
+condition on its phone column that the database answers in the same query, however many
+phones the list holds. With no source registered every phone is "not scrubbed".
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db.models import Q
 
 
 def format_phone(number: str) -> str:
@@ -90,3 +94,36 @@ def dnc_statuses(*, team, numbers: Iterable[str]) -> dict[str, DncStatus]:
     keys = {number: us_e164(number) for number in numbers}
     known = _SOURCE[0](team=team, phones={k for k in keys.values() if k}) if _SOURCE else {}
     return {number: known.get(key, NOT_SCRUBBED) for number, key in keys.items()}
+
+
+# What a DNC filter can ask for (the kinds `dnc_kind` sorts a status into).
+DNC_KINDS = ("clean", "blocked", "stale", "not_scrubbed")
+
+ConditionSource = Callable[..., Q]
+_CONDITION: list[ConditionSource] = []
+
+
+def dnc_kind(status: DncStatus) -> str:
+    """Which of DNC_KINDS a status falls under: never scrubbed, stale (checked too long
+    ago, whatever it said), clean (fresh), or blocked (fresh and flagged, or internal)."""
+    if not status.outcome:
+        return "not_scrubbed"
+    if status.stale:
+        return "stale"
+    return "clean" if status.outcome == "clean" else "blocked"
+
+
+def register_dnc_condition(source: ConditionSource) -> None:
+    """``source(*, team, kind, field) -> Q``: the rows whose E.164 phone in ``field`` is of
+    ``kind`` (one of DNC_KINDS) for ``team``, as subqueries on the DNC app's tables."""
+    _CONDITION[:] = [source]
+
+
+def dnc_condition(*, team, kind: str, field: str) -> Q:
+    """A condition on the phone column ``field`` keeping the phones of ``kind`` (DNC_KINDS),
+    exactly as ``dnc_kind(dnc_statuses(...))`` would sort them."""
+    if kind not in DNC_KINDS:
+        raise ValueError(f"unknown DNC kind {kind!r}")
+    if _CONDITION:
+        return _CONDITION[0](team=team, kind=kind, field=field)
+    return Q() if kind == "not_scrubbed" else Q(pk__in=[])

@@ -80,3 +80,56 @@ def test_an_older_result_never_replaces_a_newer_one(funded):
     services.phone_status_store(team_id=team.pk, rows=[(e164(9), flagged, "", newer, "c")])
     status.refresh_from_db()
     assert (status.national_dnc, status.source, status.checked_at) == (True, "c", newer)
+
+
+def test_the_sql_condition_sorts_phones_as_the_statuses_do(staff, team_a, team_b, outsider):
+    """leadops.phones.dnc_condition (what a list filtered by DNC status runs in SQL) keeps
+    exactly the phones that dnc_kind(dnc_statuses(...)) puts in each kind."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from dnc.models import DncLookup, InternalDnc
+    from dnc.services import phone_status_store
+    from leadops.phones import DNC_KINDS, dnc_condition, dnc_kind, dnc_statuses
+
+    now = timezone.now()
+    old = now - timedelta(days=settings.DNC_FRESH_DAYS + 3)
+    clean = {"national_dnc": False, "state_dnc": False, "dma": False, "litigator": False}
+    cases = {
+        "+15125550101": ({**clean, "is_clean": True}, now),
+        "+15125550102": ({**clean, "national_dnc": True, "is_clean": False}, now),
+        "+15125550103": ({**clean, "dma": True, "is_clean": True}, now),
+        "+15125550104": ({**clean, "is_clean": False}, now),
+        "+15125550105": ({**clean, "is_clean": True}, old),
+        "+15125550106": ({**clean, "litigator": True, "is_clean": False}, old),
+        "+15125550107": ({**clean, "is_clean": True}, now),  # also internal
+    }
+    phone_status_store(
+        team_id=team_a.pk,
+        rows=[(p, flags, "Mobile", when, "test") for p, (flags, when) in cases.items()],
+    )
+    # Another team's results and list say nothing about ours.
+    phone_status_store(
+        team_id=team_b.pk, rows=[("+15125550108", {**clean, "is_clean": True}, "", now, "t")]
+    )
+    InternalDnc.objects.create(team=team_a, phone="+15125550107", reason="r", added_by=staff)
+    InternalDnc.objects.create(team=team_a, phone="+15125550109", reason="r", added_by=staff)
+    InternalDnc.objects.create(team=team_b, phone="+15125550110", reason="r", added_by=outsider)
+    phones = [*cases, "+15125550108", "+15125550109", "+15125550110", "+15125550111"]
+    for number in phones:
+        DncLookup.objects.create(team=team_a, created_by=staff, phone=number)
+    statuses = dnc_statuses(team=team_a, numbers=phones)
+    lookups = DncLookup.objects.filter(team=team_a)
+    seen = set()
+    for kind in DNC_KINDS:
+        kept = set(
+            lookups.filter(dnc_condition(team=team_a, kind=kind, field="phone")).values_list(
+                "phone", flat=True
+            )
+        )
+        assert kept == {p for p in phones if dnc_kind(statuses[p]) == kind}, kind
+        assert kept, kind  # every kind is exercised
+        seen |= kept
+    assert seen == set(phones)
