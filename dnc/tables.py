@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc, PhoneOutcome, fresh_since
+from leadops.badges import job_status_badge
 from leadops.phones import format_phone
 
 OUTCOME_COLOURS = {
@@ -16,13 +17,6 @@ OUTCOME_COLOURS = {
     PhoneOutcome.NO_RESULT: "secondary",
     PhoneOutcome.INVALID: "light",
     PhoneOutcome.PENDING: "light",
-}
-STATUS_COLOURS = {
-    "complete": "success",
-    "partial": "warning",
-    "failed": "danger",
-    "cancelled": "secondary",
-    "draft": "light",
 }
 
 
@@ -55,9 +49,7 @@ class DncScrubTable(tables.Table):
         empty_text = "No scrubs yet: paste phones, upload a phone list, or scrub a finished trace."
 
     def render_status(self, record):
-        colour = STATUS_COLOURS.get(record.status, "primary")
-        text = "text-bg-light border" if colour == "light" else f"text-bg-{colour}"
-        return format_html('<span class="badge {}">{}</span>', text, record.get_status_display())
+        return job_status_badge(record)
 
     def render_hits(self, record, value):
         return value if record.is_finished else "—"

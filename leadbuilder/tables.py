@@ -2,24 +2,17 @@ from functools import partial
 from html import escape
 
 import django_tables2 as tables
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from leadbuilder.models import LeadBuild, LeadRow
+from leadbuilder.forms import geography_words
+from leadbuilder.models import LeadBuild, LeadRow, SavedSearch
 from leadbuilder.selectors import row_dnc_status
 from leadbuilder.spec import VERTICALS
+from leadops.badges import dnc_badge, job_status_badge
 from leadops.phones import DncStatus, format_phone
-
-STATUS_COLOURS = {
-    "complete": "success",
-    "partial": "warning",
-    "failed": "danger",
-    "cancelled": "secondary",
-    "draft": "light",
-}
 
 
 class LeadBuildTable(tables.Table):
@@ -52,9 +45,7 @@ class LeadBuildTable(tables.Table):
         empty_text = "No lead lists yet: build one from a strategy, filters or an AI prompt."
 
     def render_status(self, record):
-        colour = STATUS_COLOURS.get(record.status, "primary")
-        text = "text-bg-light border" if colour == "light" else f"text-bg-{colour}"
-        return format_html('<span class="badge {}">{}</span>', text, record.get_status_display())
+        return job_status_badge(record)
 
     def render_rows_done(self, record, value):
         return f"{value:,}" if record.is_finished else "—"
@@ -80,26 +71,6 @@ def category_badge(score, category: str) -> str:
         category or "No category",
         category,
         score,
-    )
-
-
-def dnc_badge(status: DncStatus) -> str:
-    """A phone's DNC status as a small badge, when it was checked in its title."""
-    if status.outcome == "internal":
-        title = "On your team's internal do-not-call list: never dial it"
-    elif not status.outcome:
-        title = "Never scrubbed for DNC by your team: scrub it before dialling"
-    else:
-        checked = f" on {status.checked_at:%Y-%m-%d}" if status.checked_at else ""
-        title = f"{status.label}{checked}"
-        if status.stale:
-            title += f", older than {settings.DNC_FRESH_DAYS} days: scrub again"
-    return format_html(
-        '<span class="badge text-bg-{} dnc-badge" title="{}" data-dnc="{}">{}</span>',
-        status.badge,
-        title,
-        "stale" if status.stale else status.outcome or "none",
-        "Stale" if status.stale else status.label,
     )
 
 
@@ -267,3 +238,61 @@ class LeadRowTable(tables.Table):
             )
             for record in self.page_rows()
         ]
+
+
+TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}
+
+
+class SavedSearchTable(tables.Table):
+    name = tables.Column(verbose_name="Name")
+    strategies = tables.Column(empty_values=(), orderable=False, verbose_name="Strategies")
+    area = tables.Column(empty_values=(), orderable=False, verbose_name="Area")
+    filters = tables.Column(empty_values=(), orderable=False, verbose_name="Filters")
+    created_by = tables.Column(verbose_name="By", order_by="created_by__username")
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Saved")
+    last_run_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last run", default="—")
+    actions = tables.Column(empty_values=(), orderable=False, verbose_name="")
+
+    class Meta:
+        model = SavedSearch
+        fields = [
+            "name",
+            "strategies",
+            "area",
+            "filters",
+            "created_by",
+            "updated_at",
+            "last_run_at",
+        ]
+        attrs = TABLE_ATTRS
+        empty_text = (
+            "No saved searches yet. Set up a search on the build screen and save it by name "
+            "to run it again later."
+        )
+        order_by = "name"
+
+    def __init__(self, *args, strategy_labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strategy_labels = strategy_labels or {}
+
+    def render_name(self, record):
+        url = reverse("leadbuilder:new") + f"?search={record.pk}"
+        return format_html('<a href="{}" data-testid="open-search">{}</a>', url, record.name)
+
+    def render_strategies(self, record):
+        keys = record.build_spec.strategies
+        return ", ".join(self.strategy_labels.get(k, k.replace("_", " ")) for k in keys)
+
+    def render_area(self, record):
+        return geography_words(record.build_spec.geography)
+
+    def render_filters(self, record):
+        return len(record.build_spec.overrides) or "—"
+
+    def render_actions(self, record):
+        return format_html(
+            '<a class="btn btn-outline-secondary btn-sm" href="{}">Rename</a> '
+            '<a class="btn btn-outline-danger btn-sm" href="{}">Delete</a>',
+            reverse("leadbuilder:search_rename", args=[record.pk]),
+            reverse("leadbuilder:search_delete", args=[record.pk]),
+        )

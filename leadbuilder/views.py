@@ -11,10 +11,10 @@ from leadbuilder.forms import BuildForm, RenameForm, SavedSearchNameForm, spec_f
 from leadbuilder.merged import merged_sets
 from leadbuilder.models import AiConversation, LeadBuild, SavedSearch
 from leadbuilder.preview import lead_preview, preview_usage
-from leadbuilder.search_table import SavedSearchTable
 from leadbuilder.services import execute_allowance
 from leadbuilder.spec import BuildSpec
 from leadbuilder.strategies import strategies_cached, strategies_list
+from leadbuilder.tables import SavedSearchTable
 from leadops.accounts.scoping import get_for_team_or_404, scoped
 from leadops.jobs.tokens import submit_token_issue
 from leadops.providers.errors import ProviderError

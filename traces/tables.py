@@ -1,8 +1,8 @@
 import django_tables2 as tables
-from django.conf import settings
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from leadops.badges import dnc_badge, job_status_badge
 from leadops.phones import DncStatus, format_phone
 from traces.models import TraceJob, TraceResult
 from traces.selectors import phone_status
@@ -42,46 +42,7 @@ PROVIDER_DNC = mark_safe(
 )
 
 
-def dnc_badge(status: DncStatus) -> str:
-    """A phone's DNC status as a small badge, when it was checked in its title."""
-    if status.outcome == "internal":
-        title = "On your team's internal do-not-call list: never dial it"
-    elif not status.outcome:
-        title = "Never scrubbed for DNC by your team: scrub it before dialling"
-    else:
-        checked = f" on {status.checked_at:%Y-%m-%d}" if status.checked_at else ""
-        title = f"{status.label}{checked}"
-        if status.stale:
-            title += f", older than {settings.DNC_FRESH_DAYS} days: scrub again"
-    return format_html(
-        '<span class="badge text-bg-{} dnc-badge" title="{}" data-dnc="{}">{}</span>',
-        status.badge,
-        title,
-        "stale" if status.stale else status.outcome or "none",
-        "Stale" if status.stale else status.label,
-    )
-
-
 REUSED = mark_safe(' <span class="badge text-bg-light" title="From an earlier trace">reused</span>')
-
-
-JOB_STATUS_COLOURS = {
-    "complete": "success",
-    "partial": "warning",
-    "failed": "danger",
-    "cancelled": "secondary",
-}
-
-
-def status_badge(job) -> str:
-    """A job's status as a coloured badge ("Complete with errors" has its own, amber)."""
-    colour = JOB_STATUS_COLOURS.get(job.status, "primary")
-    return format_html(
-        '<span class="badge text-bg-{}" data-testid="job-status-{}">{}</span>',
-        colour,
-        job.status,
-        job.get_status_display(),
-    )
 
 
 class TraceJobTable(tables.Table):
@@ -117,7 +78,7 @@ class TraceJobTable(tables.Table):
         order_by = "-created_at"
 
     def render_status(self, record):
-        return status_badge(record)
+        return job_status_badge(record)
 
 
 class TraceResultTable(tables.Table):
