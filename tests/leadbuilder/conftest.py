@@ -82,3 +82,11 @@ def funded_staff(staff):
     )
     staff.wallet.refresh_from_db()
     return staff
+
+
+@pytest.fixture
+def funded(staff):
+    """`staff` with 100 credits."""
+    credits.grant(wallet=staff.wallet, amount=100, actor=None, reason="t", idempotency_key="lb")
+    staff.wallet.refresh_from_db()
+    return staff

@@ -42,13 +42,6 @@ def tracerfy(sandbox, settings, rq_redis):
 
 
 @pytest.fixture
-def funded(staff):
-    credits.grant(wallet=staff.wallet, amount=100, actor=None, reason="t", idempotency_key="ai")
-    staff.wallet.refresh_from_db()
-    return staff
-
-
-@pytest.fixture
 def funded_client(client, funded, tracerfy):
     client.force_login(funded)
     return client

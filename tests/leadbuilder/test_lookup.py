@@ -15,7 +15,6 @@ from django.urls import reverse
 from leadbuilder.lookups import LookupFailed, LookupRefused, property_lookup_run
 from leadbuilder.models import PropertyLookup
 from leadops import providers
-from leadops.credits import services as credits
 from leadops.credits.models import CreditHold
 from leadops.sandbox.leadbuilder import SUSPENDED
 from tests.support.jobs import assert_credits_balance
@@ -42,13 +41,6 @@ def tracerfy(sandbox, settings, rq_redis):
     """Tracerfy pointed at the sandbox; Redis (the shared limiter's windows) empty."""
     settings.TRACERFY_BASE_URL = sandbox.urls["tracerfy"]
     return sandbox.control
-
-
-@pytest.fixture
-def funded(staff):
-    credits.grant(wallet=staff.wallet, amount=100, actor=None, reason="t", idempotency_key="lb")
-    staff.wallet.refresh_from_db()
-    return staff
 
 
 @pytest.fixture
