@@ -243,14 +243,12 @@ def row_values(team_id: int, build_id: int, position: int, row) -> tuple:
     data = row.data
     owner = " ".join(p for p in (row.owner_first_name, row.owner_last_name) if p).strip()
     phone = us_e164(row.primary_phone or "") or ""
-    scores = {score.vertical: score for score in row.propensity}
-    score_values = []
-    for vertical, _ in VERTICALS:
-        score = scores.get(vertical)
-        score_values += [
-            max(0, min(100, score.score)) if score else None,
-            (score.category or "")[:6] if score else "",
-        ]
+    score_values = [
+        (max(0, min(100, value)) if value is not None else None)
+        if index % 2 == 0
+        else (value or "")[:6]
+        for index, value in enumerate(row.scores)
+    ]
     return (
         team_id,
         build_id,

@@ -33,7 +33,8 @@ def us_e164(number: object) -> str:
     brackets, spaces, a trailing ".0" from a spreadsheet); "" for anything else. The key
     phones are stored and matched under; full validation lives in the importer."""
     text = str(number or "").strip().removesuffix(".0")
-    digits = "".join(ch for ch in text if ch.isdigit())
+    # Most phones a provider sends are ten bare digits: no need to pick them out one by one.
+    digits = text if text.isdigit() else "".join(ch for ch in text if ch.isdigit())
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     if len(digits) != 10 or digits[0] in "01":

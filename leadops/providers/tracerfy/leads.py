@@ -180,12 +180,23 @@ def _propensity(data: Mapping[str, Any], *, factors: bool = True) -> tuple[Prope
     return tuple(scores)
 
 
+def score_columns(data: Mapping[str, Any]) -> tuple[int | str | None, ...]:
+    """Score and category of each vertical (PROPENSITY_VERTICALS order), flat: (None, "")
+    where a row has none. Checked like every field, without an object per score: a page
+    holds 500 rows of five."""
+    columns: list[int | str | None] = []
+    for vertical in PROPENSITY_VERTICALS:
+        columns.append(opt_int(data, f"{vertical}_propensity_score"))
+        columns.append(opt_str(data, f"{vertical}_propensity_category"))
+    return tuple(columns)
+
+
 @dataclass(frozen=True)
 class LeadRow(JsonShape):
     """One lead-list row. The fields the app reads are typed; ``data`` keeps every column
-    (50+) for exports, so new provider columns are never lost. ``propensity`` holds each
-    vertical's score and category; the factors stay in ``data``
-    (``<vertical>_propensity_factors``)."""
+    (50+) for exports, so new provider columns are never lost. ``scores`` holds each
+    vertical's score and category, flat and checked (``propensity`` as objects); the factors
+    stay in ``data`` (``<vertical>_propensity_factors``)."""
 
     json_name = "lead row"
 
@@ -200,12 +211,22 @@ class LeadRow(JsonShape):
     email: str = json_field(default="", source="email_1")
     has_contact: bool = False
     contact_clean: bool = False
-    propensity: tuple[PropensityScore, ...] = json_field(
-        default=(), reader=lambda data, values: _propensity(data, factors=False)
+    scores: tuple[int | str | None, ...] = json_field(
+        default=(), reader=lambda data, values: score_columns(data)
     )
     data: dict[str, Any] = json_field(
         default_factory=dict, compare=False, repr=False, reader=lambda data, values: data
     )
+
+    @property
+    def propensity(self) -> tuple[PropensityScore, ...]:
+        """Each vertical's score and category (the factors stay in ``data``)."""
+        scores = []
+        for index, vertical in enumerate(PROPENSITY_VERTICALS):
+            score, category = self.scores[2 * index : 2 * index + 2]
+            if score is not None:
+                scores.append(PropensityScore(vertical=vertical, score=score, category=category))
+        return tuple(scores)
 
     @classmethod
     def from_json(cls, data: Any) -> LeadRow:
@@ -224,7 +245,7 @@ class LeadRow(JsonShape):
             email=opt_str(data, "email_1"),
             has_contact=opt_bool(data, "has_contact"),
             contact_clean=opt_bool(data, "contact_clean"),
-            propensity=_propensity(data, factors=False),
+            scores=score_columns(data),
             data=data,
         )
 
