@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -206,7 +207,7 @@ ROW_FIELDS = [
     *[f"{vertical}_{part}" for vertical, _ in VERTICALS for part in ("score", "category")],
     "data",
 ]
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 10_000
 HAS_PHONE = ROW_FIELDS.index("has_phone")
 
 
@@ -276,35 +277,35 @@ def row_values(team_id: int, build_id: int, position: int, row) -> tuple:
 
 def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
     """Replace the build's rows with those of `pages` (LeadRowsPage objects, in order),
-    stored CHUNK_ROWS at a time in bulk (COPY on PostgreSQL), with the build's progress
+    CHUNK_ROWS at a time, each chunk streamed into one COPY on PostgreSQL as its pages
+    arrive (the database stores while the next pages are fetched), the build's progress
     updated after each chunk. A rerun after a crash starts again from an empty list."""
     LeadRow.objects.filter(build=job).delete()
     LeadBuild.objects.filter(pk=job.pk).update(score_counts=None)  # counted again at the end
-    position = with_phone = 0
-    chunk: list[tuple] = []
-    total = None
+    seen = {"position": 0, "with_phone": 0, "total": 0}
 
-    def flush():
+    def rows():
+        for page in pages:
+            seen["total"] = page.total_rows
+            for row in page.rows:
+                seen["position"] += 1
+                values = row_values(job.team_id, job.pk, seen["position"], row)
+                seen["with_phone"] += values[HAS_PHONE]
+                yield values
+
+    source = rows()
+    while True:
         with transaction.atomic():
-            bulk_insert(LeadRow, ROW_FIELDS, chunk)
+            stored = bulk_insert(LeadRow, ROW_FIELDS, islice(source, CHUNK_ROWS), stream=True)
+        if not stored:
+            break
         LeadBuild.objects.filter(pk=job.pk).update(
-            rows_done=position, rows_total=max(total or 0, position), stage="Downloading rows"
+            rows_done=seen["position"],
+            rows_total=max(seen["total"], seen["position"]),
+            stage="Downloading rows",
         )
-        chunk.clear()
-
-    for page in pages:
-        total = page.total_rows
-        for row in page.rows:
-            position += 1
-            values = row_values(job.team_id, job.pk, position, row)
-            with_phone += values[HAS_PHONE]
-            chunk.append(values)
-        if len(chunk) >= CHUNK_ROWS:
-            flush()
-    if chunk:
-        flush()
     # Rows never change after ingest: count the chart's buckets once (the rows page reads them).
     LeadBuild.objects.filter(pk=job.pk).update(
         score_counts=selectors.score_counts(rows=selectors.build_rows(build=job))
     )
-    return StoredRows(rows=position, with_phone=with_phone)
+    return StoredRows(rows=seen["position"], with_phone=seen["with_phone"])

@@ -34,7 +34,7 @@ from traces.tracerfy_steps import missing_queue
 ROWS_PER_PAGE = 500
 # Pages fetched (and parsed) ahead while earlier ones are stored: storing waits on the
 # database most of the time, and this keeps the fetching threads busy meanwhile.
-PAGES_AHEAD = 4
+PAGES_AHEAD = 8
 # Tracerfy builds about this many rows a second (for the first poll's timing).
 ROWS_PER_SECOND = 200
 STAGES = {

@@ -43,14 +43,19 @@ def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield chunk
 
 
-def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
+def bulk_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], *, stream=False
+) -> int:
+    """`stream=True`: on PostgreSQL each row goes into the open COPY as `rows` makes it, so
+    the database stores while the caller still produces (rows fetched over HTTP, say). Only
+    for `rows` that never use the database connection: it is busy while a COPY is open."""
     meta = model._meta
     given = [meta.get_field(name) for name in fields]
     filled = _filled_in(meta, given)
     columns = [*given, *(f for f, _ in filled)]
     makers = [make for _, make in filled]
     if connection.vendor == "postgresql":
-        return _copy(meta.db_table, columns, makers, rows)
+        return _copy(meta.db_table, columns, makers, rows, stream=stream)
     return _insert_many(meta.db_table, columns, makers, rows)
 
 
@@ -74,13 +79,17 @@ def _filled_in(meta, given: list[models.Field]) -> list[tuple[models.Field, Call
     return filled
 
 
-def _copy(table: str, columns: list[models.Field], makers: list[Callable], rows) -> int:
+def _copy(
+    table: str, columns: list[models.Field], makers: list[Callable], rows, *, stream: bool
+) -> int:
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
     is_json = [isinstance(f, models.JSONField) for f in columns]
     count = 0
+    # Read before the COPY opens (see above), unless the caller says rows never use the DB.
+    chunks = [rows] if stream else _chunks(rows, COPY_CHUNK)
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, COPY_CHUNK):  # read before the COPY opens: see above
+        for chunk in chunks:
             with cursor.cursor.copy(sql) as copy:
                 for row in chunk:
                     copy.write_row(
@@ -89,7 +98,7 @@ def _copy(table: str, columns: list[models.Field], makers: list[Callable], rows)
                             for v, j in zip((*row, *(m() for m in makers)), is_json, strict=True)
                         ]
                     )
-            count += len(chunk)
+                    count += 1
     return count
 
 

@@ -199,11 +199,13 @@ def test_an_ingest_that_dies_half_way_is_redone_without_duplicates(
     """The worker dies after storing the first rows (the step runs here and is cut off, as a
     killed worker would be): the sweep runs the ingest again, which replaces those rows; the
     build is charged once, for the rows delivered."""
+    from leadbuilder import services as lead_services
     from leadbuilder import tracerfy_steps
-    from leadbuilder.services import CHUNK_ROWS
 
-    credits.grant(wallet=builder.wallet, amount=40_000, actor=None, reason="t", idempotency_key="b")
-    build = submit(builder, BuildSpec(geography=AUSTIN, requested_count=7000))
+    chunk_rows = 1000
+    monkeypatch.setattr(lead_services, "CHUNK_ROWS", chunk_rows)
+    credits.grant(wallet=builder.wallet, amount=20_000, actor=None, reason="t", idempotency_key="b")
+    build = submit(builder, BuildSpec(geography=AUSTIN, requested_count=3000))
     job_submit_step(label=build.JOB_LABEL, job_id=build.pk)
     build.refresh_from_db()
     with providers.tracerfy_client() as client:
@@ -215,20 +217,20 @@ def test_an_ingest_that_dies_half_way_is_redone_without_duplicates(
         for page in real(client, ref, **kwargs):
             yield page
             stored += len(page.rows)
-            if stored > CHUNK_ROWS:
+            if stored > chunk_rows:
                 raise SystemExit("worker killed")
 
     monkeypatch.setattr(tracerfy_steps, "row_pages", dies_after_a_chunk)
     assert job_start_ingest(job=build, detail="Tracerfy finished")
     with pytest.raises(SystemExit):
         job_ingest_step(label=build.JOB_LABEL, job_id=build.pk)
-    assert CHUNK_ROWS <= LeadRow.objects.filter(build=build).count() < 7000
+    assert chunk_rows <= LeadRow.objects.filter(build=build).count() < 3000
     monkeypatch.setattr(tracerfy_steps, "row_pages", real)
     settings.JOB_STUCK_AFTER_SECONDS = 0
     done = run_until_done(build, run_worker, timeout=60, sweep=True)
     assert done.status == S.COMPLETE, done.error_message
     rows = LeadRow.objects.filter(build=done)
-    assert rows.count() == done.rows_done > CHUNK_ROWS
+    assert rows.count() == done.rows_done > chunk_rows
     assert rows.values("position").distinct().count() == rows.count()
     assert done.charged_credits == done.rows_done * CREDITS_PER_ROW
     assert len(live_sandbox.control.paid_requests()) == 1
