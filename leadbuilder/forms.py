@@ -219,6 +219,7 @@ class BuildForm(forms.Form):
     ) -> None:
         self.strategy_list = tuple(strategies)
         self.dropped_keys: list[str] = []
+        self.initial_spec = initial_spec
         if initial_spec is not None:
             kwargs["initial"] = {
                 **self.initial_from_spec(initial_spec),

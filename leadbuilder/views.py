@@ -69,12 +69,12 @@ def build_screen(
     passing `changes` (spec.spec_diff) so the changed fields are highlighted."""
     if form.is_bound:
         spec = spec_from_data(form.data, strategies=strategies)
+    elif form.initial_spec is not None:  # a saved search, a build, an applied suggestion
+        spec = form.initial_spec
     else:
         spec = BuildSpec.from_json(
             {"strategies": form.initial.get("strategies"), "requested_count": 500}
         )
-        if search is not None:
-            spec = search.build_spec
     execute = {}
     if outcome is not None and outcome.ok:
         execute = {

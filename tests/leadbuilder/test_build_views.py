@@ -56,6 +56,8 @@ def test_an_applied_suggestion_fills_the_form_marks_its_changes_and_keeps_the_co
     assert html.count(">changed</span>") >= 2  # the cities and the strategy at least
     assert hidden(html, "conversation") == str(turn.conversation_id)
     assert 'value="Mine"' in html  # what the user typed stays
+    # The panel now compares the suggestion with the form that holds it: nothing left to apply.
+    assert 'data-testid="ai-no-changes"' in html and 'data-testid="ai-apply"' not in html
 
 
 def test_a_question_cannot_be_applied_and_another_teams_turn_is_a_404(
