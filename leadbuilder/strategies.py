@@ -3,12 +3,16 @@
 Tracerfy says the filters endpoint is "static enough to cache locally for ~1 hour". The
 cache lives in Redis (shared by every web process and worker), as JSON: a page that shows
 the strategy cards costs one Redis GET, and Tracerfy is asked once an hour. A provider
-failure is never cached: the next page asks again.
+failure is never cached: the next page asks again. Redis unreachable is a cache miss (the
+page asks Tracerfy), never an error of its own.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+
+import redis
 
 from leadops import providers
 from leadops.jobs.queueing import redis_connection
@@ -17,10 +21,16 @@ from leadops.providers.tracerfy import Strategy
 STRATEGIES_TTL = 3600
 CACHE_KEY = "leadops:leadbuilder:strategies"
 
+log = logging.getLogger(__name__)
+
 
 def strategies_cached() -> tuple[Strategy, ...] | None:
     """The cached strategies, or None when the cache is empty."""
-    raw = redis_connection().get(CACHE_KEY)
+    try:
+        raw = redis_connection().get(CACHE_KEY)
+    except redis.RedisError as exc:
+        log.warning("strategies cache unreadable (%s); asking Tracerfy", exc)
+        return None
     if raw is None:
         return None
     return tuple(Strategy(**item) for item in json.loads(raw))
@@ -43,7 +53,10 @@ def strategies_list() -> tuple[Strategy, ...]:
         }
         for s in found
     ]
-    redis_connection().set(CACHE_KEY, json.dumps(payload), ex=STRATEGIES_TTL)
+    try:
+        redis_connection().set(CACHE_KEY, json.dumps(payload), ex=STRATEGIES_TTL)
+    except redis.RedisError as exc:
+        log.warning("strategies not cached (%s)", exc)
     return found
 
 

@@ -452,3 +452,24 @@ def test_strategies_are_cached_for_an_hour(client, staff, lb_sandbox):
     assert 'name="geo_mode"' in html and 'name="f_absentee_owner"' in html
     assert redis_connection().get(CACHE_KEY) is None, "a failure is never cached"
     strategies_forget()
+
+
+def test_strategies_still_come_when_redis_is_unreachable(lb_sandbox, monkeypatch):
+    """The cache is a convenience: Redis down means asking Tracerfy, not a broken page."""
+    import redis
+
+    from leadbuilder import strategies as cache
+
+    class Down:
+        def get(self, key):
+            raise redis.ConnectionError("Connection refused")
+
+        def set(self, *args, **kwargs):
+            raise redis.ConnectionError("Connection refused")
+
+        def delete(self, key):  # the fixture's clean-up, once the test is over
+            return 0
+
+    monkeypatch.setattr(cache, "redis_connection", lambda: Down())
+    found = cache.strategies_list()
+    assert "tired_landlord" in {s.key for s in found}
