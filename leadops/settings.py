@@ -280,6 +280,10 @@ CRM_API_SECRET = (
     if CRM_ENABLED
     else ""
 )
+# Largest CRM request body a push builds (the CRM asks for "below 100KB").
+CRM_BATCH_BYTES = env.int("CRM_BATCH_BYTES", default=100_000)
+# How many contacts the push preview shows mapped (the counts always cover every record).
+CRM_PREVIEW_CONTACTS = env.int("CRM_PREVIEW_CONTACTS", default=25)
 # Secret path segment of the inbound webhook URLs (/webhooks/<provider>/<token>/).
 WEBHOOK_TOKEN = read_secret(env, "WEBHOOK_TOKEN", default="dev-webhook-token" if DEBUG else None)
 

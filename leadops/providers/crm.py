@@ -56,17 +56,34 @@ def split_batches(
     items: Iterable[Mapping[str, Any]], max_bytes: int = MAX_BYTES
 ) -> Iterator[list[Mapping[str, Any]]]:
     """Group items into request bodies of at most ``max_bytes`` each, in order."""
-    batch: list[Mapping[str, Any]] = []
-    size = request_bytes([])
-    for item in items:
-        item_size = len(_dumps(item)) + 1
-        if batch and size + item_size > max_bytes:
-            yield batch
-            batch, size = [], request_bytes([])
-        batch.append(item)
-        size += item_size
-    if batch:
+    for batch, _groups, _size in split_groups(([item] for item in items), max_bytes):
         yield batch
+
+
+def split_groups(
+    groups: Iterable[Sequence[Mapping[str, Any]]], max_bytes: int = MAX_BYTES
+) -> Iterator[tuple[list[Mapping[str, Any]], int, int]]:
+    """Like `split_batches`, never splitting a group (a user's ``create`` and its ``event``
+    travel together): yields (items, groups in it, body bytes). A group too big for any
+    body raises InvalidRequest."""
+    batch: list[Mapping[str, Any]] = []
+    empty = size = request_bytes([])
+    count = 0
+    for group in groups:
+        group_size = sum(len(_dumps(item)) + 1 for item in group)
+        if empty + group_size - 1 > max_bytes:
+            raise InvalidRequest(
+                f"One CRM user's items take {group_size:,} bytes, more than a request may hold.",
+                provider="crm",
+            )
+        if batch and size + group_size - 1 > max_bytes:
+            yield batch, count, size - 1
+            batch, size, count = [], empty, 0
+        batch.extend(group)
+        size += group_size
+        count += 1
+    if batch:
+        yield batch, count, size - 1
 
 
 class CrmClient(ProviderClient):
@@ -113,4 +130,10 @@ class CrmClient(ProviderClient):
                 provider=self.provider,
             )
         response = self.request("POST", "batch", family=BATCH, json_body={"data": list(items)})
+        return self.parse(response, BatchQueued.from_json)
+
+    def connection_test(self) -> BatchQueued:
+        """``POST batch`` with an empty data array: proves the URL and the credentials
+        without creating or changing any CRM user (a 401 raises AuthFailed)."""
+        response = self.request("POST", "batch", family=BATCH, json_body={"data": []})
         return self.parse(response, BatchQueued.from_json)

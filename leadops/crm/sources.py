@@ -1,0 +1,346 @@
+"""Where a push's records come from: a finished trace, DNC scrub or lead list.
+
+Each source reads its own app's rows in chunks and yields `SourceRecord`s, whatever the
+selection: every record with a contact, the page's current filters (the same filter set
+the source's page uses, from its query string), or the records of a failed push's batches
+(`record_ids`). The ids are the source's own row ids: a trace result, a lead-list row, and
+for a DNC scrub the uploaded row its phones came from (a pasted phone is its own record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+
+from leadops.imports.models import ImportRecord
+from leadops.imports.normalize import split_full_name
+from leadops.jobs.models import FINISHED
+
+from .contacts import Address, SourceRecord
+from .models import Selection, SourceKind
+
+CHUNK = 2000
+
+
+def _property(values: dict) -> Address:
+    return Address(
+        values.get("property_address", ""),
+        values.get("property_city", ""),
+        values.get("property_state", ""),
+        values.get("property_zip", ""),
+    )
+
+
+def _mailing(values: dict) -> Address:
+    return Address(
+        values.get("mailing_address", ""),
+        values.get("mailing_city", ""),
+        values.get("mailing_state", ""),
+        values.get("mailing_zip", ""),
+    )
+
+
+def _person(values: dict) -> tuple[str, str, str]:
+    """(first, last, company) from an uploaded row's cleaned values."""
+    first, last = values.get("owner_first_name", ""), values.get("owner_last_name", "")
+    company = values.get("owner_company", "")
+    if not (first or last) and values.get("owner_full_name"):
+        split = split_full_name(values["owner_full_name"])
+        if split:
+            first, last = split
+        else:
+            company = company or values["owner_full_name"]
+    return first, last, company
+
+
+def _upload_emails(values: dict) -> tuple[str, ...]:
+    return tuple(values[key] for key in sorted(values) if key.startswith("email_") and values[key])
+
+
+@dataclass
+class Source:
+    """One pushable thing of a team; subclasses read their app's rows."""
+
+    kind = SourceKind.TRACE
+    job: object
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return (f"leadops-{self.kind}-{self.job.pk}",)
+
+    @property
+    def event(self) -> str:
+        return f"LeadOps: {self.name}"
+
+    def refusal(self) -> str:
+        """Why this source cannot be pushed now ("" when it can)."""
+        if self.job.status not in FINISHED:
+            return f"{self.name} has not finished; send it to the CRM once it completes."
+        return ""
+
+    def records(
+        self, *, selection: str, filter_query: str = "", record_ids: Iterable[int] | None = None
+    ) -> Iterator[SourceRecord]:
+        raise NotImplementedError
+
+
+class TraceSource(Source):
+    kind = SourceKind.TRACE
+
+    @property
+    def name(self) -> str:
+        return f"Trace #{self.job.pk} ({self.job.batch.filename})"
+
+    @property
+    def url(self) -> str:
+        return reverse("traces:detail", args=[self.job.pk])
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return (*super().tags, f"skip-trace-{self.job.provider}")
+
+    def _results(self, selection: str, filter_query: str, record_ids) -> QuerySet:
+        from traces.filters import TraceResultFilter
+        from traces.models import MatchStatus, TraceResult
+
+        results = TraceResult.objects.filter(job=self.job).select_related("record")
+        if selection == Selection.FILTERED and filter_query:
+            results = TraceResultFilter(QueryDict(filter_query), queryset=results).qs
+        if record_ids is not None:
+            results = results.filter(pk__in=list(record_ids))
+        return results.filter(status=MatchStatus.HIT).order_by("id")
+
+    def records(self, *, selection, filter_query="", record_ids=None):
+        parcel = self.job.is_parcel
+        for result in self._results(selection, filter_query, record_ids).iterator(CHUNK):
+            values = result.record.values if result.record_id else {}
+            raw = result.raw or {}
+            place = _property(values)
+            if parcel and not place:
+                place = Address(
+                    str(raw.get("property_address", "")),
+                    str(raw.get("property_city", "")),
+                    str(raw.get("property_state", "")),
+                    str(raw.get("property_zip", "")),
+                )
+            first, last, company = result.first_name, result.last_name, ""
+            if not (first or last):
+                first, last, company = _person(values)
+            yield SourceRecord(
+                record_id=result.pk,
+                first_name=first,
+                last_name=last,
+                company=company,
+                address=place,
+                mailing=Address(
+                    result.mail_address, result.mail_city, result.mail_state, result.mail_zip
+                )
+                or _mailing(values),
+                phones=tuple(
+                    (str(p.get("number", "")), str(p.get("type", "")))
+                    for p in result.phones or ()
+                    if p.get("number")
+                ),
+                emails=tuple(str(e) for e in result.emails or () if e),
+            )
+
+
+class LeadSource(Source):
+    kind = SourceKind.LEADS
+
+    @property
+    def name(self) -> str:
+        return f"Lead list #{self.job.pk} ({self.job.name})"
+
+    @property
+    def url(self) -> str:
+        return reverse("leadbuilder:rows", args=[self.job.pk])
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        label = self.job.strategy_label
+        return (*super().tags, *([f"strategy: {label}"] if label else ()))
+
+    def records(self, *, selection, filter_query="", record_ids=None):
+        from leadbuilder.filters import LeadRowFilter
+        from leadbuilder.models import LeadRow, OwnerType
+
+        rows = LeadRow.objects.filter(build=self.job)
+        if selection == Selection.FILTERED and filter_query:
+            rows = LeadRowFilter(QueryDict(filter_query), queryset=rows, team=self.job.team).qs
+        if record_ids is not None:
+            rows = rows.filter(pk__in=list(record_ids))
+        for row in rows.order_by("position").iterator(CHUNK):
+            data = row.data or {}
+            company = row.owner_name if row.owner_type == OwnerType.COMPANY else ""
+            first = "" if company else str(data.get("owner_1_first_name") or "")
+            last = "" if company else str(data.get("owner_1_last_name") or "")
+            phones = []
+            if row.primary_phone:
+                phones.append((row.primary_phone, row.phone_type))
+            if data.get("mobile_1"):
+                phones.append((str(data["mobile_1"]), "Mobile"))
+            yield SourceRecord(
+                record_id=row.pk,
+                first_name=first,
+                last_name=last,
+                company=company,
+                address=Address(row.address, row.city, row.state, row.zip_code),
+                mailing=Address(
+                    str(data.get("mail_address") or ""),
+                    str(data.get("mail_city") or ""),
+                    str(data.get("mail_state") or ""),
+                    str(data.get("mail_zip") or ""),
+                ),
+                phones=tuple(phones),
+                emails=tuple(
+                    str(data[key]) for key in ("email_1", "email_2", "email_3") if data.get(key)
+                ),
+            )
+
+
+class DncSource(Source):
+    """A scrub's phones, grouped by the uploaded row (or traced record) they came from; with
+    a trace as its source the owner and emails are the trace's. A pasted phone is a record of
+    its own whose name is its label. A phone on several rows belongs to the first."""
+
+    kind = SourceKind.DNC
+
+    @property
+    def name(self) -> str:
+        return f"DNC scrub #{self.job.pk} ({self.job.name})"
+
+    @property
+    def url(self) -> str:
+        return reverse("dnc:detail", args=[self.job.pk])
+
+    def records(self, *, selection, filter_query="", record_ids=None):
+        from dnc.filters import DncPhoneFilter
+        from dnc.models import DncPhone, PhoneOutcome
+        from dnc.models import DncSource as Kind
+
+        phones = DncPhone.objects.filter(job=self.job).exclude(outcome=PhoneOutcome.INVALID)
+        if selection == Selection.FILTERED and filter_query:
+            phones = DncPhoneFilter(QueryDict(filter_query), queryset=phones).qs
+        by_row = self.job.source != Kind.LIST
+        key = "record_id" if by_row else "pk"
+        if record_ids is not None:
+            phones = phones.filter(**{f"{key}__in": list(record_ids)})
+        rows = phones.order_by(key, "pk").values_list(key, "phone", "label", "phone_type")
+        chunk: list[tuple] = []
+        for row in rows.iterator(CHUNK):
+            chunk.append(row)
+            if len(chunk) >= CHUNK and chunk[-1][0] != chunk[-2][0]:
+                yield from self._records(chunk[:-1], by_row)
+                chunk = chunk[-1:]
+        yield from self._records(chunk, by_row)
+
+    def _records(self, rows: list[tuple], by_row: bool) -> Iterator[SourceRecord]:
+        groups = [(rid, list(group)) for rid, group in groupby(rows, key=lambda r: r[0])]
+        if not by_row:
+            for rid, group in groups:
+                first, last, company = "", "", ""
+                label = group[0][2]
+                split = split_full_name(label) if label else None
+                if split:
+                    first, last = split
+                elif label:
+                    company = label
+                yield SourceRecord(
+                    record_id=rid,
+                    first_name=first,
+                    last_name=last,
+                    company=company,
+                    phones=tuple((phone, kind) for _, phone, _, kind in group),
+                )
+            return
+        ids = [rid for rid, _ in groups if rid is not None]
+        values = dict(ImportRecord.objects.filter(pk__in=ids).values_list("pk", "values"))
+        traced = self._traced(ids)
+        for rid, group in groups:
+            if rid is None:
+                continue
+            row = values.get(rid, {})
+            result = traced.get(rid)
+            first, last, company = _person(row)
+            mailing, emails = _mailing(row), _upload_emails(row)
+            if result is not None:
+                first, last = result.first_name or first, result.last_name or last
+                mailing = (
+                    Address(
+                        result.mail_address, result.mail_city, result.mail_state, result.mail_zip
+                    )
+                    or mailing
+                )
+                emails = tuple(str(e) for e in result.emails or () if e) or emails
+            yield SourceRecord(
+                record_id=rid,
+                first_name=first,
+                last_name=last,
+                company=company,
+                address=_property(row),
+                mailing=mailing,
+                phones=tuple((phone, kind) for _, phone, _, kind in group),
+                emails=emails,
+            )
+
+    def _traced(self, record_ids: list[int]) -> dict:
+        if not self.job.trace_id:
+            return {}
+        from traces.models import MatchStatus, TraceResult
+
+        results = TraceResult.objects.filter(
+            job_id=self.job.trace_id, record_id__in=record_ids, status=MatchStatus.HIT
+        ).only(
+            "record_id",
+            "first_name",
+            "last_name",
+            "mail_address",
+            "mail_city",
+            "mail_state",
+            "mail_zip",
+            "emails",
+        )
+        return {result.record_id: result for result in results}
+
+
+SOURCES = {SourceKind.TRACE: TraceSource, SourceKind.DNC: DncSource, SourceKind.LEADS: LeadSource}
+
+
+def _model(kind: str):
+    if kind == SourceKind.TRACE:
+        from traces.models import TraceJob
+
+        return TraceJob
+    if kind == SourceKind.DNC:
+        from dnc.models import DncScrub
+
+        return DncScrub
+    if kind == SourceKind.LEADS:
+        from leadbuilder.models import LeadBuild
+
+        return LeadBuild
+    raise LookupError(f"no CRM source kind {kind!r}")
+
+
+def source_for(*, kind: str, pk: int, team) -> Source:
+    """The team's source `kind` #`pk`; LookupError when the team has no such thing (a view
+    answers 404)."""
+    model = _model(kind)
+    job = model.objects.filter(team=team, pk=pk).select_related("team").first()
+    if job is None:
+        raise LookupError(f"no {kind} #{pk} in this team")
+    return SOURCES[SourceKind(kind)](job)
