@@ -116,7 +116,9 @@ async def settings(request: Request) -> Response:
     state = state_of(request)
     if request.method == "POST":
         body = await _body(request)
-        unknown = sorted(set(body) - {"speed", "miss_rate", "reapi_ack_shape", "webhook_rate"})
+        unknown = sorted(
+            set(body) - {"speed", "miss_rate", "reapi_ack_shape", "webhook_rate", "crm_max_bytes"}
+        )
         if unknown:
             raise ControlError(f"Unknown setting(s): {', '.join(unknown)}")
         current = state.settings
@@ -132,6 +134,8 @@ async def settings(request: Request) -> Response:
             if rate <= 0:
                 raise ControlError("webhook_rate must be > 0")
             current.webhook_rate = rate
+        if "crm_max_bytes" in body:
+            current.crm_max_bytes = int(_number(body, "crm_max_bytes", low=1))
         if "reapi_ack_shape" in body:
             if body["reapi_ack_shape"] not in ACK_SHAPES:
                 raise ControlError(f"reapi_ack_shape must be one of {', '.join(ACK_SHAPES)}")
@@ -143,6 +147,7 @@ async def settings(request: Request) -> Response:
             "miss_rate": current.miss_rate,
             "reapi_ack_shape": current.reapi_ack_shape,
             "webhook_rate": current.webhook_rate,
+            "crm_max_bytes": current.crm_max_bytes,
         }
     )
 

@@ -33,7 +33,7 @@ def _item_problem(item: Any) -> str | None:
 
 async def batch(request: Request, ctx: Ctx) -> Response:
     raw = await request.body()
-    limit = ctx.state.config.crm_max_bytes
+    limit = ctx.state.settings.crm_max_bytes
     if len(raw) > limit:
         return _error(413, f"Request too large. Keep batch requests below {limit // 1024}KB.")
     try:

@@ -54,6 +54,7 @@ class Settings:
     miss_rate: float
     reapi_ack_shape: str
     webhook_rate: float
+    crm_max_bytes: int
 
 
 @dataclass
@@ -249,6 +250,7 @@ class SandboxState:
             miss_rate=config.miss_rate,
             reapi_ack_shape=config.reapi_ack_shape,
             webhook_rate=config.webhook_rate,
+            crm_max_bytes=config.crm_max_bytes,
         )
         self.account = Account(balance=config.balance, webhook_url=config.webhook_url)
         self.faults = Faults(config.faults)
