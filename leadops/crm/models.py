@@ -1,10 +1,11 @@
 """CRM push: contacts from a trace, a DNC scrub or a lead list sent to the CRM in batches.
 
 A `CrmPush` is a job on the shared machinery (`PaidJob`, label ``crm``; the CRM charges no
-credits, so nothing is held). Creating one maps every selected source record to a contact,
-refuses the ones the CRM could not use (`CrmRefusal`, with the reason) and splits the rest
-into request bodies under 100 KB (`CrmBatch`, each with the exact items it sends). The submit
-step sends the batches one by one and records each one's fate; a push whose batches did not
+credits, so nothing is held). Its first submit step *prepares* it: maps every selected source
+record to a contact, refuses the ones the CRM could not use (`CrmRefusal`, with the reason)
+and splits the rest into request bodies under 100 KB (`CrmBatch`, each with the exact items
+it sends), all in one transaction. It then sends the batches one by one and records each
+one's fate; a push whose batches did not
 all arrive ends "Complete with errors", and a retry push sends exactly those batches'
 records again. `CrmContact` remembers which CRM users a team has created, so a later push
 of the same owner and property sends an ``update``, never a second ``create``.
@@ -70,6 +71,12 @@ class CrmPush(PaidJob):
     )
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    record_ids = models.JSONField(
+        default=list, blank=True, help_text="A retry's records (those of the failed batches)"
+    )
+    prepared_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its contacts were mapped and batched"
     )
     clean_only = models.BooleanField(
         default=False, help_text="Only clean, fresh phones sent; records without one refused"

@@ -2,10 +2,10 @@
 a push (contacts mapped, refused ones listed, batches built), its retry, and what the submit
 step records per batch.
 
-A push is planned twice from the same code: once for the preview (`crm_push_plan`, which
-keeps only counts and the first contacts) and once, inside the transaction that creates the
-job, for real (`crm_push_create`), so what is stored is what the user was shown unless the
-source's DNC statuses changed in between.
+A push is mapped twice by the same code (`contacts_of`): for the preview (`crm_push_plan`,
+which keeps only counts and the first contacts) and, by the worker, for real
+(`crm_push_prepare`), so what is sent is what the user was shown unless the source's DNC
+statuses changed in between.
 """
 
 from __future__ import annotations
@@ -245,6 +245,54 @@ def submit_scope(*, source: Source) -> str:
     return f"crm:{source.kind}:{source.job.pk}"
 
 
+def _queue_push(
+    *,
+    source: Source,
+    user: AbstractBaseUser,
+    clean_only: bool,
+    selection: str,
+    token: str | None,
+    scope: str,
+    filter_query: str = "",
+    record_ids: list[int] | None = None,
+    retry_of: CrmPush | None = None,
+) -> CrmPush:
+    """Create the push with its options (the team's tags and DNC choice as of now) and queue
+    it, consuming the form's one-time token in the same transaction."""
+    team = source.job.team
+    options = push_options(
+        source=source, clean_only=clean_only, team_settings=crm_settings_for(team=team)
+    )
+    with transaction.atomic():
+        claimed = tokens.submit_token_take(
+            key=token,
+            user=user,
+            scope=scope,
+            model=CrmPush,
+            refused=PushRefused,
+            already=AlreadySubmitted,
+        )
+        push = CrmPush.objects.create(
+            team=team,
+            created_by=user,
+            provider=PROVIDER,
+            source_kind=source.kind,
+            source_id=source.job.pk,
+            source_name=source.name[:255],
+            selection=selection,
+            filter_query=filter_query,
+            clean_only=clean_only,
+            retry_of=retry_of,
+            record_ids=record_ids or [],
+            tags=list(options.tags),
+            send_blocked_phones=options.send_blocked,
+        )
+        job_services.job_queue(job=push, actor=user)
+        if claimed is not None:
+            tokens.submit_token_spent(token=claimed, job_id=push.pk)
+    return push
+
+
 def crm_push_create(
     *,
     source: Source,
@@ -254,77 +302,91 @@ def crm_push_create(
     filter_query: str = "",
     token: str | None = None,
 ) -> CrmPush:
-    """Map the selected records, store the refused ones and the batches, and queue the push.
+    """Queue a push of the source's selected records; the worker maps and batches them
+    (`crm_push_prepare`) and sends them, so a list of any size returns at once.
 
-    Raises PushRefused (the source is not finished, nothing would be sent, the form is
-    spent or expired) or AlreadySubmitted (this form made a push already); nothing is stored
-    in those cases.
+    Raises PushRefused (the source is not finished, an unknown selection, the form is spent
+    or expired) or AlreadySubmitted (this form made a push already); nothing is stored then.
     """
     refusal = source.refusal()
     if refusal:
         raise PushRefused(refusal)
     if selection not in (Selection.ALL, Selection.FILTERED):
         raise PushRefused("Choose every record or the current filtered selection.")
+    return _queue_push(
+        source=source,
+        user=user,
+        clean_only=clean_only,
+        selection=selection,
+        token=token,
+        scope=submit_scope(source=source),
+        filter_query=filter_query if selection == Selection.FILTERED else "",
+    )
+
+
+class NothingToSend(Exception):
+    """Every selected record was refused (they are stored, with their reasons)."""
+
+
+def crm_push_prepare(*, push: CrmPush) -> CrmPush:
+    """Map the push's records, store the refused ones and the batches, in one transaction
+    (a worker that dies half-way leaves nothing behind, and the next run starts again).
+
+    Raises NothingToSend, after storing the refusals, when no record can go.
+    """
+    if push.prepared_at is not None:
+        return push
+    from .sources import source_for
+
+    source = source_for(kind=push.source_kind, pk=push.source_id, team=push.team)
+    options = Options(
+        clean_only=push.clean_only,
+        send_blocked=push.send_blocked_phones,
+        tags=tuple(push.tags),
+        event=source.event,
+    )
+    CrmPush.objects.filter(pk=push.pk).update(stage="Mapping the records to CRM contacts")
     with transaction.atomic():
-        claimed = tokens.submit_token_take(
-            key=token,
-            user=user,
-            scope=submit_scope(source=source),
-            model=CrmPush,
-            refused=PushRefused,
-            already=AlreadySubmitted,
+        tally = _prepare(
+            push=push,
+            contacts=contacts_of(
+                source=source,
+                options=options,
+                selection=push.selection,
+                filter_query=push.filter_query,
+                record_ids=push.record_ids if push.selection == Selection.RETRY else None,
+            ),
+            options=options,
         )
-        push = _push_build(
-            source=source,
-            user=user,
-            clean_only=clean_only,
-            selection=selection,
-            filter_query=filter_query if selection == Selection.FILTERED else "",
+        sent = tally["creates"] + tally["updates"]
+        CrmPush.objects.filter(pk=push.pk).update(
+            records_selected=tally["records"],
+            contacts=sent,
+            creates=tally["creates"],
+            updates=tally["updates"],
+            refused=tally["records"] - sent,
+            batches_total=tally["batches"],
+            rows_total=sent,
+            prepared_at=timezone.now(),
         )
-        if claimed is not None:
-            tokens.submit_token_spent(token=claimed, job_id=push.pk)
+    push.refresh_from_db()
+    if not sent:
+        raise NothingToSend(
+            f"Nothing to send: none of the {tally['records']:,} selected records can go to the "
+            "CRM; the refused records below say why."
+            if tally["records"]
+            else "Nothing to send: the selection holds no record."
+        )
     return push
 
 
-def _push_build(
-    *,
-    source: Source,
-    user: AbstractBaseUser,
-    clean_only: bool,
-    selection: str,
-    filter_query: str = "",
-    record_ids: Iterable[int] | None = None,
-    retry_of: CrmPush | None = None,
-) -> CrmPush:
-    team = source.job.team
-    team_settings = crm_settings_for(team=team)
-    options = push_options(source=source, clean_only=clean_only, team_settings=team_settings)
-    push = CrmPush.objects.create(
-        team=team,
-        created_by=user,
-        provider=PROVIDER,
-        source_kind=source.kind,
-        source_id=source.job.pk,
-        source_name=source.name[:255],
-        selection=selection,
-        filter_query=filter_query,
-        clean_only=clean_only,
-        retry_of=retry_of,
-        tags=list(options.tags),
-        send_blocked_phones=options.send_blocked,
-    )
-    tally = Counter()
+def _prepare(*, push: CrmPush, contacts: Iterator[Contact], options: Options) -> Counter:
+    tally: Counter = Counter()
     refusals: list[CrmRefusal] = []
     now = timezone.now()
 
     def groups() -> Iterator[tuple[Contact, list[dict]]]:
-        for contact in contacts_of(
-            source=source,
-            options=options,
-            selection=selection,
-            filter_query=filter_query,
-            record_ids=record_ids,
-        ):
+        for contact in contacts:
             tally["records"] += 1
             if contact.refusal is not None:
                 refusals.append(
@@ -345,16 +407,17 @@ def _push_build(
             yield contact, contact.items(options=options, now=now)
 
     batches: list[CrmBatch] = []
-    contacts = _paired(groups())
-    for number, (items, count, size) in enumerate(
-        split_groups((items for _, items in contacts), settings.CRM_BATCH_BYTES), start=1
+    paired = _paired(groups())
+    for items, count, size in split_groups(
+        (items for _, items in paired), settings.CRM_BATCH_BYTES
     ):
+        tally["batches"] += 1
         batches.append(
             CrmBatch(
                 push=push,
-                number=number,
+                number=tally["batches"],
                 items=items,
-                record_ids=contacts.take(count),
+                record_ids=paired.take(count),
                 contacts=count,
                 size_bytes=size,
             )
@@ -364,31 +427,12 @@ def _push_build(
             batches.clear()
     CrmBatch.objects.bulk_create(batches)
     CrmRefusal.objects.bulk_create(refusals)
-    sent = tally["creates"] + tally["updates"]
-    if not sent:
-        raise PushRefused(
-            f"Nothing to send: none of the {tally['records']:,} selected records can go to "
-            "the CRM (see why in the preview)."
-            if tally["records"]
-            else "Nothing to send: the selection holds no record with a contact."
-        )
-    CrmPush.objects.filter(pk=push.pk).update(
-        records_selected=tally["records"],
-        contacts=sent,
-        creates=tally["creates"],
-        updates=tally["updates"],
-        refused=tally["records"] - sent,
-        batches_total=push.batches.count(),
-        rows_total=sent,
-    )
-    push.refresh_from_db()
-    job_services.job_queue(job=push, actor=user)
-    return push
+    return tally
 
 
 class _paired:
-    """Iterates the items of (contact, items) pairs while remembering each contact's record id,
-    so the batch built from the next `count` groups knows which records it carries."""
+    """Iterates (contact, items) pairs while remembering each contact's record id, so the
+    batch built from the next `count` groups knows which records it carries."""
 
     def __init__(self, pairs: Iterator[tuple[Contact, list[dict]]]):
         self._pairs = pairs
@@ -423,9 +467,9 @@ def retry_scope(*, push: CrmPush) -> str:
 def crm_push_retry(
     *, push: CrmPush, source: Source, user: AbstractBaseUser, token: str | None = None
 ) -> CrmPush:
-    """A new push of exactly the records of `push`'s failed and answer-lost batches (mapped
-    afresh: a contact whose create may have arrived is still sent as a create, which the CRM
-    treats as the same user by its id). Raises PushRefused or AlreadySubmitted."""
+    """A new push of exactly the records of `push`'s failed and answer-lost batches, mapped
+    afresh (their contacts were never recorded as created, so they go as creates again; the
+    CRM knows a user by its id). Raises PushRefused or AlreadySubmitted."""
     refusal = retry_refusal(push=push) or source.refusal()
     if refusal:
         raise PushRefused(refusal)
@@ -434,26 +478,16 @@ def crm_push_retry(
         for ids in push.batches.filter(state__in=RETRYABLE).values_list("record_ids", flat=True)
         for rid in ids
     ]
-    with transaction.atomic():
-        claimed = tokens.submit_token_take(
-            key=token,
-            user=user,
-            scope=retry_scope(push=push),
-            model=CrmPush,
-            refused=PushRefused,
-            already=AlreadySubmitted,
-        )
-        retry = _push_build(
-            source=source,
-            user=user,
-            clean_only=push.clean_only,
-            selection=Selection.RETRY,
-            record_ids=record_ids,
-            retry_of=push,
-        )
-        if claimed is not None:
-            tokens.submit_token_spent(token=claimed, job_id=retry.pk)
-    return retry
+    return _queue_push(
+        source=source,
+        user=user,
+        clean_only=push.clean_only,
+        selection=Selection.RETRY,
+        token=token,
+        scope=retry_scope(push=push),
+        record_ids=record_ids,
+        retry_of=push,
+    )
 
 
 # --- what the submit step records -----------------------------------------------------------

@@ -158,6 +158,21 @@ class TraceSource(Source):
             )
 
 
+# The lead-list row columns (kept in `LeadRow.data`) a contact is made of.
+DATA_KEYS = (
+    "owner_1_first_name",
+    "owner_1_last_name",
+    "mobile_1",
+    "mail_address",
+    "mail_city",
+    "mail_state",
+    "mail_zip",
+    "email_1",
+    "email_2",
+    "email_3",
+)
+
+
 class LeadSource(Source):
     kind = SourceKind.LEADS
 
@@ -183,31 +198,52 @@ class LeadSource(Source):
             rows = LeadRowFilter(QueryDict(filter_query), queryset=rows, team=self.job.team).qs
         if record_ids is not None:
             rows = rows.filter(pk__in=list(record_ids))
-        for row in rows.order_by("position").iterator(CHUNK):
-            data = row.data or {}
-            company = row.owner_name if row.owner_type == OwnerType.COMPANY else ""
-            first = "" if company else str(data.get("owner_1_first_name") or "")
-            last = "" if company else str(data.get("owner_1_last_name") or "")
-            phones = []
-            if row.primary_phone:
-                phones.append((row.primary_phone, row.phone_type))
-            if data.get("mobile_1"):
+        # Only the provider columns a contact needs, read out of `data` by the database:
+        # the whole 3 KB document per row was half the time of a push's plan.
+        picked = rows.order_by("position").values_list(
+            "pk",
+            "owner_name",
+            "owner_type",
+            "address",
+            "city",
+            "state",
+            "zip_code",
+            "primary_phone",
+            "phone_type",
+            *(f"data__{key}" for key in DATA_KEYS),
+        )
+        for (
+            pk,
+            owner,
+            owner_type,
+            street,
+            city,
+            state,
+            zip_code,
+            number,
+            kind,
+            *extra,
+        ) in picked.iterator(CHUNK):
+            data = dict(zip(DATA_KEYS, extra, strict=True))
+            company = owner if owner_type == OwnerType.COMPANY else ""
+            phones = [(number, kind)] if number else []
+            if data["mobile_1"]:
                 phones.append((str(data["mobile_1"]), "Mobile"))
             yield SourceRecord(
-                record_id=row.pk,
-                first_name=first,
-                last_name=last,
+                record_id=pk,
+                first_name="" if company else str(data["owner_1_first_name"] or ""),
+                last_name="" if company else str(data["owner_1_last_name"] or ""),
                 company=company,
-                address=Address(row.address, row.city, row.state, row.zip_code),
+                address=Address(street, city, state, zip_code),
                 mailing=Address(
-                    str(data.get("mail_address") or ""),
-                    str(data.get("mail_city") or ""),
-                    str(data.get("mail_state") or ""),
-                    str(data.get("mail_zip") or ""),
+                    *(
+                        str(data[key] or "")
+                        for key in ("mail_address", "mail_city", "mail_state", "mail_zip")
+                    )
                 ),
                 phones=tuple(phones),
                 emails=tuple(
-                    str(data[key]) for key in ("email_1", "email_2", "email_3") if data.get(key)
+                    str(data[key]) for key in ("email_1", "email_2", "email_3") if data[key]
                 ),
             )
 

@@ -1,6 +1,7 @@
 """A CRM push as job steps: submit sends the batches one by one; the rest only tallies.
 
-Each batch is decided on its own and recorded on its `CrmBatch`:
+The first run *prepares* the push (`crm_push_prepare`: records mapped, refusals and batches
+stored in one transaction). Each batch is then decided on its own and recorded on its `CrmBatch`:
 
 - *sent*: the CRM answered "queued"; its users are remembered (`crm_batch_sent`);
 - *not processed* (a 502/503/504, a refused connection): the batch stays waiting and the
@@ -24,7 +25,13 @@ from django.db.models import Count, Sum
 
 from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers import crm_client
-from leadops.providers.errors import AuthFailed, ProviderError, ProviderUnavailable, RateLimited
+from leadops.providers.errors import (
+    AuthFailed,
+    InvalidRequest,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
 
 from . import services
 from .models import RETRYABLE, BatchState, CrmBatch, CrmPush
@@ -41,6 +48,11 @@ def _sent_words(job: CrmPush) -> str:
 
 class CrmSteps:
     def submit(self, job: CrmPush) -> Submitted:
+        try:
+            services.crm_push_prepare(push=job)
+        except services.NothingToSend as exc:
+            # Permanent: the job fails with this sentence, its refusals listed on its page.
+            raise InvalidRequest(str(exc), provider="crm") from None
         client = crm_client()
         progressed = False
         waiting = job.batches.filter(state=BatchState.PENDING).order_by("number")
@@ -85,7 +97,10 @@ class CrmSteps:
 
     def find_submission(self, job: CrmPush) -> Submitted | None:
         """A run stopped mid-request: its batch may have arrived (answer lost); the rest are
-        sent again (None) unless nothing is left."""
+        sent again (None) unless nothing is left. A push never prepared starts again."""
+        job.refresh_from_db(fields=["prepared_at"])
+        if job.prepared_at is None:
+            return None
         job.batches.filter(state=BatchState.SENDING).update(
             state=BatchState.UNKNOWN,
             error="The push stopped while this batch was on its way; the CRM may have it.",

@@ -10,6 +10,7 @@ from dnc.models import PhoneStatus
 from leadops.crm import services
 from leadops.crm.models import BatchState, CrmContact, CrmPush, CrmRefusal, Selection
 from leadops.crm.sources import source_for
+from leadops.crm.steps import CrmSteps
 from leadops.jobs.models import JobStatus
 from leadops.jobs.tokens import submit_token_issue
 from tests.crm.conftest import traced_phone
@@ -205,7 +206,7 @@ def test_records_the_crm_could_not_use_are_refused_with_reasons(
 
 def test_failed_batches_are_retried_alone(crm_sandbox, hits_trace, staff, run_worker):
     trace = hits_trace(300)
-    push = push_trace(trace, staff)
+    push = services.crm_push_prepare(push=push_trace(trace, staff))
     sizes = list(push.batches.order_by("number").values_list("size_bytes", flat=True))
     assert len(sizes) >= 3 and sizes[-1] < sizes[0]
     # The CRM refuses (413) every body bigger than the last one.
@@ -299,7 +300,7 @@ def test_a_worker_that_died_mid_batch_leaves_it_unknown_and_sends_the_rest(
 ):
     from leadops.jobs import services as job_services
 
-    push = push_trace(hits_trace(300), staff)
+    push = services.crm_push_prepare(push=push_trace(hits_trace(300), staff))
     job_services.job_transition(job=push, to=JobStatus.SUBMITTING, detail="worker took it")
     push.batches.filter(number=1).update(state=BatchState.SENDING, attempts=1)
 
@@ -321,12 +322,24 @@ def test_one_form_makes_one_push(crm_sandbox, hits_trace, staff):
     assert CrmPush.objects.count() == 1
 
 
-def test_nothing_to_send_is_refused_and_stores_nothing(crm_sandbox, hits_trace, staff):
+def test_nothing_to_send_fails_the_push_with_its_refusals_listed(
+    crm_sandbox, hits_trace, staff, run_worker
+):
     trace = hits_trace(2)
     trace.results.update(phones=[], emails=[])
-    with pytest.raises(services.PushRefused, match="none of the 2 selected records"):
-        push_trace(trace, staff)
-    assert CrmPush.objects.count() == 0 and CrmRefusal.objects.count() == 0
+    push = run_until_done(push_trace(trace, staff), run_worker)
+    assert push.status == JobStatus.FAILED
+    assert "none of the 2 selected records" in push.error_message
+    assert set(push.refusals.values_list("reason", flat=True)) == {"no_contact"}
+    assert push.batches.count() == 0
+    assert received(crm_sandbox) == []
+
+
+def test_a_push_returns_at_once_and_the_worker_prepares_it(crm_sandbox, hits_trace, staff):
+    push = push_trace(hits_trace(3), staff)
+    assert push.status == JobStatus.QUEUED and push.prepared_at is None
+    assert push.batches.count() == 0
+    assert CrmSteps().find_submission(push) is None  # not prepared: submit again
 
 
 def test_an_unfinished_source_is_refused(crm_sandbox, hits_trace, staff):
