@@ -14,6 +14,7 @@ BENCHMARKS = [
     "lead_rows_page",
     "dnc_scrub",
     "lead_build_fetch",
+    "crm_push",
 ]
 
 

@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from leadops.accounts.models import Membership
+from leadops.bulk import bulk_insert
 from leadops.jobs import services as job_services
 from leadops.jobs import tokens
 from leadops.phones import dnc_statuses
@@ -380,53 +381,50 @@ def crm_push_prepare(*, push: CrmPush) -> CrmPush:
     return push
 
 
+REFUSAL_FIELDS = ("push", "record_id", "name", "address", "reason", "detail")
+BATCH_FIELDS = ("push", "number", "items", "record_ids", "contacts", "size_bytes")
+
+
 def _prepare(*, push: CrmPush, contacts: Iterator[Contact], options: Options) -> Counter:
+    """Store the refusals and the batches (COPY on PostgreSQL) as the contacts come."""
     tally: Counter = Counter()
-    refusals: list[CrmRefusal] = []
+    refusals: list[tuple] = []
     now = timezone.now()
 
     def groups() -> Iterator[tuple[Contact, list[dict]]]:
         for contact in contacts:
             tally["records"] += 1
             if contact.refusal is not None:
+                record = contact.record
                 refusals.append(
-                    CrmRefusal(
-                        push=push,
-                        record_id=contact.record.record_id,
-                        name=contact.name[:255],
-                        address=(contact.record.address or contact.record.mailing).line[:300],
-                        reason=contact.refusal,
-                        detail=contact.refusal_detail[:300],
+                    (
+                        push.pk,
+                        record.record_id,
+                        contact.name[:255],
+                        (record.address or record.mailing).line[:300],
+                        contact.refusal,
+                        contact.refusal_detail[:300],
                     )
                 )
-                if len(refusals) >= CHUNK:
-                    CrmRefusal.objects.bulk_create(refusals)
-                    refusals.clear()
                 continue
             tally["updates" if contact.update else "creates"] += 1
             yield contact, contact.items(options=options, now=now)
 
-    batches: list[CrmBatch] = []
+    batches: list[tuple] = []
     paired = _paired(groups())
     for items, count, size in split_groups(
         (items for _, items in paired), settings.CRM_BATCH_BYTES
     ):
         tally["batches"] += 1
-        batches.append(
-            CrmBatch(
-                push=push,
-                number=tally["batches"],
-                items=items,
-                record_ids=paired.take(count),
-                contacts=count,
-                size_bytes=size,
-            )
-        )
+        batches.append((push.pk, tally["batches"], items, paired.take(count), count, size))
         if len(batches) >= 50:
-            CrmBatch.objects.bulk_create(batches)
+            bulk_insert(CrmBatch, BATCH_FIELDS, batches)
             batches.clear()
-    CrmBatch.objects.bulk_create(batches)
-    CrmRefusal.objects.bulk_create(refusals)
+        if len(refusals) >= CHUNK:
+            bulk_insert(CrmRefusal, REFUSAL_FIELDS, refusals)
+            refusals.clear()
+    bulk_insert(CrmBatch, BATCH_FIELDS, batches)
+    bulk_insert(CrmRefusal, REFUSAL_FIELDS, refusals)
     return tally
 
 

@@ -83,6 +83,10 @@ STATUS_ERRORS: dict[int, type[ProviderError]] = {
 }
 
 
+class EncodedJson(bytes):
+    """A JSON request body already encoded (its size checked, say): sent as it is."""
+
+
 class ProviderClient:
     """Base of the provider clients. Subclasses set ``provider`` and ``display_name``,
     provide ``auth_headers`` (or an ``httpx.Auth``) and add endpoint methods."""
@@ -204,14 +208,12 @@ class ProviderClient:
         files: Mapping[str, Any] | None,
     ) -> httpx.Response:
         started = time.perf_counter()
+        body: dict[str, Any] = {"json": json_body}
+        if isinstance(json_body, EncodedJson):
+            body = {"content": bytes(json_body), "headers": {"Content-Type": "application/json"}}
         try:
             response = self._http.request(
-                method,
-                path,
-                params=params,
-                json=json_body,
-                data=data,
-                files=files,
+                method, path, params=params, data=data, files=files, **body
             )
         except httpx.TransportError as exc:
             error = self._transport_error(exc)
