@@ -7,22 +7,17 @@ Pushes are sent for real: an RQ worker runs the submit step against the sandbox'
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from dnc.models import DncScrub
-from dnc.services import phone_status_store
 from leadops.crm.models import BatchState, CrmPush, CrmSettings, RefusalReason
-from leadops.imports import services as imports
 from leadops.jobs.models import JobStatus
 from tests.factories import MembershipFactory, UserFactory
+from tests.support.crm import finished_trace, phone, scrubbed
 from tests.support.jobs import run_until_done
-from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
-from traces.models import MatchStatus, TraceJob, TraceResult
+from traces.models import TraceResult
 
 # Transactional: the push's steps are enqueued when its transaction commits, and the worker
 # runs them for real.
@@ -32,87 +27,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # --- sources ----------------------------------------------------------------------------------
 
 
-def _stored_batch(team, user, n: int, name: str = "owners.csv"):
-    upload = SimpleUploadedFile(
-        name, table_csv([OWNER_HEADER, *owner_rows(n)]), content_type="text/csv"
-    )
-    batch = imports.import_upload(
-        team=team, user=user, uploaded_file=upload, job_type="trace_normal"
-    )
-    batch = imports.import_set_mapping(batch=batch, mapping=batch.mapping, job_type="trace_normal")
-    return imports.import_store(batch=batch)
-
-
-def phone(n: int) -> str:
-    return f"512555{n:04d}"
-
-
-def scrubbed(team, *checks):
-    """Store DNC answers: (phone, flag or "" for clean, days since the check)."""
-    flags = ("national_dnc", "state_dnc", "dma", "litigator")
-    phone_status_store(
-        team_id=team.pk,
-        rows=[
-            (
-                f"+1{number}",
-                {**{f: f == flag for f in flags}, "is_clean": not flag},
-                "Mobile",
-                timezone.now() - timedelta(days=days),
-                "test",
-            )
-            for number, flag, days in checks
-        ],
-    )
-
-
-def make_trace(team, user, n: int = 6, *, status=JobStatus.COMPLETE, misses: int = 0):
-    """A trace of `n` owners: the first `n - misses` hits with two phones, every other one
-    with an email; the rest misses."""
-    batch = _stored_batch(team, user, n, name=f"owners-{n}.csv")
-    job = TraceJob.objects.create(
-        team=team,
-        created_by=user,
-        batch=batch,
-        trace_type="normal",
-        provider="tracerfy",
-        status=status,
-        records_sent=n,
-        hits=n - misses,
-    )
-    results = []
-    for i, record in enumerate(batch.records.order_by("line")):
-        hit = i < n - misses
-        results.append(
-            TraceResult(
-                team=team,
-                job=job,
-                record=record,
-                match_key=str(record.pk),
-                status=MatchStatus.HIT if hit else MatchStatus.MISS,
-                first_name=record.values.get("owner_first_name", "") if hit else "",
-                last_name=record.values.get("owner_last_name", "") if hit else "",
-                mail_address=record.values.get("mailing_address", "") if hit else "",
-                mail_city="Springfield",
-                mail_state="IL",
-                mail_zip="62701",
-                phones=[
-                    {"number": phone(2 * i), "type": "Mobile"},
-                    {"number": phone(2 * i + 1), "type": "Landline"},
-                ]
-                if hit
-                else [],
-                emails=[f"owner{i}@example.com"] if hit and i % 2 == 0 else [],
-                has_mobile=hit,
-                has_email=hit and i % 2 == 0,
-            )
-        )
-    TraceResult.objects.bulk_create(results)
-    return job
-
-
 @pytest.fixture
 def trace(team_a, staff):
-    return make_trace(team_a, staff)
+    return finished_trace(team_a, staff)
 
 
 @pytest.fixture
@@ -150,7 +67,7 @@ def send(client, job, kind="trace", **fields):
 
 
 def test_push_screen_shows_the_contacts_as_the_crm_will_hold_them(staff_client, team_a, staff):
-    job = make_trace(team_a, staff, 5, misses=1)
+    job = finished_trace(team_a, staff, 5, misses=1)
     scrubbed(team_a, (phone(0), "national_dnc", 1), (phone(1), "", 1))
     response = staff_client.get(new_url("trace", job.pk))
     assert response.status_code == 200
@@ -231,7 +148,7 @@ def test_an_unknown_kind_says_what_can_be_pushed(staff_client, trace, method):
 
 
 def test_a_source_that_has_not_finished_shows_why_and_pushes_nothing(staff_client, team_a, staff):
-    job = make_trace(team_a, staff, 3, status=JobStatus.SUBMITTED)
+    job = finished_trace(team_a, staff, 3, status=JobStatus.SUBMITTED)
     html = staff_client.get(new_url("trace", job.pk)).content.decode()
     assert "has not finished; send it to the CRM once it completes" in html
     assert 'data-testid="push-form"' not in html
@@ -249,7 +166,7 @@ def test_a_post_without_the_form_token_is_refused(staff_client, trace):
 
 
 def test_nothing_to_send_is_said_on_the_screen(staff_client, team_a, staff):
-    job = make_trace(team_a, staff, 2)
+    job = finished_trace(team_a, staff, 2)
     TraceResult.objects.filter(job=job).update(first_name="", last_name="")
     # An owner column left: blank the upload's names too, so no record has a name.
     for record in job.batch.records.all():
@@ -268,9 +185,10 @@ def test_one_push_per_form_a_double_submit_lands_on_the_same_push(
 ):
     page = staff_client.get(new_url("trace", trace.pk)).content.decode()
     data = {"records": "all", "filters": "", "submit_token": token_of(page)}
-    first = staff_client.post(new_url("trace", trace.pk), data)
+    first = staff_client.post(new_url("trace", trace.pk), data, follow=True)
     push = CrmPush.objects.get()
-    assert first.status_code == 302 and first["Location"] == reverse("crm:detail", args=[push.pk])
+    assert first.redirect_chain == [(reverse("crm:detail", args=[push.pk]), 302)]
+    assert f"CRM push #{push.pk} is queued: 6 contacts to send." in first.content.decode()
     again = staff_client.post(new_url("trace", trace.pk), data, follow=True)
     assert again.redirect_chain[0][0] == reverse("crm:detail", args=[push.pk])
     assert f"CRM push #{push.pk} was already started from this screen" in again.content.decode()
@@ -312,7 +230,7 @@ def test_a_filtered_push_stores_its_filters_and_shows_them(staff_client, trace, 
 def test_partial_push_offers_a_retry_of_exactly_its_failed_batches(
     staff_client, team_a, staff, crm, run_worker, settings
 ):
-    job = make_trace(team_a, staff, 6)
+    job = finished_trace(team_a, staff, 6)
     TraceResult.objects.filter(job=job, record__line__in=[2]).update(
         first_name="", last_name="", mail_address=""
     )
@@ -346,9 +264,13 @@ def test_partial_push_offers_a_retry_of_exactly_its_failed_batches(
     assert "No refused record matches." in none
 
     data = {"submit_token": token_of(html)}
-    response = staff_client.post(reverse("crm:retry", args=[push.pk]), data)
+    response = staff_client.post(reverse("crm:retry", args=[push.pk]), data, follow=True)
     again = CrmPush.objects.exclude(pk=push.pk).get()
-    assert response["Location"] == reverse("crm:detail", args=[again.pk])
+    assert response.redirect_chain == [(reverse("crm:detail", args=[again.pk]), 302)]
+    assert (
+        f"CRM push #{again.pk} sends the {lost.contacts} contacts of the failed batches of "
+        f"push #{push.pk} again." in response.content.decode()
+    )
     assert (again.retry_of_id, again.contacts) == (push.pk, lost.contacts)
     twice = staff_client.post(reverse("crm:retry", args=[push.pk]), data)
     assert twice["Location"] == reverse("crm:detail", args=[again.pk])
@@ -363,7 +285,7 @@ def test_partial_push_offers_a_retry_of_exactly_its_failed_batches(
 
 
 def test_only_the_pusher_or_a_manager_may_retry(client, team_a, staff, crm, run_worker):
-    job = make_trace(team_a, staff, 2)
+    job = finished_trace(team_a, staff, 2)
     crm.control.faults(
         rules=[{"path": "/crm/v1/batch", "methods": ["POST"], "processed_error_rate": 1.0}],
         fault_budget=1,
@@ -498,7 +420,7 @@ def test_a_finished_trace_page_links_to_the_push_screen_with_its_filters(staff_c
 
 
 def test_an_unfinished_trace_has_no_send_to_crm(staff_client, team_a, staff):
-    job = make_trace(team_a, staff, 2, status=JobStatus.SUBMITTED)
+    job = finished_trace(team_a, staff, 2, status=JobStatus.SUBMITTED)
     html = staff_client.get(reverse("traces:detail", args=[job.pk])).content.decode()
     assert 'data-testid="send-to-crm"' not in html
 
@@ -531,7 +453,7 @@ def test_index_and_push_pages_keep_their_query_counts(
     staff_client, team_a, staff, crm, run_worker, settings, django_assert_max_num_queries
 ):
     settings.CRM_BATCH_BYTES = 2500
-    jobs = [make_trace(team_a, staff, 4) for _ in range(3)]
+    jobs = [finished_trace(team_a, staff, 4) for _ in range(3)]
     for job in jobs:
         send(staff_client, job)
     for push in CrmPush.objects.all():
@@ -542,9 +464,9 @@ def test_index_and_push_pages_keep_their_query_counts(
     assert all(f"#{p.pk}<" in html for p in CrmPush.objects.all())
     with django_assert_max_num_queries(8):
         staff_client.get(reverse("crm:index"))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(14):
         staff_client.get(reverse("crm:detail", args=[push.pk]))
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         staff_client.get(reverse("crm:refused", args=[push.pk]))
 
 

@@ -8,8 +8,9 @@ from playwright.sync_api import expect
 
 from leadops.accounts.models import Membership, Role
 from leadops.crm.models import CrmPush
+from tests.support.crm import finished_trace
 from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
-from traces.models import TraceJob
+from traces.models import TraceJob, TraceResult
 
 ROWS = 10
 
@@ -71,7 +72,6 @@ def test_crm_journey(page, tracing_app, trace_member, sandbox, settings, screens
     screenshot("push-screen")
 
     send.click()
-    expect(page.get_by_text("is queued")).to_be_visible()
     expect(page.get_by_test_id("job-stage")).to_contain_text("Complete", timeout=30_000)
     push = CrmPush.objects.get()
     expect(page.get_by_test_id("push-sent")).to_contain_text(
@@ -98,3 +98,58 @@ def test_crm_journey(page, tracing_app, trace_member, sandbox, settings, screens
     expect(row.get_by_role("link", name=push.source_name)).to_have_attribute(
         "href", f"/traces/{trace.pk}/"
     )
+
+
+def test_crm_retry_journey(page, tracing_app, trace_member, sandbox, settings, screenshot):
+    """A push whose first batch lost its answer ends "Complete with errors"; its page offers
+    a retry of exactly that batch's contacts and lists the refused record; the retry
+    completes and the two pages link to each other."""
+    settings.CRM_ENABLED = True
+    settings.CRM_BASE_URL = sandbox.urls["crm"].rsplit("/", 1)[0] + "/"
+    settings.CRM_BATCH_BYTES = 2500  # about two contacts a batch
+    team = trace_member.membership.team
+    trace = finished_trace(team, trace_member, 7)
+    nameless = trace.results.order_by("pk").last()
+    TraceResult.objects.filter(pk=nameless.pk).update(first_name="", last_name="")
+    record = nameless.record
+    record.values = {k: v for k, v in record.values.items() if not k.startswith("owner_")}
+    record.save(update_fields=["values"])
+    sandbox.control.faults(
+        rules=[{"path": "/crm/v1/batch", "methods": ["POST"], "processed_error_rate": 1.0}],
+        fault_budget=1,
+    )
+
+    page.goto(f"{tracing_app}/traces/{trace.pk}/")
+    page.get_by_test_id("send-to-crm").click()
+    expect(page.get_by_test_id("plan-refused")).to_have_text("1")
+    expect(page.get_by_test_id("plan-refused-reasons")).to_have_text("No name: 1")
+    page.get_by_role("button", name="Send 6 contacts to the CRM").click()
+    expect(page.get_by_test_id("job-stage")).to_contain_text("Complete with errors", timeout=30_000)
+    push = CrmPush.objects.get()
+    lost = push.batches.get(state="unknown")
+    expect(page.get_by_test_id("batch-unknown")).to_have_text("Answer lost")
+    expect(page.get_by_test_id("job-error")).to_contain_text("did not surely arrive")
+    retry = page.get_by_role(
+        "button", name=f"Retry the {lost.contacts} contacts of the 1 failed batch"
+    )
+    expect(retry).to_be_visible()
+    screenshot("push-partial")
+
+    page.get_by_test_id("fact-refused").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Refused records")).to_be_visible()
+    expect(page.get_by_test_id("refused-table").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("refusal-no_name")).to_be_visible()
+    screenshot("refused")
+    page.go_back()
+
+    retry.click()
+    expect(page.get_by_role("heading", name=f"CRM push #{push.pk + 1}")).to_be_visible()
+    expect(page.get_by_test_id("job-stage")).to_contain_text("Complete", timeout=30_000)
+    again = CrmPush.objects.exclude(pk=push.pk).get()
+    assert again.retry_of_id == push.pk and again.contacts == lost.contacts
+    expect(page.get_by_test_id("retry-links")).to_contain_text(f"push #{push.pk}")
+    screenshot("push-retry")
+    sent_twice = {item["id"] for item in lost.items if item["type"] == "create"}
+    received = sandbox.control.crm_received()["items"]
+    again_ids = [i["id"] for i in received[-2 * lost.contacts :] if i["type"] == "create"]
+    assert set(again_ids) == sent_twice
