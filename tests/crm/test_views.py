@@ -436,6 +436,9 @@ def test_a_finished_dnc_scrub_and_lead_rows_link_to_the_push_screen(staff_client
     )
     html = staff_client.get(reverse("dnc:detail", args=[scrub.pk]), {"show": "clean"})
     assert new_url("dnc", scrub.pk, filters="show=clean") in html.content.decode()
+    screen = staff_client.get(new_url("dnc", scrub.pk, filters="show=clean")).content.decode()
+    assert "Show: Clean (fresh)" in screen
+    assert 'data-testid="nothing-to-send"' in screen  # a scrub without phones
     from tests.leadbuilder.factories import lead_build
 
     build = lead_build(team=team_a, user=staff, rows=3)
