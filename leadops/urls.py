@@ -32,6 +32,7 @@ urlpatterns = [
     path("traces/", include("traces.urls")),
     path("dnc/", include("dnc.urls")),
     path("leads/", include("leadbuilder.urls")),
+    path("crm/", include("leadops.crm.urls")),
     path("webhooks/", include("leadops.webhooks.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc
 from leadbuilder.models import LeadBuild, PropertyLookup, SavedSearch
 from leadops.credits import services as credits
+from leadops.crm.models import CrmBatch, CrmPush, CrmRefusal
 from leadops.imports import services as imports
 from leadops.tables import MAX_PER_PAGE, page_size
 from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
@@ -91,6 +92,27 @@ def table_pages(staff, team_a, staff_client):
         )
         for n in range(ROWS)
     )
+    pushes = CrmPush.objects.bulk_create(
+        CrmPush(
+            team=team_a,
+            created_by=staff,
+            provider="crm",
+            source_kind="trace",
+            source_id=jobs[0].pk,
+            source_name=f"Trace #{jobs[0].pk}",
+            selection="all",
+            status="complete",
+        )
+        for _ in range(ROWS)
+    )
+    CrmBatch.objects.bulk_create(
+        CrmBatch(push=pushes[0], number=n + 1, state="sent", contacts=2, size_bytes=900)
+        for n in range(ROWS)
+    )
+    CrmRefusal.objects.bulk_create(
+        CrmRefusal(push=pushes[0], record_id=n, name=f"Owner {n}", reason="no_contact")
+        for n in range(ROWS)
+    )
     from tests.leadbuilder.factories import lead_build
 
     build = lead_build(team=team_a, user=staff, rows=ROWS)
@@ -107,6 +129,9 @@ def table_pages(staff, team_a, staff_client):
         "lead lists": reverse("leadbuilder:index"),
         "property lookups": reverse("leadbuilder:lookup"),
         "saved searches": reverse("leadbuilder:searches"),
+        "crm pushes": reverse("crm:index"),
+        "crm push batches": reverse("crm:detail", args=[pushes[0].pk]),
+        "crm refused records": reverse("crm:refused", args=[pushes[0].pk]),
     }
 
 

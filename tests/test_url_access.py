@@ -132,6 +132,51 @@ def property_lookup_kwargs(team, user) -> dict:
     return {"pk": found.pk}
 
 
+def _finished_trace(team, user):
+    from leadops.jobs.models import JobStatus
+    from traces.models import MatchStatus, TraceJob, TraceResult
+
+    batch = _stored_batch(team, user)
+    job = TraceJob.objects.create(
+        team=team,
+        created_by=user,
+        batch=batch,
+        trace_type="normal",
+        provider="tracerfy",
+        status=JobStatus.COMPLETE,
+        hits=3,
+    )
+    TraceResult.objects.bulk_create(
+        TraceResult(
+            team=team,
+            job=job,
+            record=record,
+            match_key=str(record.pk),
+            status=MatchStatus.HIT,
+            first_name="Pat",
+            last_name=f"Walker{record.pk}",
+            phones=[{"number": f"512555{record.pk % 10000:04d}", "type": "Mobile"}],
+        )
+        for record in batch.records.all()
+    )
+    return job
+
+
+def crm_source_kwargs(team, user) -> dict:
+    return {"kind": "trace", "pk": _finished_trace(team, user).pk}
+
+
+def crm_push_kwargs(team, user) -> dict:
+    from leadops.crm.services import crm_push_create
+    from leadops.crm.sources import source_for
+
+    job = _finished_trace(team, user)
+    push = crm_push_create(
+        source=source_for(kind="trace", pk=job.pk, team=team), user=user, clean_only=False
+    )
+    return {"pk": push.pk}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -209,6 +254,16 @@ ROUTES: dict[str, Route] = {
     "leadbuilder:search_save": MEMBER_PAGE,
     "leadbuilder:search_rename": Route(saved_search_kwargs),
     "leadbuilder:search_delete": Route(saved_search_kwargs),
+    # CRM push
+    "crm:index": MEMBER_PAGE,
+    "crm:settings": MEMBER_PAGE,
+    "crm:connection_test": MEMBER_PAGE,
+    "crm:new": Route(crm_source_kwargs),
+    "crm:plan": Route(crm_source_kwargs),
+    "crm:detail": Route(crm_push_kwargs),
+    "crm:progress": Route(crm_push_kwargs),
+    "crm:refused": Route(crm_push_kwargs),
+    "crm:retry": Route(crm_push_kwargs),
 }
 # Kwargs the webhook intake takes that name no object.
 SAMPLE_KWARGS = {"webhooks:receive": {"provider": "tracerfy", "token": "wrong-token"}}
