@@ -92,7 +92,9 @@ def main() -> None:
 
             cProfile.runctx(
                 "job_services.job_submit_step(label=label, job_id=push.pk)",
-                globals(), locals(), "/tmp/crm_submit.prof",
+                globals(),
+                locals(),
+                "/tmp/crm_submit.prof",
             )
         else:
             services.crm_push_prepare(push=push)
