@@ -88,7 +88,10 @@ def _screen_page(request, source, filters, words, form, *, error: str = "", stat
         "error": error,
         "crm_settings": team_settings,
         "refusal": source.refusal(),
-        **_plan(source, filters, form),
+        # The preview maps every selected record (about a second per 10,000): the page
+        # opens at once and loads it (crm:plan) as soon as it is shown.
+        "plan": None,
+        "plan_problem": "",
     }
     return render(request, "crm/new.html", context, status=status)
 
@@ -123,7 +126,11 @@ def new(request, kind: str, pk: int):
         return redirect("crm:detail", exc.job.pk)
     except services.PushRefused as exc:
         return _screen_page(request, source, filters, words, form, error=str(exc), status=409)
-    messages.success(request, f"CRM push #{push.pk} is queued: {push.contacts:,} contacts to send.")
+    messages.success(
+        request,
+        f"CRM push #{push.pk} is queued: LeadOps maps its records to contacts and sends them "
+        "in batches.",
+    )
     return redirect("crm:detail", push.pk)
 
 
@@ -252,7 +259,7 @@ def retry(request, pk: int):
         return redirect("crm:detail", push.pk)
     messages.success(
         request,
-        f"CRM push #{again.pk} sends the {again.contacts:,} contacts of the failed batches "
+        f"CRM push #{again.pk} sends the {len(again.record_ids):,} contacts of the failed batches "
         f"of push #{push.pk} again.",
     )
     return redirect("crm:detail", again.pk)

@@ -6,12 +6,14 @@ Pushes are sent for real: an RQ worker runs the submit step against the sandbox'
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from django.urls import reverse
 
 from dnc.models import DncScrub
+from leadops.crm import services
 from leadops.crm.models import BatchState, CrmPush, CrmSettings, RefusalReason
 from leadops.jobs.models import JobStatus
 from tests.factories import MembershipFactory, UserFactory
@@ -51,6 +53,22 @@ def new_url(kind: str, pk: int, **query) -> str:
     return url
 
 
+def screen(client, kind: str, pk: int, **query) -> str:
+    """The push screen as a browser shows it: the page, then the preview it loads (htmx,
+    on load) with the options the page opened with."""
+    page = client.get(new_url(kind, pk, **query)).content.decode()
+    checked = re.search(r'name="records" value="(\w+)" id="records-\w+" checked', page)
+    filters = re.search(r'name="filters" value="([^"]*)"', page)
+    options = {
+        "records": checked.group(1) if checked else "all",
+        "filters": html.unescape(filters.group(1)) if filters else "",
+    }
+    preview = client.get(
+        reverse("crm:plan", args=[kind, pk]), options, headers={"HX-Request": "true"}
+    )
+    return page + preview.content.decode()
+
+
 def token_of(html: str) -> str:
     return re.search(r'name="submit_token" value="([^"]+)"', html).group(1)
 
@@ -69,9 +87,8 @@ def send(client, job, kind="trace", **fields):
 def test_push_screen_shows_the_contacts_as_the_crm_will_hold_them(staff_client, team_a, staff):
     job = finished_trace(team_a, staff, 5, misses=1)
     scrubbed(team_a, (phone(0), "national_dnc", 1), (phone(1), "", 1))
-    response = staff_client.get(new_url("trace", job.pk))
-    assert response.status_code == 200
-    html = response.content.decode()
+    assert staff_client.get(new_url("trace", job.pk)).status_code == 200
+    html = screen(staff_client, "trace", job.pk)
     assert 'data-testid="plan-records">4<' in html  # the hits
     assert 'data-testid="plan-contacts">4<' in html
     assert "4 new + 0 updates" in html
@@ -91,10 +108,7 @@ def test_push_screen_shows_the_contacts_as_the_crm_will_hold_them(staff_client, 
 def test_filters_from_the_source_page_are_offered_in_words_and_narrow_the_preview(
     staff_client, trace
 ):
-    response = staff_client.get(
-        new_url("trace", trace.pk, filters="has_email=true&page=2&sort=-line")
-    )
-    html = response.content.decode()
+    html = screen(staff_client, "trace", trace.pk, filters="has_email=true&page=2&sort=-line")
     assert re.search(r'value="filtered" id="records-filtered" checked', html)
     words = html.split('data-testid="filter-words">', 1)[1].split("</span></label>", 1)[0]
     assert "Has email: Yes" in words
@@ -165,19 +179,26 @@ def test_a_post_without_the_form_token_is_refused(staff_client, trace):
     assert not CrmPush.objects.exists()
 
 
-def test_nothing_to_send_is_said_on_the_screen(staff_client, team_a, staff):
+def test_nothing_to_send_is_said_on_the_screen(staff_client, team_a, staff, crm, run_worker):
     job = finished_trace(team_a, staff, 2)
     TraceResult.objects.filter(job=job).update(first_name="", last_name="")
     # An owner column left: blank the upload's names too, so no record has a name.
     for record in job.batch.records.all():
         record.values = {k: v for k, v in record.values.items() if not k.startswith("owner_")}
         record.save(update_fields=["values"])
-    html = staff_client.get(new_url("trace", job.pk)).content.decode()
-    assert 'data-testid="nothing-to-send"' in html
+    html = screen(staff_client, "trace", job.pk)
+    assert 'data-testid="nothing-to-send"' in html and 'data-testid="send"' not in html
+    # Posted anyway (an old tab): the push fails in the worker, its refusals listed.
     response = send(staff_client, job)
-    assert response.status_code == 409
-    assert "Nothing to send" in response.content.decode()
-    assert not CrmPush.objects.exists()
+    push = CrmPush.objects.get()
+    assert response["Location"] == reverse("crm:detail", args=[push.pk])
+    push = run_until_done(push, run_worker)
+    assert push.status == JobStatus.FAILED
+    assert "Nothing to send" in push.error_message
+    page = staff_client.get(reverse("crm:detail", args=[push.pk])).content.decode()
+    error = page.split('data-testid="job-error">', 1)[1].split("</div>", 1)[0]
+    assert error.startswith("Nothing to send: none of the 2 selected records")
+    assert f'href="{reverse("crm:refused", args=[push.pk])}?reason=no_name"' in page
 
 
 def test_one_push_per_form_a_double_submit_lands_on_the_same_push(
@@ -188,14 +209,15 @@ def test_one_push_per_form_a_double_submit_lands_on_the_same_push(
     first = staff_client.post(new_url("trace", trace.pk), data, follow=True)
     push = CrmPush.objects.get()
     assert first.redirect_chain == [(reverse("crm:detail", args=[push.pk]), 302)]
-    assert f"CRM push #{push.pk} is queued: 6 contacts to send." in first.content.decode()
+    assert f"CRM push #{push.pk} is queued: LeadOps maps its records" in first.content.decode()
     again = staff_client.post(new_url("trace", trace.pk), data, follow=True)
     assert again.redirect_chain[0][0] == reverse("crm:detail", args=[push.pk])
     assert f"CRM push #{push.pk} was already started from this screen" in again.content.decode()
     assert CrmPush.objects.count() == 1
-    assert (push.contacts, push.creates, push.updates, push.status) == (6, 6, 0, JobStatus.QUEUED)
+    assert (push.status, push.prepared_at) == (JobStatus.QUEUED, None)
 
     push = run_until_done(push, run_worker, sweep=True)
+    assert (push.contacts, push.creates, push.updates) == (6, 6, 0)
     assert push.status == JobStatus.COMPLETE
     received = crm.control.crm_received()
     people = [i for i in received["items"] if i["type"] == "create"]
@@ -206,7 +228,7 @@ def test_one_push_per_form_a_double_submit_lands_on_the_same_push(
     assert "6 / 6 contacts sent" in page
 
     # A second push of the same trace sends updates, shown in the preview first.
-    html = staff_client.get(new_url("trace", trace.pk)).content.decode()
+    html = screen(staff_client, "trace", trace.pk)
     assert "0 new + 6 updates" in html
     assert html.count('data-testid="contact-update"') == 6
 
@@ -219,7 +241,8 @@ def test_a_filtered_push_stores_its_filters_and_shows_them(staff_client, trace, 
     )
     push = CrmPush.objects.get()
     assert response["Location"] == reverse("crm:detail", args=[push.pk])
-    assert (push.selection, push.filter_query, push.contacts) == ("filtered", "has_email=true", 3)
+    assert (push.selection, push.filter_query) == ("filtered", "has_email=true")
+    assert services.crm_push_prepare(push=push).contacts == 3
     html = staff_client.get(reverse("crm:detail", args=[push.pk])).content.decode()
     assert "Has email: Yes" in html.split('data-testid="push-filters"', 1)[1]
 
@@ -244,9 +267,8 @@ def test_partial_push_offers_a_retry_of_exactly_its_failed_batches(
         fault_budget=1,
     )
     assert send(staff_client, job).status_code == 302
-    push = CrmPush.objects.get()
+    push = run_until_done(CrmPush.objects.get(), run_worker, sweep=True)
     assert push.batches_total >= 2 and push.refused == 1
-    push = run_until_done(push, run_worker, sweep=True)
     assert push.status == JobStatus.PARTIAL
     lost = push.batches.get(state=BatchState.UNKNOWN)
 
@@ -271,12 +293,12 @@ def test_partial_push_offers_a_retry_of_exactly_its_failed_batches(
         f"CRM push #{again.pk} sends the {lost.contacts} contacts of the failed batches of "
         f"push #{push.pk} again." in response.content.decode()
     )
-    assert (again.retry_of_id, again.contacts) == (push.pk, lost.contacts)
+    assert (again.retry_of_id, len(again.record_ids)) == (push.pk, lost.contacts)
     twice = staff_client.post(reverse("crm:retry", args=[push.pk]), data)
     assert twice["Location"] == reverse("crm:detail", args=[again.pk])
     assert CrmPush.objects.count() == 2
     again = run_until_done(again, run_worker, sweep=True)
-    assert again.status == JobStatus.COMPLETE
+    assert (again.status, again.contacts) == (JobStatus.COMPLETE, lost.contacts)
     original = staff_client.get(reverse("crm:detail", args=[push.pk])).content.decode()
     assert f'href="{reverse("crm:detail", args=[again.pk])}"' in original
     assert "Retry the" not in original  # retried once already
@@ -368,9 +390,9 @@ def test_an_admin_saves_tags_and_the_blocked_phones_choice(owner_client, team_a,
     html = owner_client.get(reverse("crm:settings")).content.decode()
     assert 'value="absentee, spring 2027"' in html
     # The push screen reads them (and its preview tags the contacts).
-    screen = owner_client.get(new_url("trace", trace.pk)).content.decode()
-    assert "sent, marked with their status" in screen
-    assert screen.count(">spring 2027</span>") >= 2
+    shown = screen(owner_client, "trace", trace.pk)
+    assert "sent, marked with their status" in shown
+    assert shown.count(">spring 2027</span>") >= 2
 
 
 def test_bad_tags_are_a_clear_form_error(owner_client, team_a):
@@ -436,17 +458,17 @@ def test_a_finished_dnc_scrub_and_lead_rows_link_to_the_push_screen(staff_client
     )
     html = staff_client.get(reverse("dnc:detail", args=[scrub.pk]), {"show": "clean"})
     assert new_url("dnc", scrub.pk, filters="show=clean") in html.content.decode()
-    screen = staff_client.get(new_url("dnc", scrub.pk, filters="show=clean")).content.decode()
-    assert "Show: Clean (fresh)" in screen
-    assert 'data-testid="nothing-to-send"' in screen  # a scrub without phones
+    shown = screen(staff_client, "dnc", scrub.pk, filters="show=clean")
+    assert "Show: Clean (fresh)" in shown
+    assert 'data-testid="nothing-to-send"' in shown  # a scrub without phones
     from tests.leadbuilder.factories import lead_build
 
     build = lead_build(team=team_a, user=staff, rows=3)
     rows = staff_client.get(reverse("leadbuilder:rows", args=[build.pk]), {"has_phone": "true"})
     link = re.search(r'href="([^"]+)" data-testid="send-to-crm"', rows.content.decode()).group(1)
     assert link.startswith(reverse("crm:new", args=["leads", build.pk]) + "?filters=")
-    screen = staff_client.get(link.replace("&amp;", "&")).content.decode()
-    assert "Has phone: Yes" in screen
+    page = staff_client.get(link.replace("&amp;", "&")).content.decode()
+    assert "Has phone: Yes" in page
 
 
 # --- lists: no N+1 ----------------------------------------------------------------------------
