@@ -41,9 +41,13 @@ def _ref(job: CrmPush) -> str:
     return f"push-{job.pk}"
 
 
+def _batches(n: int) -> str:
+    return f"{n:,} batch" if n == 1 else f"{n:,} batches"
+
+
 def _sent_words(job: CrmPush) -> str:
     sent = job.batches.filter(state=BatchState.SENT).count()
-    return f"{sent:,} of {job.batches_total:,} batches sent to the CRM"
+    return f"{sent:,} of {_batches(job.batches_total)} sent to the CRM"
 
 
 class CrmSteps:
@@ -127,18 +131,22 @@ class CrmSteps:
         batches = {row["state"]: row["n"] for row in tally}
         sent = by_state.get(BatchState.SENT, 0)
         missing = sum(by_state.get(state, 0) for state in RETRYABLE)
+        refused = f"{job.refused:,} record{'' if job.refused == 1 else 's'} refused"
         detail = (
-            f"{sent:,} contacts sent to the CRM in {batches.get(BatchState.SENT, 0):,} "
-            f"batches; {job.refused:,} records refused"
+            f"{sent:,} contact{'' if sent == 1 else 's'} sent to the CRM in "
+            f"{_batches(batches.get(BatchState.SENT, 0))}; {refused}"
         )
         reason = ""
         if missing:
             failed, lost = batches.get(BatchState.FAILED, 0), batches.get(BatchState.UNKNOWN, 0)
-            parts = [f"{failed:,} failed"] if failed else []
-            parts += [f"{lost:,} lost their answer (the CRM may have them)"] if lost else []
+            parts = [f"{_batches(failed)} refused by the CRM"] if failed else []
+            if lost:
+                them = "it" if lost == 1 else "them"
+                parts.append(f"the answer to {_batches(lost)} was lost (the CRM may have {them})")
             reason = (
-                f"{missing:,} contacts in {failed + lost:,} batches did not surely arrive "
-                f"({', '.join(parts)}); retry those batches from this page."
+                f"{missing:,} contact{'' if missing == 1 else 's'} in {_batches(failed + lost)} "
+                f"may not have reached the CRM: {'; '.join(parts)}. Retry "
+                f"{'it' if failed + lost == 1 else 'them'} from this page."
             )
         return Ingested(
             charged_credits=0,

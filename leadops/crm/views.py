@@ -1,6 +1,7 @@
 """CRM push pages: the team's pushes, the push screen (options and the mapping preview), a
 push's page with its live progress, its refused records, and the team's CRM settings."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -88,6 +89,7 @@ def _screen_page(request, source, filters, words, form, *, error: str = "", stat
         "error": error,
         "crm_settings": team_settings,
         "refusal": source.refusal(),
+        "fresh_days": settings.DNC_FRESH_DAYS,
         # The preview maps every selected record (about a second per 10,000): the page
         # opens at once and loads it (crm:plan) as soon as it is shown.
         "plan": None,

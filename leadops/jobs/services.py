@@ -154,7 +154,9 @@ def job_queue(*, job: PaidJob, actor: AbstractBaseUser) -> PaidJob:
             to=S.QUEUED,
             actor=actor,
             hold=hold,
-            detail=f"Queued; {job.estimated_credits:,} credits held",
+            detail=f"Queued; {job.estimated_credits:,} credits held"
+            if job.estimated_credits
+            else "Queued (no credits needed)",
             stage="Waiting to submit",
         )
         _enqueue(job, "submit", n=0)

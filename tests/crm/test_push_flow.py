@@ -218,7 +218,7 @@ def test_failed_batches_are_retried_alone(crm_sandbox, hits_trace, staff, run_wo
     assert push.status == JobStatus.PARTIAL
     failed = list(push.batches.filter(state=BatchState.FAILED))
     assert all("Request too large" in batch.error for batch in failed)
-    assert "did not surely arrive" in push.error_message
+    assert "may not have reached the CRM" in push.error_message
     assert len(received(crm_sandbox)) == 1
     crm_sandbox.control.reset()
 
@@ -255,7 +255,7 @@ def test_a_lost_answer_is_never_resent_on_its_own(crm_sandbox, hits_trace, staff
     assert "may have" in first.error
     # The CRM kept it: every batch arrived exactly once.
     assert len(received(crm_sandbox)) == push.batches_total
-    assert "lost their answer" in push.error_message
+    assert "the answer to 1 batch was lost (the CRM may have it)" in push.error_message
 
 
 def test_unavailable_and_rate_limited_batches_wait_and_are_sent_later(

@@ -128,7 +128,7 @@ def test_crm_retry_journey(page, tracing_app, trace_member, sandbox, settings, s
     push = CrmPush.objects.get()
     lost = push.batches.get(state="unknown")
     expect(page.get_by_test_id("batch-unknown")).to_have_text("Answer lost")
-    expect(page.get_by_test_id("job-error")).to_contain_text("did not surely arrive")
+    expect(page.get_by_test_id("job-error")).to_contain_text("may not have reached the CRM")
     retry = page.get_by_role(
         "button", name=f"Retry the {lost.contacts} contacts of the 1 failed batch"
     )
