@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from leadops.accounts.models import Membership
+from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert
 from leadops.jobs import services as job_services
 from leadops.jobs import tokens
@@ -467,7 +468,10 @@ def crm_push_retry(
 ) -> CrmPush:
     """A new push of exactly the records of `push`'s failed and answer-lost batches, mapped
     afresh (their contacts were never recorded as created, so they go as creates again; the
-    CRM knows a user by its id). Raises PushRefused or AlreadySubmitted."""
+    CRM knows a user by its id). Only the push's creator or a team admin or manager may
+    (NotAllowed). Raises PushRefused or AlreadySubmitted."""
+    if not may_control(user=user, work=push):
+        raise NotAllowed(control_refusal(work=push, action="retry"))
     refusal = retry_refusal(push=push) or source.refusal()
     if refusal:
         raise PushRefused(refusal)

@@ -238,9 +238,6 @@ def refused(request, pk: int):
 def retry(request, pk: int):
     """Send again exactly the records of the push's failed and answer-lost batches."""
     push = _push(request, pk)
-    if not may_control(user=request.user, work=push):
-        messages.error(request, control_refusal(work=push, action="retry"))
-        return redirect("crm:detail", push.pk)
     try:
         source = source_for(kind=push.source_kind, pk=push.source_id, team=request.team)
     except LookupError:
@@ -256,7 +253,7 @@ def retry(request, pk: int):
     except services.AlreadySubmitted as exc:
         messages.info(request, f"CRM push #{exc.job.pk} was already started from this button.")
         return redirect("crm:detail", exc.job.pk)
-    except services.PushRefused as exc:
+    except (services.PushRefused, services.NotAllowed) as exc:
         messages.error(request, str(exc))
         return redirect("crm:detail", push.pk)
     messages.success(

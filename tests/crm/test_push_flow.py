@@ -361,3 +361,19 @@ def test_the_connection_test_creates_nothing(crm_sandbox, team_a, settings):
     assert "Unauthorized" in result.message
     stored = services.crm_settings_for(team=team_a)
     assert stored.last_test_ok is False and stored.last_test_message == result.message
+
+
+def test_only_the_pusher_or_a_manager_may_retry(crm_sandbox, hits_trace, staff, team_a):
+    from tests.factories import MembershipFactory, UserFactory
+
+    trace = hits_trace(2)
+    push = services.crm_push_prepare(push=push_trace(trace, staff))
+    push.batches.update(state=BatchState.FAILED)
+    push.status = JobStatus.PARTIAL
+    push.save()
+    other = UserFactory(username="other-staff")
+    MembershipFactory(user=other, team=team_a)
+    source = source_for(kind="trace", pk=trace.pk, team=team_a)
+    with pytest.raises(services.NotAllowed, match="can retry this job"):
+        services.crm_push_retry(push=push, source=source, user=other)
+    assert CrmPush.objects.count() == 1
