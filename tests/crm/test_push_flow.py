@@ -13,7 +13,7 @@ from leadops.crm.sources import source_for
 from leadops.crm.steps import CrmSteps
 from leadops.jobs.models import JobStatus
 from leadops.jobs.tokens import submit_token_issue
-from tests.crm.conftest import traced_phone
+from tests.support.crm import phone
 from tests.support.jobs import run_until_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +55,7 @@ def test_a_trace_push_arrives_in_bodies_under_100_kb(crm_sandbox, hits_trace, st
     assert len(creates) == len({c["id"] for c in creates}) == 300 == push.contacts
     events = [item for batch in batches for item in batch["data"] if item["type"] == "event"]
     assert {e["id"] for e in events} == {c["id"] for c in creates}
-    assert {e["event"] for e in events} == {f"LeadOps: Trace #{trace.pk} (owners-100.csv)"}
+    assert {e["event"] for e in events} == {f"LeadOps: Trace #{trace.pk} (owners-1.csv)"}
     # A user's create and its event travel in the same body.
     for batch in batches:
         ids = [item["id"] for item in batch["data"]]
@@ -63,12 +63,12 @@ def test_a_trace_push_arrives_in_bodies_under_100_kb(crm_sandbox, hits_trace, st
     first = next(c for c in creates if c["last_name"] == "Owner0")
     assert first["first_name"] == "Pat"
     assert first["email"] == "owner0@example.com"
-    assert first["phone"] == "+1" + traced_phone(0)
+    assert first["phone"] == "+1" + phone(0)
     assert first["meta"]["property_address"] == "100 OAK AVE"
     assert first["meta"]["mailing_city"] == "Springfield"
     assert [p["number"] for p in first["meta"]["phones"]] == [
-        "+1" + traced_phone(0),
-        "+1" + traced_phone(1),
+        "+1" + phone(0),
+        "+1" + phone(1),
     ]
     assert first["meta"]["phones"][0]["dnc"] == "not_scrubbed"
     assert f"leadops-trace-{trace.pk}" in first["meta"]["tags"]
@@ -113,11 +113,11 @@ def scrubbed_trace(hits_trace):
     flagged; 2 was checked clean 90 days ago (stale); 3 was never scrubbed."""
     trace = hits_trace(4)
     team = trace.team
-    _status(team, traced_phone(0), is_clean=True)
-    _status(team, traced_phone(1), national_dnc=True)
-    _status(team, traced_phone(2), state_dnc=True)
-    _status(team, traced_phone(3), litigator=True)
-    _status(team, traced_phone(4), is_clean=True, days_ago=90)
+    _status(team, phone(0), is_clean=True)
+    _status(team, phone(1), national_dnc=True)
+    _status(team, phone(2), state_dnc=True)
+    _status(team, phone(3), litigator=True)
+    _status(team, phone(4), is_clean=True, days_ago=90)
     return trace
 
 
@@ -129,7 +129,7 @@ def test_clean_only_sends_clean_fresh_phones_and_lists_the_rest_as_refused(
     assert push.status == JobStatus.COMPLETE
     sent = people(received(crm_sandbox))
     assert [item["last_name"] for item in sent] == ["Owner0"]
-    assert [p["number"] for p in sent[0]["meta"]["phones"]] == ["+1" + traced_phone(0)]
+    assert [p["number"] for p in sent[0]["meta"]["phones"]] == ["+1" + phone(0)]
     assert sent[0]["meta"]["phones"][0]["dnc"] == "clean"
     refused = {r.name: r for r in CrmRefusal.objects.filter(push=push)}
     assert set(refused) == {"Pat Owner1", "Pat Owner2", "Pat Owner3"}

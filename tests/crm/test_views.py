@@ -35,11 +35,8 @@ def trace(team_a, staff):
 
 
 @pytest.fixture
-def crm(sandbox, rq_redis, settings):
-    """The sandbox as the CRM."""
-    settings.CRM_ENABLED = True
-    settings.CRM_BASE_URL = sandbox.urls["crm"].rsplit("/", 1)[0] + "/"
-    return sandbox
+def crm(crm_sandbox):
+    return crm_sandbox
 
 
 def new_url(kind: str, pk: int, **query) -> str:

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from leadops.accounts.models import Membership, Role
 from leadops.crm.models import CrmPush
-from tests.support.crm import finished_trace
+from tests.support.crm import finished_trace, point_crm_at
 from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
 from traces.models import TraceJob, TraceResult
 
@@ -16,8 +16,7 @@ ROWS = 10
 
 
 def test_crm_journey(page, tracing_app, trace_member, sandbox, settings, screenshot):
-    settings.CRM_ENABLED = True
-    settings.CRM_BASE_URL = sandbox.urls["crm"].rsplit("/", 1)[0] + "/"
+    point_crm_at(sandbox, settings)
     Membership.objects.filter(user=trace_member).update(role=Role.MANAGER)
 
     # The team's CRM settings: a default tag, then a connection test.
@@ -104,8 +103,7 @@ def test_crm_retry_journey(page, tracing_app, trace_member, sandbox, settings, s
     """A push whose first batch lost its answer ends "Complete with errors"; its page offers
     a retry of exactly that batch's contacts and lists the refused record; the retry
     completes and the two pages link to each other."""
-    settings.CRM_ENABLED = True
-    settings.CRM_BASE_URL = sandbox.urls["crm"].rsplit("/", 1)[0] + "/"
+    point_crm_at(sandbox, settings)
     settings.CRM_BATCH_BYTES = 2500  # about two contacts a batch
     team = trace_member.membership.team
     trace = finished_trace(team, trace_member, 7)

@@ -14,6 +14,12 @@ from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
 from traces.models import MatchStatus, TraceJob, TraceResult
 
 
+def point_crm_at(sandbox, settings) -> None:
+    """Make the sandbox the CRM (its received-data endpoint tells what arrived)."""
+    settings.CRM_ENABLED = True
+    settings.CRM_BASE_URL = sandbox.urls["crm"].rsplit("/", 1)[0] + "/"
+
+
 def _stored_batch(team, user, n: int, name: str = "owners.csv"):
     upload = SimpleUploadedFile(
         name, table_csv([OWNER_HEADER, *owner_rows(n)]), content_type="text/csv"
@@ -47,10 +53,19 @@ def scrubbed(team, *checks):
     )
 
 
-def finished_trace(team, user, n: int = 6, *, status=JobStatus.COMPLETE, misses: int = 0):
-    """A trace of `n` owners: the first `n - misses` hits with two phones, every other one
-    with an email; the rest misses."""
-    batch = _stored_batch(team, user, n, name=f"owners-{n}.csv")
+def finished_trace(
+    team,
+    user,
+    n: int = 6,
+    *,
+    status=JobStatus.COMPLETE,
+    misses: int = 0,
+    email_every: int = 2,
+    name: str = "",
+):
+    """A trace of `n` owners: the first `n - misses` hits with two phones, one in
+    `email_every` of them with an email; the rest misses."""
+    batch = _stored_batch(team, user, n, name=name or f"owners-{n}.csv")
     job = TraceJob.objects.create(
         team=team,
         created_by=user,
@@ -83,9 +98,9 @@ def finished_trace(team, user, n: int = 6, *, status=JobStatus.COMPLETE, misses:
                 ]
                 if hit
                 else [],
-                emails=[f"owner{i}@example.com"] if hit and i % 2 == 0 else [],
+                emails=[f"owner{i}@example.com"] if hit and i % email_every == 0 else [],
                 has_mobile=hit,
-                has_email=hit and i % 2 == 0,
+                has_email=hit and i % email_every == 0,
             )
         )
     TraceResult.objects.bulk_create(results)
