@@ -133,3 +133,27 @@ def test_the_plan_counts_every_record_and_keeps_a_sample(team_a, staff, settings
     assert plan.records == 40 == plan.contacts + plan.refused_total
     assert len(plan.sample) == min(5, plan.contacts)
     assert plan.creates == plan.contacts and plan.updates == 0
+
+
+def test_a_dnc_scrub_of_a_trace_sends_the_traced_owners_with_their_scrubbed_phones(team_a, staff):
+    from dnc.models import PhoneTypes
+    from tests.support.crm import finished_trace
+    from tests.support.crm import phone as traced
+
+    trace = finished_trace(team_a, staff, 3, email_every=1)
+    scrub = dnc_services.dnc_draft_from_trace(
+        trace=trace, user=staff, phone_types=PhoneTypes.MOBILE
+    )
+    scrub.status = JobStatus.COMPLETE
+    scrub.save()
+    source = source_for(kind="dnc", pk=scrub.pk, team=team_a)
+    records = list(source.records(selection=Selection.ALL))
+    assert [(r.name, r.address.street, r.emails) for r in records] == [
+        (f"Pat Owner{i}", f"{100 + i} OAK AVE", (f"owner{i}@example.com",)) for i in range(3)
+    ]
+    # Only the mobiles were scrubbed: only they go with the contact.
+    assert [[number for number, _ in r.phones] for r in records] == [
+        [f"+1{traced(2 * i)}"] for i in range(3)
+    ]
+    plan = services.crm_push_plan(source=source, clean_only=False)
+    assert (plan.contacts, plan.refused_total) == (3, 0)
