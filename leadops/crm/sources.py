@@ -122,7 +122,13 @@ class TraceSource(Source):
             results = TraceResultFilter(QueryDict(filter_query), queryset=results).qs
         if record_ids is not None:
             results = results.filter(pk__in=list(record_ids))
-        return results.filter(status=MatchStatus.HIT).order_by("id")
+        # What a contact is made of: not the provider's raw row (a parcel trace's property
+        # address excepted) nor the upload's cells.
+        fields = ["record_id", "record__values", "first_name", "last_name", "mail_address"]
+        fields += ["mail_city", "mail_state", "mail_zip", "phones", "emails"]
+        if self.job.is_parcel:
+            fields.append("raw")
+        return results.filter(status=MatchStatus.HIT).order_by("id").only(*fields)
 
     def records(self, *, selection, filter_query="", record_ids=None):
         parcel = self.job.is_parcel

@@ -157,3 +157,27 @@ def test_a_dnc_scrub_of_a_trace_sends_the_traced_owners_with_their_scrubbed_phon
     ]
     plan = services.crm_push_plan(source=source, clean_only=False)
     assert (plan.contacts, plan.refused_total) == (3, 0)
+
+
+def test_a_parcel_trace_takes_the_property_the_provider_found(team_a, staff):
+    from tests.support.crm import finished_trace
+
+    trace = finished_trace(team_a, staff, 2, email_every=1)
+    trace.trace_type = "parcel"
+    trace.save()
+    for result in trace.results.all():
+        result.record.values = {}  # an APN upload has no street address
+        result.record.save()
+    first = trace.results.order_by("id").first()
+    first.raw = {
+        "property_address": "7 ELM ST",
+        "property_city": "Austin",
+        "property_state": "TX",
+        "property_zip": "78701",
+    }
+    first.save()
+    source = source_for(kind="trace", pk=trace.pk, team=team_a)
+    records = list(source.records(selection=Selection.ALL))
+    assert records[0].address == Address("7 ELM ST", "Austin", "TX", "78701")
+    assert not records[1].address and records[1].mailing  # keyed on the mailing address
+    assert records[0].name == "Pat Owner0"
