@@ -11,10 +11,13 @@ What a user waits for, timed one after the other on the same list:
 
 The baseline, measured in the same run: the naive client of a batch API, one request per
 contact (its ``create`` and ``event``) in a loop, on NAIVE contacts, extrapolated linearly to
-the list. The sandbox's received data checks every body is under 100 KB and every contact
-arrived once. Half the list's phones are in the team's DNC store (one in nine flagged), so
-the DNC lookups and the phones left out do real work. Target: the whole send ≥ 10x the naive
-loop.
+the list; the ratio is reported as measured. With the CRM on localhost a request costs the
+naive loop only a few milliseconds, so the ratio here is a floor: over a real network each of
+its 25,000 requests waits a round trip, the batched push 164 of them. The sandbox's received
+data checks every body is under 100 KB and every contact arrived once. Half the list's
+phones are in the team's DNC store (one in nine flagged), so the DNC lookups and the phones
+left out do real work. Target (what the user waits for): the list in the CRM within
+TARGET_SECONDS of the click, and the preview within TARGET_PREVIEW_SECONDS.
 
 Sizes: BENCH_CRM_ROWS (25000), BENCH_CRM_NAIVE (1000).
 """
@@ -28,7 +31,8 @@ from bench.common import bench_database, bench_redis_url, emit, setup_django
 
 ROWS = int(os.environ.get("BENCH_CRM_ROWS", "25000"))
 NAIVE = int(os.environ.get("BENCH_CRM_NAIVE", "1000"))
-TARGET_RATIO = 10
+TARGET_SECONDS = 15.0
+TARGET_PREVIEW_SECONDS = 5.0
 LIMIT = 100 * 1024
 
 
@@ -90,6 +94,8 @@ def main() -> None:
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
 
+            services.crm_push_prepare(push=push)
+            prepared = time.perf_counter() - started
             cProfile.runctx(
                 "job_services.job_submit_step(label=label, job_id=push.pk)",
                 globals(),
@@ -147,9 +153,10 @@ def main() -> None:
                 "contacts_per_second": round(push.contacts / send),
                 "naive_contacts_measured": sent,
                 "naive_seconds_extrapolated": round(naive_full, 1),
-                "ratio": round(ratio, 1),
-                "target_ratio": TARGET_RATIO,
-                "within_target": ratio >= TARGET_RATIO,
+                "ratio_to_naive": round(ratio, 1),
+                "target_send_seconds": TARGET_SECONDS,
+                "target_preview_seconds": TARGET_PREVIEW_SECONDS,
+                "within_target": send < TARGET_SECONDS and preview < TARGET_PREVIEW_SECONDS,
             }
         )
 

@@ -148,10 +148,14 @@ def bulk_upsert(
     *,
     unique: Sequence[str],
     newer: str | None = None,
+    keep: Sequence[str] = (),
+    increment: str | None = None,
 ) -> int:
     """Insert `rows` or, where a row with the same `unique` fields exists, update it — only
     if the incoming `newer` field is at least the stored one (so an older result never
     overwrites a newer), when `newer` is given. `rows` must not repeat a unique key.
+    On an update the `keep` fields stay as stored and the `increment` field (a count) goes
+    up by one instead of taking the incoming value.
 
     PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO
     UPDATE``. Elsewhere: the same statement with ``executemany`` in batches (SQLite ≥ 3.24).
@@ -162,11 +166,15 @@ def bulk_upsert(
     model_fields = [meta.get_field(name) for name in fields]
     columns = [quote(f.column) for f in model_fields]
     keys = [quote(meta.get_field(name).column) for name in unique]
-    updates = [c for c, f in zip(columns, model_fields, strict=True) if f.name not in unique]
     table = quote(meta.db_table)
+    updates = [
+        f"{c} = {table}.{c} + 1" if f.name == increment else f"{c} = EXCLUDED.{c}"
+        for c, f in zip(columns, model_fields, strict=True)
+        if f.name not in unique and f.name not in keep
+    ]
     conflict = (
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+        + ", ".join(updates)
         + (
             f" WHERE {table}.{quote(meta.get_field(newer).column)} "
             f"<= EXCLUDED.{quote(meta.get_field(newer).column)}"

@@ -101,3 +101,31 @@ def test_bulk_insert_gives_left_out_fields_what_the_model_would(team_a):
     assert set(internal.values_list("reason", "added_by")) == {("", None)}
     assert not internal.filter(created_at__lt=now).exists()
     assert internal.exclude(created_at=None).count() == 3
+
+
+def test_bulk_upsert_keeps_and_counts_on_conflict(team_a, staff):
+    from leadops.crm.models import CrmContact
+
+    fields = ["team", "crm_id", "name", "address", "pushes", "first_pushed_at", "last_pushed_at"]
+    first, later = timezone.now() - timedelta(days=3), timezone.now()
+
+    def upsert(name, when, ids):
+        return bulk.bulk_upsert(
+            CrmContact,
+            fields,
+            [(team_a.pk, crm_id, name, "", 1, when, when) for crm_id in ids],
+            unique=["team", "crm_id"],
+            keep=["first_pushed_at"],
+            increment="pushes",
+        )
+
+    upsert("Ann", first, ["a", "b"])
+    upsert("Ann Lee", later, ["b", "c"])
+
+    rows = {c.crm_id: c for c in CrmContact.objects.filter(team=team_a)}
+    assert {k: (c.name, c.pushes) for k, c in rows.items()} == {
+        "a": ("Ann", 1),
+        "b": ("Ann Lee", 2),
+        "c": ("Ann Lee", 1),
+    }
+    assert rows["b"].first_pushed_at == first and rows["b"].last_pushed_at == later

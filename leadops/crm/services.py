@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from leadops.accounts.models import Membership
 from leadops.accounts.permissions import control_refusal, may_control
-from leadops.bulk import bulk_insert
+from leadops.bulk import bulk_insert, bulk_upsert
 from leadops.jobs import services as job_services
 from leadops.jobs import tokens
 from leadops.phones import dnc_statuses
@@ -495,6 +495,19 @@ def crm_push_retry(
 # --- what the submit step records -----------------------------------------------------------
 
 
+CONTACT_FIELDS = (
+    "team",
+    "crm_id",
+    "name",
+    "address",
+    "first_push",
+    "last_push",
+    "pushes",
+    "first_pushed_at",
+    "last_pushed_at",
+)
+
+
 def crm_batch_sent(*, batch: CrmBatch) -> None:
     """The CRM queued `batch`: mark it sent, remember its users (later pushes update them)
     and move the push's progress, in one transaction."""
@@ -505,32 +518,26 @@ def crm_batch_sent(*, batch: CrmBatch) -> None:
         people = {
             item["id"]: item for item in batch.items if item.get("type") in ("create", "update")
         }
-        known = set(
-            CrmContact.objects.filter(team_id=push.team_id, crm_id__in=people).values_list(
-                "crm_id", flat=True
-            )
-        )
-        CrmContact.objects.filter(team_id=push.team_id, crm_id__in=known).update(
-            last_push=push, last_pushed_at=now, pushes=F("pushes") + 1
-        )
-        CrmContact.objects.bulk_create(
-            [
-                CrmContact(
-                    team_id=push.team_id,
-                    crm_id=crm_id,
-                    name=" ".join(p for p in (item.get("first_name"), item.get("last_name")) if p)[
-                        :255
-                    ],
-                    address=str((item.get("meta") or {}).get("property_address") or "")[:300],
-                    first_push=push,
-                    last_push=push,
-                    first_pushed_at=now,
-                    last_pushed_at=now,
+        bulk_upsert(
+            CrmContact,
+            CONTACT_FIELDS,
+            (
+                (
+                    push.team_id,
+                    crm_id,
+                    " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p)[:255],
+                    str((item.get("meta") or {}).get("property_address") or "")[:300],
+                    push.pk,
+                    push.pk,
+                    1,
+                    now,
+                    now,
                 )
                 for crm_id, item in people.items()
-                if crm_id not in known
-            ],
-            ignore_conflicts=True,
+            ),
+            unique=("team", "crm_id"),
+            keep=("first_push", "first_pushed_at"),
+            increment="pushes",
         )
         CrmPush.objects.filter(pk=push.pk).update(rows_done=F("rows_done") + batch.contacts)
 
