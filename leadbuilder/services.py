@@ -218,6 +218,8 @@ class StoredRows:
 
 
 def _int(value) -> int | None:
+    if type(value) is int:  # what the provider sends: no conversion (a row has 2 of these)
+        return value
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -227,6 +229,8 @@ def _int(value) -> int | None:
 
 
 def _float(value) -> float | None:
+    if type(value) is float:
+        return value
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -244,12 +248,13 @@ def row_values(team_id: int, build_id: int, position: int, row) -> tuple:
     data = row.data
     owner = " ".join(p for p in (row.owner_first_name, row.owner_last_name) if p).strip()
     phone = us_e164(row.primary_phone or "") or ""
-    score_values = [
-        (max(0, min(100, value)) if value is not None else None)
-        if index % 2 == 0
-        else (value or "")[:6]
-        for index, value in enumerate(row.scores)
-    ]
+    score_values = []
+    scores = row.scores
+    for index in range(0, len(scores), 2):
+        score, category = scores[index], scores[index + 1]
+        if score is not None and not 0 <= score <= 100:
+            score = 0 if score < 0 else 100
+        score_values += (score, category[:6] if category else "")
     return (
         team_id,
         build_id,
