@@ -46,7 +46,7 @@ from .models import (
     RefusalReason,
     Selection,
 )
-from .sources import Source
+from .sources import CRM_OFF, Source
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def crm_connection_test(*, team) -> ConnectionResult:
     """Ask the CRM for an empty batch (nothing is created) and remember the answer."""
     now = timezone.now()
     if not settings.CRM_ENABLED:
-        result = ConnectionResult(False, "The CRM is turned off (CRM_ENABLED=false).", now)
+        result = ConnectionResult(False, CRM_OFF, now)
     else:
         try:
             answer = crm_client().connection_test()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
+from django.conf import settings
 from django.db.models import QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.http import QueryDict
@@ -26,6 +27,7 @@ from .contacts import Address, SourceRecord
 from .models import Selection, SourceKind
 
 CHUNK = 2000
+CRM_OFF = "The CRM is turned off here (CRM_ENABLED=false): nothing can be sent to it."
 
 
 def _property(values: dict) -> Address:
@@ -88,6 +90,8 @@ class Source:
 
     def refusal(self) -> str:
         """Why this source cannot be pushed now ("" when it can)."""
+        if not settings.CRM_ENABLED:
+            return CRM_OFF
         if self.job.status not in FINISHED:
             return f"{self.name} has not finished; send it to the CRM once it completes."
         return ""

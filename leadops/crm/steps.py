@@ -21,6 +21,7 @@ with a retry of exactly those batches' records offered on its page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Sum
 
 from leadops.jobs.registry import Ingested, PollResult, Submitted
@@ -35,6 +36,7 @@ from leadops.providers.errors import (
 
 from . import services
 from .models import RETRYABLE, BatchState, CrmBatch, CrmPush
+from .sources import CRM_OFF
 
 
 def _ref(job: CrmPush) -> str:
@@ -52,6 +54,8 @@ def _sent_words(job: CrmPush) -> str:
 
 class CrmSteps:
     def submit(self, job: CrmPush) -> Submitted:
+        if not settings.CRM_ENABLED:  # turned off since the push was made
+            raise InvalidRequest(CRM_OFF, provider="crm")
         try:
             services.crm_push_prepare(push=job)
         except services.NothingToSend as exc:

@@ -377,3 +377,18 @@ def test_only_the_pusher_or_a_manager_may_retry(crm_sandbox, hits_trace, staff, 
     with pytest.raises(services.NotAllowed, match="can retry this job"):
         services.crm_push_retry(push=push, source=source, user=other)
     assert CrmPush.objects.count() == 1
+
+
+def test_a_crm_turned_off_is_said_and_sends_nothing(
+    crm_sandbox, hits_trace, staff, settings, run_worker
+):
+    trace = hits_trace(2)
+    push = push_trace(trace, staff)
+    settings.CRM_ENABLED = False
+    with pytest.raises(services.PushRefused, match="CRM is turned off"):
+        push_trace(trace, staff)
+    # A push made before it was turned off fails with the same sentence, nothing sent.
+    push = run_until_done(push, run_worker)
+    assert push.status == JobStatus.FAILED and "CRM is turned off" in push.error_message
+    assert received(crm_sandbox) == []
+    assert not services.crm_connection_test(team=trace.team).ok
