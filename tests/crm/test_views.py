@@ -215,6 +215,9 @@ def test_one_push_per_form_a_double_submit_lands_on_the_same_push(
 
     push = run_until_done(push, run_worker, sweep=True)
     assert (push.contacts, push.creates, push.updates) == (6, 6, 0)
+    trace_page = staff_client.get(reverse("traces:detail", args=[trace.pk])).content.decode()
+    last = trace_page.split('data-testid="last-crm-push"', 1)[1].split("</a>", 1)[0]
+    assert f"Last CRM push #{push.pk}: complete, 6 contacts" in last
     assert push.status == JobStatus.COMPLETE
     received = crm.control.crm_received()
     people = [i for i in received["items"] if i["type"] == "create"]
