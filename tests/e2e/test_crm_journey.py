@@ -97,6 +97,12 @@ def test_crm_journey(page, tracing_app, trace_member, sandbox, settings, screens
     expect(row.get_by_role("link", name=push.source_name)).to_have_attribute(
         "href", f"/traces/{trace.pk}/"
     )
+    # And the trace's page links its latest push.
+    row.get_by_role("link", name=push.source_name).click()
+    expect(page.get_by_test_id("last-crm-push")).to_have_text(
+        f"Last CRM push #{push.pk}: complete, {trace.hits} contacts"
+    )
+    screenshot("trace-after-push")
 
 
 def test_crm_retry_journey(page, tracing_app, trace_member, sandbox, settings, screenshot):
