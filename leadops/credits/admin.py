@@ -118,6 +118,7 @@ class CreditEntryAdmin(ReadOnlyAdmin):
         "created_at",
         "wallet",
         "kind",
+        "change",
         "amount",
         "held_delta",
         "balance_after",
@@ -138,6 +139,10 @@ class CreditEntryAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff
+
+    @admin.display(description="Change")
+    def change(self, obj: CreditEntry) -> str:
+        return obj.change_text
 
 
 @admin.register(CreditHold)

@@ -69,13 +69,26 @@ class CreditEntry(models.Model):
         indexes = [models.Index(fields=["wallet", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount:+,} ({self.reason})"
+        return f"{self.get_kind_display()} {self.change_text} ({self.reason})"
 
     def save(self, *args, **kwargs):
         # The ledger is append-only: an entry, once written, is never changed.
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Credit entries are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def change_text(self) -> str:
+        """What the line did, as a reader of the ledger expects it: a hold the credits set
+        aside, a capture the credits charged (they leave the held balance, so `amount` is 0),
+        a release the credits returned; anything else the change to the available balance."""
+        if self.kind == EntryKind.CAPTURE:
+            return f"{-self.held_delta:,} charged"
+        if self.kind == EntryKind.HOLD:
+            return f"{-self.amount:,} held"
+        if self.kind == EntryKind.RELEASE:
+            return f"{self.amount:,} returned"
+        return f"{self.amount:+,}"
 
 
 class HoldStatus(models.TextChoices):

@@ -6,7 +6,9 @@ from leadops.credits.models import CreditEntry
 class CreditEntryTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name="When", format="M j, Y H:i")
     kind = tables.Column(verbose_name="Kind")
-    amount = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    amount = tables.Column(
+        verbose_name="Change", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
     balance_after = tables.Column(
         verbose_name="Available after", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
     )
@@ -20,8 +22,8 @@ class CreditEntryTable(tables.Table):
         empty_text = "No credit activity yet. An admin grants credits in Admin → Wallets."
         order_by = "-created_at"
 
-    def render_amount(self, value):
-        return f"{value:+,}"
+    def render_amount(self, record):
+        return record.change_text
 
     def render_balance_after(self, value):
         return f"{value:,}"

@@ -136,3 +136,22 @@ def test_entries_are_append_only(wallet):
 def test_grant_rejects_non_positive_amounts(wallet, amount):
     with pytest.raises(ValueError, match="positive whole numbers"):
         credits.grant(wallet=wallet, amount=amount, actor=None, reason="x", idempotency_key="bad")
+
+
+def test_the_ledger_says_what_each_line_did(wallet, staff_client):
+    from django.urls import reverse
+
+    hold = credits.hold(wallet=wallet, amount=980, reference="job:8", actor=None, reason="r")
+    credits.settle(hold=hold, charged=705, actor=None, reason="done")
+    texts = [
+        (e.kind, e.change_text) for e in CreditEntry.objects.filter(wallet=wallet).order_by("id")
+    ]
+    assert texts == [
+        (EntryKind.GRANT, "+1,000"),
+        (EntryKind.HOLD, "980 held"),
+        (EntryKind.CAPTURE, "705 charged"),
+        (EntryKind.RELEASE, "275 returned"),
+    ]
+    page = staff_client.get(reverse("dashboard")).content.decode()
+    ledger = page.split("<table", 1)[1].split("</table>", 1)[0]
+    assert "705 charged" in ledger and "275 returned" in ledger and ">+0<" not in ledger
