@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from leadops.accounts.models import TeamScopedModel
@@ -77,6 +78,9 @@ class DncScrub(PaidJob):
 
     def __str__(self) -> str:
         return f"DNC scrub #{self.pk} ({self.name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dnc:detail", args=[self.pk])
 
     @property
     def provider_label(self) -> str:

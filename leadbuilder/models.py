@@ -8,6 +8,7 @@ even after the strategies' defaults change at Tracerfy.
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from leadbuilder.spec import BuildSpec
 from leadops.accounts.models import TeamScopedModel
@@ -62,6 +63,9 @@ class LeadBuild(PaidJob):
 
     def __str__(self) -> str:
         return f"Lead list #{self.pk} ({self.name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("leadbuilder:detail", args=[self.pk])
 
     @property
     def build_spec(self) -> BuildSpec:

@@ -10,6 +10,7 @@ admin.site.site_title = "LeadOps admin"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/running/", views.dashboard_running, name="dashboard_running"),
     path("settings/", views.settings_page, name="settings"),
     path("healthz", team_optional(views.healthz), name="healthz"),
     path(

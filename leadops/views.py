@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from leadops import dashboard as dashboard_figures
 from leadops.accounts.models import Membership
 from leadops.credits import selectors as credit_selectors
 from leadops.credits.models import Wallet
@@ -18,15 +19,37 @@ def dashboard(request):
     wallet = Wallet.objects.filter(user=request.user).first()
     table = CreditEntryTable(credit_selectors.wallet_entries(wallet=wallet))
     table_configure(request, table, per_page=15)
-    return render(
-        request,
-        "dashboard.html",
-        {
-            "wallet": wallet,
-            "table": table,
-            "series": credit_selectors.balance_series(wallet=wallet),
-        },
+    team = request.team
+    running = _running(team)
+    context = {
+        "wallet": wallet,
+        "table": table,
+        "series": credit_selectors.balance_series(wallet=wallet),
+        "team_credits": dashboard_figures.team_credits(team=team) if team else None,
+        "finished": dashboard_figures.finished_since(
+            team=team, since=dashboard_figures.yesterday()
+        )
+        if team
+        else [],
+        "attention": dashboard_figures.needs_attention(team=team) if team else [],
+        **running,
+    }
+    busy = running["running_total"] or context["finished"] or context["attention"]
+    context["is_new"] = not busy and (
+        team is None or dashboard_figures.is_new(user=request.user, team=team)
     )
+    return render(request, "dashboard.html", context)
+
+
+def _running(team) -> dict:
+    jobs, total = dashboard_figures.running_jobs(team=team) if team else ([], 0)
+    return {"running": jobs, "running_total": total}
+
+
+@login_required
+def dashboard_running(request):
+    """The dashboard's running-jobs card, reloaded every few seconds while jobs run."""
+    return render(request, "partials/dashboard_running.html", _running(request.team))
 
 
 @login_required

@@ -188,6 +188,7 @@ MEMBER_PAGE = Route()
 ROUTES: dict[str, Route] = {
     # site
     "dashboard": MEMBER_PAGE,
+    "dashboard_running": MEMBER_PAGE,
     "settings": MEMBER_PAGE,
     "password_change": MEMBER_PAGE,
     "password_change_done": MEMBER_PAGE,

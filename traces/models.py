@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from leadops.accounts.models import TeamScopedModel
 from leadops.jobs.models import PaidJob
@@ -77,6 +78,9 @@ class TraceJob(PaidJob):
 
     def __str__(self) -> str:
         return f"Trace #{self.pk} ({self.batch.filename})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("traces:detail", args=[self.pk])
 
     @property
     def provider_label(self) -> str:

@@ -12,6 +12,7 @@ of the same owner and property sends an ``update``, never a second ``create``.
 """
 
 from django.db import models
+from django.urls import reverse
 
 from leadops.accounts.models import Team, TeamScopedModel
 from leadops.jobs.models import PaidJob
@@ -99,6 +100,9 @@ class CrmPush(PaidJob):
 
     def __str__(self) -> str:
         return f"CRM push #{self.pk} ({self.source_name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:detail", args=[self.pk])
 
 
 class BatchState(models.TextChoices):

@@ -1,0 +1,128 @@
+"""What the dashboard shows: the team's credits, its jobs running now, finished since
+yesterday and failing, read across every registered kind of paid job (traces, DNC scrubs,
+lead lists, CRM pushes) without naming any: each kind comes from `leadops.jobs.registry`.
+
+Every figure is the team's, one query per job kind and figure, whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from leadops.credits.models import CreditEntry, Wallet
+from leadops.jobs.models import ACTIVE, FINISHED, JobStatus, PaidJob
+from leadops.jobs.registry import all_kinds
+
+RUNNING_SHOWN = 8
+FAILURES_SHOWN = 8
+FAILURES_WITHIN = timedelta(days=7)
+
+
+def _related(model: type[PaidJob]) -> list[str]:
+    """The relations a job's name reads (a trace names its upload's file)."""
+    names = {f.name for f in model._meta.get_fields()}
+    return ["created_by", *(["batch"] if "batch" in names else [])]
+
+
+@dataclass(frozen=True)
+class TeamCredits:
+    available: int
+    held: int
+    members: int
+
+
+def team_credits(*, team) -> TeamCredits:
+    found = Wallet.objects.filter(team=team).aggregate(
+        available=Sum("available"), held=Sum("held"), members=Count("pk")
+    )
+    return TeamCredits(found["available"] or 0, found["held"] or 0, found["members"])
+
+
+def _kind(model: type[PaidJob]) -> str:
+    return str(model._meta.verbose_name)
+
+
+def running_jobs(*, team, limit: int = RUNNING_SHOWN) -> tuple[list[PaidJob], int]:
+    """The team's jobs under way, newest first (at most `limit`), and how many there are."""
+    jobs: list[PaidJob] = []
+    total = 0
+    for model, _steps in all_kinds():
+        active = model.objects.filter(team=team, status__in=ACTIVE)
+        shown = list(active.select_related(*_related(model)).order_by("-created_at")[:limit])
+        # Counted only when the list is full (a second query is rarely needed).
+        total += active.count() if len(shown) == limit else len(shown)
+        jobs += shown
+    jobs.sort(key=lambda job: job.created_at, reverse=True)
+    return jobs[:limit], total
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: str
+    finished: int
+    partial: int
+    failed: int
+
+
+def finished_since(*, team, since: datetime) -> list[KindCount]:
+    """Per kind of job, how many of the team's ended since `since`: done (complete or with
+    errors), of which with errors, and failed. Kinds with nothing are left out."""
+    counts = []
+    for model, _steps in all_kinds():
+        found = model.objects.filter(team=team, completed_at__gte=since).aggregate(
+            finished=Count("pk", filter=Q(status__in=FINISHED)),
+            partial=Count("pk", filter=Q(status=JobStatus.PARTIAL)),
+            failed=Count("pk", filter=Q(status=JobStatus.FAILED)),
+        )
+        if found["finished"] or found["failed"]:
+            counts.append(KindCount(_kind(model), **found))
+    return counts
+
+
+@dataclass(frozen=True)
+class Attention:
+    job: PaidJob
+    kind: str
+    reason: str
+    todo: str
+
+
+def _todo(job: PaidJob) -> str:
+    if job.status == JobStatus.PARTIAL:
+        return "Open it: what was done is stored; the rest can be sent again from its page."
+    return "Open it to read why; its credits were returned. Fix the cause, then start it again."
+
+
+def needs_attention(*, team, now: datetime | None = None) -> list[Attention]:
+    """The team's jobs of the last week that failed or ended with errors, newest first."""
+    since = (now or timezone.now()) - FAILURES_WITHIN
+    found: list[PaidJob] = []
+    for model, _steps in all_kinds():
+        bad = model.objects.filter(
+            team=team,
+            status__in=[JobStatus.FAILED, JobStatus.PARTIAL],
+            completed_at__gte=since,
+        )
+        found += bad.select_related(*_related(model)).order_by("-completed_at")[:FAILURES_SHOWN]
+    found.sort(key=lambda job: job.completed_at, reverse=True)
+    return [
+        Attention(job, _kind(type(job)), job.error_message or job.get_status_display(), _todo(job))
+        for job in found[:FAILURES_SHOWN]
+    ]
+
+
+def is_new(*, user, team) -> bool:
+    """Nothing done yet: no job of the team and no credit activity of the user's."""
+    if CreditEntry.objects.filter(wallet__user=user, wallet__team=team).exists():
+        return False
+    return not any(model.objects.filter(team=team).exists() for model, _steps in all_kinds())
+
+
+def yesterday(now: datetime | None = None) -> datetime:
+    """The start of yesterday, local time: "since yesterday" on a morning's dashboard."""
+    local = timezone.localtime(now or timezone.now())
+    return (local - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,150 @@
+"""The dashboard's figures against known jobs and wallets, scoped to the team."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dnc.models import DncScrub
+from leadops.credits import services as credits
+from leadops.crm.models import CrmPush
+from leadops.jobs.models import JobStatus
+from leadops.jobs.registry import all_kinds
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.leadbuilder.factories import lead_build
+from tests.support.crm import finished_trace
+
+pytestmark = pytest.mark.django_db
+
+
+def ended(job, status: str, hours_ago: float, error: str = ""):
+    type(job).objects.filter(pk=job.pk).update(
+        status=status,
+        completed_at=timezone.now() - timedelta(hours=hours_ago),
+        error_message=error,
+    )
+    job.refresh_from_db()
+    return job
+
+
+def scrub(team, user, name: str, status: str = JobStatus.QUEUED) -> DncScrub:
+    return DncScrub.objects.create(
+        team=team, created_by=user, provider="tracerfy", source="list", name=name, status=status
+    )
+
+
+@pytest.fixture
+def jobs(team_a, team_b, staff, owner, outsider, monkeypatch):
+    # "Since yesterday" is measured from the start of yesterday: pin it 30 hours back.
+    monkeypatch.setattr(
+        "leadops.dashboard.yesterday", lambda now=None: timezone.now() - timedelta(hours=30)
+    )
+    credits.grant(wallet=staff.wallet, amount=300, actor=None, reason="t", idempotency_key="s")
+    theirs = credits.wallet_for(user=outsider, team=team_b)
+    mine = credits.wallet_for(user=owner, team=team_a)
+    credits.grant(wallet=mine, amount=1200, actor=None, reason="t", idempotency_key="o")
+    credits.hold(wallet=mine, amount=200, reference="x:1", actor=None, reason="t")
+    credits.grant(wallet=theirs, amount=999, actor=None, reason="t", idempotency_key="b")
+
+    running = finished_trace(team_a, staff, 3, status=JobStatus.SUBMITTED)
+    type(running).objects.filter(pk=running.pk).update(rows_total=10, rows_done=4)
+    queued = scrub(team_a, staff, "calls to check")
+    done = ended(finished_trace(team_a, staff, 2), JobStatus.COMPLETE, 2)
+    ended(finished_trace(team_a, staff, 2), JobStatus.COMPLETE, 72)  # before yesterday
+    partial = ended(
+        lead_build(team=team_a, user=staff, rows=1, name="Phoenix flips"),
+        JobStatus.PARTIAL,
+        3,
+        "120 rows could not be stored; their credits were returned.",
+    )
+    failed = ended(scrub(team_a, staff, "bad list"), JobStatus.FAILED, 1, "Tracerfy refused it.")
+    ended(scrub(team_a, staff, "old failure"), JobStatus.FAILED, 24 * 10, "Long ago.")
+    # Another team's work never shows.
+    scrub(team_b, outsider, "theirs running")
+    ended(scrub(team_b, outsider, "theirs failed"), JobStatus.FAILED, 1, "Secret failure.")
+    return {"running": running, "queued": queued, "done": done, "partial": partial,
+            "failed": failed}  # fmt: skip
+
+
+def test_the_dashboard_shows_the_teams_figures(staff_client, jobs):
+    html = staff_client.get(reverse("dashboard")).content.decode()
+
+    assert 'data-testid="wallet-available">300<' in html
+    assert 'data-testid="team-available">1,300<' in html  # 300 + (1,200 - 200 held)
+    assert "200 held · 2 wallets" in html
+    running = html.split('data-testid="running-jobs"', 1)[1].split("Finished since", 1)[0]
+    assert running.count('data-testid="running-job"') == 2
+    assert str(jobs["running"]) in running and str(jobs["queued"]) in running
+    assert 'aria-valuenow="40"' in running  # 4 of 10 rows
+    assert "theirs running" not in html
+    assert 'data-testid="running-total">2<' in html
+
+    finished = html.split('data-testid="finished"', 1)[1].split("</table>", 1)[0]
+    rows = [
+        [cell.split(">", 1)[1] for cell in row.split("<td")[1:]]
+        for row in finished.split("<tbody>", 1)[1].split("<tr>")[1:]
+    ]
+    figures = {row[0].split("<")[0]: [c.split("<")[0] for c in row[1:]] for row in rows}
+    assert figures == {
+        "Trace job": ["1", "0", "0"],  # the one of 72 hours ago is not "since yesterday"
+        "DNC scrub": ["0", "0", "1"],
+        "Lead list": ["1", "1", "0"],
+    }
+
+    attention = html.split("Needs attention", 1)[1]
+    assert attention.count('data-testid="attention"') == 2
+    assert attention.index(str(jobs["failed"])) < attention.index(str(jobs["partial"]))
+    assert "Tracerfy refused it." in attention and "120 rows could not be stored" in attention
+    assert "the rest can be sent again from its page" in attention
+    assert "Long ago." not in attention and "Secret failure." not in attention
+    assert jobs["failed"].get_absolute_url() in attention
+    assert 'data-testid="start-here"' not in html
+
+
+def test_a_new_user_is_told_where_to_start(client):
+    team = TeamFactory(name="Fresh")
+    user = UserFactory(username="fresh")
+    MembershipFactory(user=user, team=team)
+    client.force_login(user)
+    html = client.get(reverse("dashboard")).content.decode()
+    start = html.split('data-testid="start-here"', 1)[1]
+    assert reverse("imports:upload") in start and reverse("leadbuilder:new") in start
+    assert 'data-testid="no-credits"' in start
+    assert 'data-testid="nothing-running"' in html
+    assert 'data-testid="nothing-finished"' in html
+    assert 'data-testid="nothing-needs-attention"' in html
+
+
+def test_the_running_card_refreshes_while_jobs_run_and_stops_after(staff_client, jobs):
+    url = reverse("dashboard_running")
+    card = staff_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert f'hx-get="{url}"' in card and card.count('data-testid="running-job"') == 2
+    for job in (jobs["running"], jobs["queued"]):
+        ended(job, JobStatus.COMPLETE, 0)
+    card = staff_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-get" not in card and 'data-testid="nothing-running"' in card
+
+
+def test_the_dashboard_reads_each_kind_once_however_many_jobs(staff_client, team_a, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(reverse("dashboard")).status_code == 200
+        return len(queries)
+
+    scrub(team_a, staff, "one")
+    ended(scrub(team_a, staff, "one failed"), JobStatus.FAILED, 1, "x")
+    count()  # the first request of a session writes it
+    few = count()
+    for n in range(6):
+        scrub(team_a, staff, f"more {n}")
+        ended(scrub(team_a, staff, f"more failed {n}"), JobStatus.FAILED, 1, "x")
+        CrmPush.objects.create(
+            team=team_a, created_by=staff, provider="crm", source_kind="trace", source_id=1,
+            source_name="t", selection="all", status=JobStatus.SUBMITTING,
+        )  # fmt: skip
+    assert count() == few
+    assert few <= 12 + 3 * len(all_kinds())
