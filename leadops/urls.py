@@ -11,6 +11,7 @@ admin.site.site_title = "LeadOps admin"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/check/", views.settings_check, name="settings_check"),
     path("healthz", team_optional(views.healthz), name="healthz"),
     path(
         "login/",
