@@ -44,7 +44,7 @@ class MappingPresetTable(tables.Table):
         empty_values=(),
         orderable=False,
         verbose_name="Columns mapped",
-        attrs={"td": {"class": "num"}},
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
     )
     created_by = tables.Column(
         verbose_name="Saved by", order_by="created_by__username", default="—"
