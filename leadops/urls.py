@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("dashboard/running/", views.dashboard_running, name="dashboard_running"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/check/", views.settings_check, name="settings_check"),
     path("healthz", team_optional(views.healthz), name="healthz"),
     path(
         "login/",

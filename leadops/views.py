@@ -5,13 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from leadops import dashboard as dashboard_figures
 from leadops.accounts.models import Membership
 from leadops.credits import selectors as credit_selectors
 from leadops.credits.models import Wallet
 from leadops.credits.tables import CreditEntryTable
+from leadops.providers import health
 from leadops.tables import table_configure
+from leadops.webhooks.selectors import last_events
 
 
 @login_required
@@ -52,8 +55,13 @@ def dashboard_running(request):
     return render(request, "partials/dashboard_running.html", _running(request.team))
 
 
-@login_required
-def settings_page(request):
+WEBHOOK_PROVIDERS = [
+    ("tracerfy", "Tracerfy (account webhook URL)"),
+    ("reapi", "RealEstateAPI (webhook_url / webcomplete_url)"),
+]
+
+
+def _settings_context(request, checks=None) -> dict:
     members = (
         Membership.objects.filter(team=request.team).select_related("user")
         if request.team
@@ -69,24 +77,41 @@ def settings_page(request):
     # The webhook token is one secret for the whole installation, not a team's: only those who
     # run the installation (Django staff and superusers) see the URLs that carry it.
     can_see_webhooks = request.user.is_staff or request.user.is_superuser
-    webhook_urls = [
-        (label, f"{settings.PUBLIC_BASE_URL}/webhooks/{slug}/{settings.WEBHOOK_TOKEN}/")
-        for slug, label in [
-            ("tracerfy", "Tracerfy (account webhook URL)"),
-            ("reapi", "RealEstateAPI (webhook_url / webcomplete_url)"),
+    webhook_urls = []
+    if can_see_webhooks:
+        events = last_events(providers=[slug for slug, _ in WEBHOOK_PROVIDERS])
+        webhook_urls = [
+            (
+                label,
+                f"{settings.PUBLIC_BASE_URL}/webhooks/{slug}/{settings.WEBHOOK_TOKEN}/",
+                events.get(slug),
+            )
+            for slug, label in WEBHOOK_PROVIDERS
         ]
-    ]
-    return render(
-        request,
-        "settings.html",
-        {
-            "members": members,
-            "providers": providers,
-            "provider_mode": settings.PROVIDER_MODE,
-            "can_see_webhooks": can_see_webhooks,
-            "webhook_urls": webhook_urls if can_see_webhooks else [],
-        },
-    )
+    return {
+        "members": members,
+        "providers": providers,
+        "provider_mode": settings.PROVIDER_MODE,
+        "can_see_webhooks": can_see_webhooks,
+        "webhook_urls": webhook_urls,
+        "rate_usage": health.rate_usage(),
+        "checks": checks,
+    }
+
+
+@login_required
+def settings_page(request):
+    return render(request, "settings.html", _settings_context(request))
+
+
+@login_required
+@require_POST
+def settings_check(request):
+    """ "Check connections" (htmx): one free call per provider, the answers as a fragment."""
+    checks = health.check_connections()
+    if not request.htmx:
+        return render(request, "settings.html", _settings_context(request, checks))
+    return render(request, "partials/connection_checks.html", {"checks": checks})
 
 
 @never_cache

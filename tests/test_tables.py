@@ -17,6 +17,7 @@ from leadbuilder.models import LeadBuild, PropertyLookup, SavedSearch
 from leadops.credits import services as credits
 from leadops.crm.models import CrmBatch, CrmPush, CrmRefusal
 from leadops.imports import services as imports
+from leadops.imports.models import MappingPreset
 from leadops.tables import MAX_PER_PAGE, page_size
 from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
 from traces.models import MatchStatus, TraceJob, TraceResult
@@ -113,6 +114,10 @@ def table_pages(staff, team_a, staff_client):
         CrmRefusal(push=pushes[0], record_id=n, name=f"Owner {n}", reason="no_contact")
         for n in range(ROWS)
     )
+    MappingPreset.objects.bulk_create(
+        MappingPreset(team=team_a, name=f"preset {n:02d}", created_by=staff, mapping={})
+        for n in range(ROWS)
+    )
     from tests.leadbuilder.factories import lead_build
 
     build = lead_build(team=team_a, user=staff, rows=ROWS)
@@ -129,6 +134,7 @@ def table_pages(staff, team_a, staff_client):
         "lead lists": reverse("leadbuilder:index"),
         "property lookups": reverse("leadbuilder:lookup"),
         "saved searches": reverse("leadbuilder:searches"),
+        "mapping presets": reverse("imports:presets"),
         "crm pushes": reverse("crm:index"),
         "crm push batches": reverse("crm:detail", args=[pushes[0].pk]),
         "crm refused records": reverse("crm:refused", args=[pushes[0].pk]),

@@ -82,6 +82,15 @@ def internal_dnc_kwargs(team, user) -> dict:
     return {"pk": entry.pk}
 
 
+def preset_kwargs(team, user) -> dict:
+    from leadops.imports.models import MappingPreset
+
+    preset = MappingPreset.objects.create(
+        team=team, name=f"url walk {uuid.uuid4()}", created_by=user
+    )
+    return {"pk": preset.pk}
+
+
 def export_kwargs(team, user) -> dict:
     return {**job_kwargs(team, user), "fmt": "csv"}
 
@@ -190,6 +199,7 @@ ROUTES: dict[str, Route] = {
     "dashboard": MEMBER_PAGE,
     "dashboard_running": MEMBER_PAGE,
     "settings": MEMBER_PAGE,
+    "settings_check": MEMBER_PAGE,
     "password_change": MEMBER_PAGE,
     "password_change_done": MEMBER_PAGE,
     "login": MEMBER_PAGE,
@@ -204,6 +214,9 @@ ROUTES: dict[str, Route] = {
     "imports:sheet": Route(batch_kwargs),
     "imports:rejects_csv": Route(batch_kwargs),
     "imports:store_progress": Route(batch_kwargs),
+    "imports:presets": MEMBER_PAGE,
+    "imports:preset_rename": Route(preset_kwargs),
+    "imports:preset_delete": Route(preset_kwargs),
     # skip tracing
     "traces:index": MEMBER_PAGE,
     "traces:new": Route(batch_kwargs),

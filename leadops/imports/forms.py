@@ -4,6 +4,7 @@ from django import forms
 
 from leadops.imports import registry
 from leadops.imports.columns import EXTRA, FIELDS, FieldGroup
+from leadops.imports.models import MappingPreset
 
 _GROUP_LABELS = {
     FieldGroup.PROPERTY: "Property",
@@ -100,3 +101,10 @@ class MappingForm(forms.Form):
             header: self.cleaned_data[self.column_field_name(index)]
             for index, header in enumerate(self.headers)
         }
+
+
+class PresetRenameForm(forms.Form):
+    name = forms.CharField(
+        max_length=MappingPreset._meta.get_field("name").max_length,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )

@@ -1,7 +1,9 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from leadops.imports.models import ImportRecord
+from leadops.imports.columns import EXTRA
+from leadops.imports.models import ImportRecord, MappingPreset
 
 
 class UnusableRecordTable(tables.Table):
@@ -31,4 +33,54 @@ class UnusableRecordTable(tables.Table):
                 '<li><span class="fw-semibold">{}</span>: {}</li>',
                 ((error["column"], error["reason"]) for error in value),
             ),
+        )
+
+
+class MappingPresetTable(tables.Table):
+    """The team's mapping presets, with rename and delete for those who may change them."""
+
+    name = tables.Column(verbose_name="Name")
+    columns = tables.Column(
+        empty_values=(),
+        orderable=False,
+        verbose_name="Columns mapped",
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+    )
+    created_by = tables.Column(
+        verbose_name="Saved by", order_by="created_by__username", default="—"
+    )
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last saved")
+    actions = tables.Column(empty_values=(), orderable=False, verbose_name="")
+
+    class Meta:
+        model = MappingPreset
+        fields = ["name", "columns", "created_by", "updated_at"]
+        attrs = {"class": "table table-sm table-hover align-middle mb-0", "id": "presets"}
+        empty_text = (
+            "No mapping presets yet. Save a column mapping under a name on an upload's mapping "
+            "page and it is applied to files with the same headers."
+        )
+        order_by = "name"
+
+    def __init__(self, *args, user=None, membership=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.membership = membership
+
+    def render_columns(self, record):
+        mapping = record.mapping if isinstance(record.mapping, dict) else {}
+        return sum(1 for target in mapping.values() if target and target != EXTRA)
+
+    def render_actions(self, record):
+        from leadops.imports.presets import preset_may_change
+
+        if not preset_may_change(preset=record, user=self.user, membership=self.membership):
+            return ""
+        return format_html(
+            '<a class="btn btn-outline-secondary btn-sm" href="{}" data-testid="rename-preset">'
+            "Rename</a> "
+            '<a class="btn btn-outline-danger btn-sm" href="{}" data-testid="delete-preset">'
+            "Delete</a>",
+            reverse("imports:preset_rename", args=[record.pk]),
+            reverse("imports:preset_delete", args=[record.pk]),
         )

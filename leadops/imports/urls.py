@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:batch_id>/sheet/", views.choose_sheet, name="sheet"),
     path("<int:batch_id>/rejects.csv", views.rejects_csv, name="rejects_csv"),
     path("<int:batch_id>/progress/", views.store_progress, name="store_progress"),
+    path("presets/", views.presets_index, name="presets"),
+    path("presets/<int:pk>/rename/", views.preset_rename, name="preset_rename"),
+    path("presets/<int:pk>/delete/", views.preset_delete, name="preset_delete"),
 ]

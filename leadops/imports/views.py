@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leadops.accounts.scoping import get_for_team_or_404
 from leadops.exports import csv_response
-from leadops.imports import registry, selectors, services
+from leadops.imports import presets, registry, selectors, services
 from leadops.imports.errors import BatchStateError, ImportRejected, MappingInvalid
-from leadops.imports.forms import MappingForm, SheetForm, UploadForm
+from leadops.imports.forms import MappingForm, PresetRenameForm, SheetForm, UploadForm
 from leadops.imports.models import ImportBatch, ImportStatus, MappingPreset
-from leadops.imports.tables import UnusableRecordTable
+from leadops.imports.tables import MappingPresetTable, UnusableRecordTable
 from leadops.tables import table_configure
 
 PREVIEW_PAGE_SIZE = 25
@@ -216,3 +216,66 @@ def rejects_csv(request, batch_id: int):
     rejects = services.import_rejects_csv_rows(batch=batch)
     stem = batch.filename.rsplit(".", 1)[0] or "import"
     return csv_response(f"{stem}-rejected-rows.csv", rejects.headers, rejects.rows)
+
+
+# --- mapping presets ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def presets_index(request):
+    table = MappingPresetTable(
+        selectors.team_presets(team=request.team).select_related("created_by"),
+        user=request.user,
+        membership=request.membership,
+    )
+    table_configure(request, table, per_page=25)
+    return render(request, "imports/presets.html", {"table": table})
+
+
+def _changeable_preset(request, pk: int):
+    """The team's preset and whether this member may change it (another team's: 404)."""
+    preset = get_for_team_or_404(MappingPreset, request, pk=pk)
+    allowed = presets.preset_may_change(
+        preset=preset, user=request.user, membership=request.membership
+    )
+    if not allowed:
+        messages.error(
+            request,
+            f"Only your team's managers and admins, or the member who saved “{preset.name}”, "
+            "may change it.",
+        )
+    return preset, allowed
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preset_rename(request, pk: int):
+    preset, allowed = _changeable_preset(request, pk)
+    if not allowed:
+        return redirect("imports:presets")
+    form = PresetRenameForm(request.POST or None, initial={"name": preset.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            presets.preset_rename(preset=preset, name=form.cleaned_data["name"])
+        except presets.PresetNameInvalid as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Renamed the preset to “{preset.name}”.")
+            return redirect("imports:presets")
+    return render(request, "imports/preset_rename.html", {"preset": preset, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preset_delete(request, pk: int):
+    """GET: the confirmation; POST: delete."""
+    preset, allowed = _changeable_preset(request, pk)
+    if not allowed:
+        return redirect("imports:presets")
+    if request.method == "POST":
+        name = preset.name
+        presets.preset_delete(preset=preset)
+        messages.success(request, f"Deleted the preset “{name}”.")
+        return redirect("imports:presets")
+    return render(request, "imports/preset_delete.html", {"preset": preset})

@@ -175,6 +175,19 @@ class ReapiClient(ProviderClient):
         response = self.request("POST", "SkipTraceBatch", family=BATCH, json_body=body)
         return self.parse(response, BatchAccepted.from_json)
 
+    def key_check(self) -> str:
+        """Prove the URL and the key without paying: ``POST SkipTraceBatch`` with no skip
+        requests, which the API refuses (400, fewer than the minimum of 10) only after it has
+        authenticated the key; a wrong key is refused with 401/403 (``AuthFailed``). Returns
+        the provider's refusal text; any other failure raises its ``ProviderError``."""
+        try:
+            self.request("POST", "SkipTraceBatch", family=BATCH, json_body={"skips": []})
+        except InvalidRequest as exc:
+            if exc.status == 400:
+                return exc.message
+            raise
+        return "accepted an empty batch"
+
     def _check(self, skips: Sequence[SkipRequest], body: dict[str, Any]) -> None:
         """The documented batch rules, enforced before paying for a request."""
         problem = None
