@@ -29,9 +29,7 @@ def dashboard(request):
         "table": table,
         "series": credit_selectors.balance_series(wallet=wallet),
         "team_credits": dashboard_figures.team_credits(team=team) if team else None,
-        "finished": dashboard_figures.finished_since(
-            team=team, since=dashboard_figures.yesterday()
-        )
+        "finished": dashboard_figures.finished_since(team=team, since=dashboard_figures.yesterday())
         if team
         else [],
         "attention": dashboard_figures.needs_attention(team=team) if team else [],
