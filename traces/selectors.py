@@ -3,11 +3,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from leadops.imports.models import ImportRecord
+from leadops.jobs.models import ACTIVE, FINISHED
 from leadops.phones import NOT_SCRUBBED, DncStatus, dnc_statuses, us_e164
-from traces.models import MatchStatus, TraceJob, TraceResult
+from traces.models import MatchStatus, TraceJob, TraceProvider, TraceResult
 
 # Results read (and their phones' DNC statuses looked up) this many at a time.
 CHUNK = 2000
@@ -284,3 +285,53 @@ def export_rows(
             yield row(record, result, statuses)
 
     return export_headers(job=job), rows()
+
+
+@dataclass(frozen=True)
+class ProviderFigures:
+    """The team's traces on one provider (or all of them): what the overview's cards show."""
+
+    provider: str
+    jobs: int = 0
+    running: int = 0
+    records_sent: int = 0
+    records_reused: int = 0
+    hits: int = 0
+    charged: int = 0
+
+    @property
+    def hit_rate(self) -> float | None:
+        """Hits per record sent, as a percentage (None before anything was sent)."""
+        return round(100 * self.hits / self.records_sent, 1) if self.records_sent else None
+
+
+def team_trace_figures(*, team) -> tuple[ProviderFigures, list[ProviderFigures]]:
+    """The team's own trace figures, in total and per provider, every job kind (normal,
+    advanced, APN) counted: one grouped query. Hits and records count finished jobs only."""
+    rows = (
+        TraceJob.objects.filter(team=team)
+        .values("provider")
+        .annotate(
+            jobs=Count("pk"),
+            running=Count("pk", filter=Q(status__in=ACTIVE)),
+            records_sent=Sum("records_sent", filter=Q(status__in=FINISHED)),
+            records_reused=Sum("records_reused", filter=Q(status__in=FINISHED)),
+            hits=Sum("hits", filter=Q(status__in=FINISHED)),
+            charged=Sum("charged_credits"),
+        )
+        .order_by("provider")
+    )
+    labels = dict(TraceProvider.choices)
+    keys = ("jobs", "running", "records_sent", "records_reused", "hits", "charged")
+    per_provider = [
+        ProviderFigures(
+            provider=labels.get(row["provider"], row["provider"]),
+            **{key: row[key] or 0 for key in keys},
+        )
+        for row in rows
+    ]
+    total = ProviderFigures(
+        provider="All providers",
+        **{key: sum(getattr(figures, key) for figures in per_provider) for key in keys},
+    )
+    return total, per_provider

@@ -4,7 +4,7 @@ from django.utils.safestring import mark_safe
 
 from leadops.badges import dnc_badge, job_status_badge
 from leadops.phones import DncStatus, format_phone
-from traces.models import TraceJob, TraceResult
+from traces.models import TraceJob, TraceProvider, TraceResult
 from traces.selectors import phone_status
 
 BR = mark_safe("<br>")
@@ -50,6 +50,7 @@ class TraceJobTable(tables.Table):
         "traces:detail", args=[tables.A("pk")], verbose_name="Job", text=lambda job: f"#{job.pk}"
     )
     filename = tables.Column(accessor="batch__filename", verbose_name="File")
+    provider = tables.Column(verbose_name="Provider")
     trace_type = tables.Column(verbose_name="Type")
     status = tables.Column()
     records_sent = tables.Column(verbose_name="Sent", attrs={"td": {"class": "num"}})
@@ -65,6 +66,7 @@ class TraceJobTable(tables.Table):
         fields = [
             "id",
             "filename",
+            "provider",
             "trace_type",
             "status",
             "records_sent",
@@ -76,6 +78,9 @@ class TraceJobTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         empty_text = "No skip traces yet. Upload a spreadsheet to start one."
         order_by = "-created_at"
+
+    def render_provider(self, value):
+        return TraceProvider(value).label if value in TraceProvider.values else value
 
     def render_status(self, record):
         return job_status_badge(record)

@@ -35,8 +35,10 @@ from traces.tables import TraceJobTable, TraceResultTable
 def index(request):
     table = TraceJobTable(scoped(TraceJob, request).select_related("batch", "created_by"))
     table_configure(request, table, per_page=25)
-    # The Tracerfy figures load into their panel afterwards (account_figures).
-    return render(request, "traces/index.html", {"table": table})
+    total, per_provider = selectors.team_trace_figures(team=request.team)
+    # The Tracerfy account's figures load into their panel afterwards (account_figures).
+    context = {"table": table, "total": total, "per_provider": per_provider}
+    return render(request, "traces/index.html", context)
 
 
 def _provider(request) -> str:

@@ -210,3 +210,35 @@ def test_results_that_arrive_while_the_job_runs_reach_the_open_page(staff_client
     assert 'id="job-results" class="card-body p-0" hx-swap-oob="true"' in fresh
     assert fresh.count("(212) 555-0142") == 8  # the page's filter (hits) still applies
     assert "results_shown=8" in fresh and "results_shown=5" not in fresh
+
+
+def test_the_overview_shows_the_teams_own_figures_per_provider(
+    staff_client, team_a, team_b, staff, outsider
+):
+    from tests.support.crm import finished_trace
+    from traces.models import TraceJob
+
+    def trace(team, user, provider, status, sent, hits, charged, reused=0):
+        job = finished_trace(team, user, 1, status=status)
+        TraceJob.objects.filter(pk=job.pk).update(
+            provider=provider, records_sent=sent, hits=hits, charged_credits=charged,
+            records_reused=reused,
+        )  # fmt: skip
+
+    trace(team_a, staff, "tracerfy", "complete", 1000, 700, 1000, reused=40)
+    trace(team_a, staff, "tracerfy", "partial", 500, 300, 480)
+    trace(team_a, staff, "reapi", "complete", 800, 600, 800)
+    trace(team_a, staff, "tracerfy", "submitted", 90, 0, None)  # running: not yet counted
+    trace(team_b, outsider, "tracerfy", "complete", 99_999, 99_999, 99_999)
+
+    html = staff_client.get(reverse("traces:index")).content.decode()
+    assert 'data-testid="team-jobs">4<' in html and "1 running" in html
+    assert 'data-testid="team-records">2,300<' in html and "+ 40 reused free" in html
+    assert 'data-testid="team-hits">1,600<' in html and "69.6 % hit rate" in html
+    assert 'data-testid="team-charged">2,280<' in html
+    table = html.split('data-testid="team-figures-by-provider"', 1)[1].split("</table>", 1)[0]
+    assert "<td>RealEstateAPI</td>" in table and "<td>Tracerfy</td>" in table
+    assert "75.0 %" in table and "66.7 %" in table  # 600/800 and 1,000/1,500
+    assert "99,999" not in html
+    jobs = html.split("The Tracerfy account", 1)[1]  # the job table follows the panels
+    assert jobs.count(">RealEstateAPI</td>") == 1 and jobs.count(">Tracerfy</td>") == 3
