@@ -124,9 +124,9 @@ class CreditEntryAdmin(ReadOnlyAdmin):
         "wallet",
         "kind",
         "change",
-        "amount",
-        "held_delta",
-        "balance_after",
+        "available_change",
+        "held_change",
+        "available_after",
         "reason",
         "actor",
         "reference",
@@ -164,6 +164,18 @@ class CreditEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="Change")
     def change(self, obj: CreditEntry) -> str:
         return obj.change_text
+
+    @admin.display(description="Available change", ordering="amount")
+    def available_change(self, obj: CreditEntry) -> str:
+        return f"{obj.amount:+,}" if obj.amount else "0"
+
+    @admin.display(description="Held change", ordering="held_delta")
+    def held_change(self, obj: CreditEntry) -> str:
+        return f"{obj.held_delta:+,}" if obj.held_delta else "0"
+
+    @admin.display(description="Available after", ordering="balance_after")
+    def available_after(self, obj: CreditEntry) -> str:
+        return f"{obj.balance_after:,}"
 
     def get_urls(self):
         return [

@@ -371,3 +371,14 @@ def test_csv_export_query_count(owner_client, ledger, django_assert_max_num_quer
     with django_assert_max_num_queries(8):
         rows = _csv(owner_client.get(EXPORT))
     assert len(rows) - 1 == CreditEntry.objects.count() > 10
+
+
+def test_ledger_list_shows_numbers_with_separators(owner_client, ledger):
+    html = _text(owner_client.get(CHANGELIST, {"q": "trace:1", "kind__exact": "hold"}))
+    assert '<td class="field-held_change">+1,500</td>' in html
+    assert '<td class="field-available_change">-1,500</td>' in html
+    assert '<td class="field-available_after">3,550</td>' in html
+    # The columns still sort, by the stored numbers (column 5: available change).
+    by_amount = _text(owner_client.get(CHANGELIST, {"o": "5"}))
+    cells = re.findall(r'<td class="field-available_change">([^<]*)</td>', by_amount)
+    assert cells[0] == "-1,500" and cells[-1] == "+5,000"
