@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.apps import apps
-from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, FilteredRelation, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Left, StrIndex
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -143,22 +143,24 @@ def spend_report(*, start: dt.date, end: dt.date, team: Team | None = None) -> S
     """Credits spent, granted and adjusted per user and team between `start` and `end`
     (whole days, both included), with balances now and spend per kind of work."""
     since, until = period_bounds(start, end)
-    in_period = Q(entries__created_at__gte=since, entries__created_at__lt=until)
-    captures, refunds = Q(entries__kind=EntryKind.CAPTURE), Q(entries__kind=EntryKind.REFUND)
     wallets = Wallet.objects.select_related("user", "team")
     entries = CreditEntry.objects.filter(created_at__gte=since, created_at__lt=until)
     if team is not None:
         wallets = wallets.filter(team=team)
         entries = entries.filter(wallet__team=team)
+    # The join is limited to the period's entries (the (wallet, created_at) index serves it);
+    # a wallet with none still comes back, with zeros.
+    period = FilteredRelation(
+        "entries", condition=Q(entries__created_at__gte=since, entries__created_at__lt=until)
+    )
     wallets = (
-        wallets.annotate(
-            period_spent=_sum(-F("entries__held_delta"), in_period & captures)
-            - _sum("entries__amount", in_period & refunds),
-            period_granted=_sum("entries__amount", in_period & Q(entries__kind=EntryKind.GRANT)),
-            period_adjusted=_sum(
-                "entries__amount", in_period & Q(entries__kind=EntryKind.ADJUSTMENT)
-            ),
-            period_entries=Count("entries", filter=in_period),
+        wallets.annotate(period=period)
+        .annotate(
+            period_spent=_sum(-F("period__held_delta"), Q(period__kind=EntryKind.CAPTURE))
+            - _sum("period__amount", Q(period__kind=EntryKind.REFUND)),
+            period_granted=_sum("period__amount", Q(period__kind=EntryKind.GRANT)),
+            period_adjusted=_sum("period__amount", Q(period__kind=EntryKind.ADJUSTMENT)),
+            period_entries=Count("period"),
         )
         .filter(Q(period_entries__gt=0) | Q(available__gt=0) | Q(held__gt=0))
         .order_by("-period_spent", "team__name", "user__username")
