@@ -1,16 +1,21 @@
+import datetime as dt
 import secrets
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from leadops import exports
 from leadops.accounts.models import Membership
 from leadops.credits import services as credits
 from leadops.credits.errors import CreditError
-from leadops.credits.forms import CreditChangeForm
+from leadops.credits.forms import CreditChangeForm, SpendReportForm
 from leadops.credits.models import CreditEntry, CreditHold, Wallet
+from leadops.credits.reports import spend_report
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -119,9 +124,9 @@ class CreditEntryAdmin(ReadOnlyAdmin):
         "wallet",
         "kind",
         "change",
-        "amount",
-        "held_delta",
-        "balance_after",
+        "available_change",
+        "held_change",
+        "available_after",
         "reason",
         "actor",
         "reference",
@@ -137,12 +142,119 @@ class CreditEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["wallet__user", "actor"]
     date_hierarchy = "created_at"
 
+    actions = ["export_csv"]
+    REPORT_DAYS = 30
+    CSV_HEADERS = [
+        "When",
+        "User",
+        "Team",
+        "Kind",
+        "Change",
+        "Available change",
+        "Held change",
+        "Available after",
+        "Reference",
+        "Reason",
+        "Actor",
+    ]
+
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff
 
     @admin.display(description="Change")
     def change(self, obj: CreditEntry) -> str:
         return obj.change_text
+
+    @admin.display(description="Available change", ordering="amount")
+    def available_change(self, obj: CreditEntry) -> str:
+        return f"{obj.amount:+,}" if obj.amount else "0"
+
+    @admin.display(description="Held change", ordering="held_delta")
+    def held_change(self, obj: CreditEntry) -> str:
+        return f"{obj.held_delta:+,}" if obj.held_delta else "0"
+
+    @admin.display(description="Available after", ordering="balance_after")
+    def available_after(self, obj: CreditEntry) -> str:
+        return f"{obj.balance_after:,}"
+
+    def get_urls(self):
+        return [
+            path(
+                "spend-report/",
+                self.admin_site.admin_view(self.spend_report_view),
+                name="credits_creditentry_spend_report",
+            ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="credits_creditentry_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    # The ledger as CSV -------------------------------------------------------------------
+
+    def _csv_rows(self, queryset):
+        rows = queryset.select_related("wallet__user", "wallet__team", "actor")
+        for entry in rows.iterator(chunk_size=2000):
+            yield [
+                timezone.localtime(entry.created_at),
+                entry.wallet.user.get_username(),
+                entry.wallet.team.name,
+                entry.get_kind_display(),
+                entry.change_text,
+                entry.amount,
+                entry.held_delta,
+                entry.balance_after,
+                entry.reference,
+                entry.reason,
+                entry.actor.get_username() if entry.actor else "system",
+            ]
+
+    def _csv_response(self, queryset):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return exports.csv_response(
+            f"ledger-{stamp}.csv", self.CSV_HEADERS, self._csv_rows(queryset)
+        )
+
+    @admin.action(description="Export selected to CSV")
+    def export_csv(self, request, queryset):
+        return self._csv_response(queryset)
+
+    def export_view(self, request):
+        """The ledger as the changelist shows it (its filters, search and date drill-down)."""
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "Those filters are not valid; nothing was exported.")
+            return redirect("admin:credits_creditentry_changelist")
+        return self._csv_response(changelist.get_queryset(request))
+
+    # Spend report ------------------------------------------------------------------------
+
+    def spend_report_view(self, request):
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        today = timezone.localdate()
+        if {"start", "end"} & request.GET.keys():
+            form = SpendReportForm(request.GET)
+        else:
+            start = today - dt.timedelta(days=self.REPORT_DAYS - 1)
+            form = SpendReportForm({"start": start.isoformat(), "end": today.isoformat()})
+        report = None
+        if form.is_valid():
+            data = form.cleaned_data
+            report = spend_report(start=data["start"], end=data["end"], team=data["team"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Spend report",
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/credits/spend_report.html", context)
 
 
 @admin.register(CreditHold)
