@@ -30,3 +30,7 @@ class TracesConfig(AppConfig):
         # The kinds of upload a trace starts from (their preview continues to the cost preview).
         for kind in KINDS:
             register_kind(kind)
+        # The ledger's spend report names the instant lookups' credit references.
+        from leadops.credits.reports import register_reference_label
+
+        register_reference_label("lookup", "Instant trace lookup")

@@ -125,7 +125,7 @@ def test_report_figures_per_user_team_and_feature(ledger, team_a, team_b):
     assert [(f.prefix, f.label, f.spent) for f in report.features] == [
         ("trace", "Trace job", 1285),
         ("dnc", "DNC scrub", 500),
-        ("lookup", "Lookup", 12),
+        ("lookup", "Instant trace lookup", 12),  # named by the traces app
         ("ai-assist", "AI assist", 5),
     ]
     total = report.total
