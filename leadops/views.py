@@ -8,7 +8,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from leadops import dashboard as dashboard_figures
+from leadops import exports
 from leadops.accounts.models import Membership
+from leadops.credits import reports
 from leadops.credits import selectors as credit_selectors
 from leadops.credits.models import Wallet
 from leadops.credits.tables import CreditEntryTable
@@ -45,6 +47,35 @@ def dashboard(request):
 def _running(team) -> dict:
     jobs, total = dashboard_figures.running_jobs(team=team) if team else ([], 0)
     return {"running": jobs, "running_total": total}
+
+
+def _spend(request) -> reports.DailySpend:
+    days = int(request.GET.get("days", "30")) if request.GET.get("days") in ("30", "90") else 30
+    by = "user" if request.GET.get("by") == "user" else "feature"
+    return reports.spend_by_day(team=request.team, days=days, by=by)
+
+
+@login_required
+def dashboard_spend(request):
+    """The dashboard's spend-per-day card (loaded after the page): a stacked chart, the same
+    numbers as a table, and their CSV."""
+    spend = _spend(request)
+    chart = {
+        "dates": [day.isoformat() for day in spend.dates],
+        "series": [{"name": name, "values": values} for name, values in spend.series],
+    }
+    return render(
+        request,
+        "partials/dashboard_spend.html",
+        {"spend": spend, "chart": chart, "choices_days": reports.SPEND_DAYS},
+    )
+
+
+@login_required
+def dashboard_spend_csv(request):
+    spend = _spend(request)
+    name = f"credits-spent-by-{spend.by}-{spend.days}-days"
+    return exports.download_response("csv", name, spend.headers, spend.rows())
 
 
 @login_required

@@ -148,3 +148,54 @@ def test_the_dashboard_reads_each_kind_once_however_many_jobs(staff_client, team
         )  # fmt: skip
     assert count() == few
     assert few <= 12 + 3 * len(all_kinds())
+
+
+def test_spend_per_day_by_feature_and_by_user(staff_client, team_a, team_b, staff, owner):
+    import csv
+    import io
+
+    mine = staff.wallet
+    theirs = credits.wallet_for(user=owner, team=team_a)
+    credits.grant(wallet=mine, amount=5000, actor=None, reason="t", idempotency_key="g1")
+    credits.grant(wallet=theirs, amount=5000, actor=None, reason="t", idempotency_key="g2")
+    other = credits.wallet_for(user=UserFactory(username="elsewhere"), team=team_b)
+    credits.grant(wallet=other, amount=5000, actor=None, reason="t", idempotency_key="g3")
+
+    def charge(wallet, reference, amount, charged, days_ago=0):
+        hold = credits.hold(wallet=wallet, amount=amount, reference=reference, actor=None,
+                            reason="t")  # fmt: skip
+        credits.settle(hold=hold, charged=charged, actor=None, reason="t")
+        when = timezone.now() - timedelta(days=days_ago)
+        from leadops.credits.models import CreditEntry
+
+        CreditEntry.objects.filter(reference=reference).update(created_at=when)
+
+    charge(mine, "trace:1", 1500, 1285)
+    charge(theirs, "dnc:2", 600, 500, days_ago=2)
+    charge(mine, "trace:3", 100, 100, days_ago=45)  # only in the 90 days
+    charge(other, "trace:4", 900, 900)  # another team
+
+    card = staff_client.get(reverse("dashboard_spend")).content.decode()
+    assert "1,785 credits in the last 30 days." in card
+    table = card.split('data-testid="spend-table"', 1)[1].split("</table>", 1)[0]
+    assert '<th class="num">Trace job</th><th class="num">DNC scrub</th>' in table
+    assert table.count("<tr>") == 3  # the header and the two days with spending
+    card = staff_client.get(reverse("dashboard_spend"), {"days": "90", "by": "user"})
+    assert "1,885 credits in the last 90 days." in card.content.decode()
+
+    download = staff_client.get(reverse("dashboard_spend_csv"), {"days": "30", "by": "user"})
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["Day", staff.username, owner.username, "Total"]
+    assert len(rows) == 31  # every day, spending or not
+    today = [row for row in rows[1:] if row[-1] != "0"]
+    assert sorted(row[-1] for row in today) == ["1285", "500"]
+
+
+def test_bad_spend_options_fall_back_to_the_defaults(staff_client):
+    card = staff_client.get(reverse("dashboard_spend"), {"days": "9999", "by": "x"})
+    assert card.status_code == 200
+    html = card.content.decode()
+    assert "No credits spent in the last 30 days." in html
+    # The defaults are the chosen buttons: 30 days, by feature.
+    assert 'btn btn-secondary" hx-get="/dashboard/spend/?days=30&amp;by=feature"' in html
+    assert 'btn btn-secondary" hx-get="/dashboard/spend/?days=30&amp;by=user"' not in html

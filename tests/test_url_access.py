@@ -198,6 +198,8 @@ ROUTES: dict[str, Route] = {
     # site
     "dashboard": MEMBER_PAGE,
     "dashboard_running": MEMBER_PAGE,
+    "dashboard_spend": MEMBER_PAGE,
+    "dashboard_spend_csv": MEMBER_PAGE,
     "settings": MEMBER_PAGE,
     "settings_check": MEMBER_PAGE,
     "password_change": MEMBER_PAGE,

@@ -220,3 +220,77 @@ def spend_report(*, start: dt.date, end: dt.date, team: Team | None = None) -> S
         total=total,
         total_feature_cells=cells(total),
     )
+
+
+# --- the dashboard's spend per day -------------------------------------------------------------
+
+SPEND_DAYS = (30, 90)
+SPEND_BY = {"feature": "feature", "user": "user"}
+
+
+@dataclass
+class DailySpend:
+    """Credits the team spent per day in the last `days`, one series per feature or user."""
+
+    days: int
+    by: str
+    dates: list[dt.date]
+    series: list[tuple[str, list[int]]]  # (name, one value per date), biggest total first
+
+    @property
+    def total(self) -> int:
+        return sum(sum(values) for _, values in self.series)
+
+    def rows(self) -> list[list]:
+        """One row per day: the date, each series' value, the day's total (table and CSV)."""
+        return [
+            [day, *(values[i] for _, values in self.series), sum(v[i] for _, v in self.series)]
+            for i, day in enumerate(self.dates)
+        ]
+
+    @property
+    def headers(self) -> list[str]:
+        return ["Day", *(name for name, _ in self.series), "Total"]
+
+
+def spend_by_day(*, team, days: int = 30, by: str = "feature", today=None) -> DailySpend:
+    """What captures charged minus what refunds returned, per local day and per feature
+    (reference prefix) or per user, for the team's wallets: one grouped query."""
+    from django.db.models.functions import TruncDate
+
+    end = today or timezone.localdate()
+    start = end - dt.timedelta(days=days - 1)
+    low, high = period_bounds(start, end)
+    key = reference_prefix_expression() if by == "feature" else F("wallet__user__username")
+    spent = Sum(
+        Case(
+            When(kind=EntryKind.CAPTURE, then=-F("held_delta")),
+            When(kind=EntryKind.REFUND, then=-F("amount")),
+            default=Value(0),
+        )
+    )
+    rows = (
+        CreditEntry.objects.filter(
+            wallet__team=team,
+            created_at__gte=low,
+            created_at__lt=high,
+            kind__in=[EntryKind.CAPTURE, EntryKind.REFUND],
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()), key=key)
+        .values("day", "key")
+        .annotate(spent=spent)
+        .order_by()
+    )
+    dates = [start + dt.timedelta(days=n) for n in range(days)]
+    index = {day: n for n, day in enumerate(dates)}
+    by_key: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    for row in rows:
+        if row["day"] in index:
+            by_key[row["key"]][index[row["day"]]] += row["spent"] or 0
+    named = [
+        (reference_label(key) if by == "feature" else key, values)
+        for key, values in by_key.items()
+        if any(values)
+    ]
+    named.sort(key=lambda pair: (-sum(pair[1]), pair[0]))
+    return DailySpend(days=days, by=by, dates=dates, series=named)

@@ -2,12 +2,14 @@
 progress bar, what ended since yesterday and what needs attention; the running card follows
 the job to its end without a reload."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from dnc.models import DncScrub
+from leadops.credits import services as credits
 from leadops.jobs.models import JobStatus
 from tests.support.browser import log_in
 from tests.support.crm import finished_trace
@@ -32,13 +34,25 @@ def test_dashboard_journey(page, live_server, trace_member, screenshot):
         error_message="Tracerfy refused the list: no valid phone.",
     )
 
+    wallet = credits.wallet_for(user=trace_member, team=team)
+    hold = credits.hold(wallet=wallet, amount=40, reference="trace:77", actor=None, reason="t")
+    credits.settle(hold=hold, charged=35, actor=None, reason="t")
+
     log_in(page, live_server.url, trace_member.username)
     card = page.get_by_test_id("running-jobs")
     expect(card.get_by_test_id("running-job")).to_have_count(1)
     expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "60")
     expect(page.get_by_test_id("attention")).to_contain_text("Tracerfy refused the list")
     expect(page.get_by_test_id("finished")).to_contain_text("Trace job")
-    expect(page.get_by_test_id("team-available")).to_have_text("200")
+    expect(page.get_by_test_id("team-available")).to_have_text("165")
+    spend = page.get_by_test_id("spend-card")
+    expect(spend.get_by_test_id("spend-total")).to_have_text("35 credits in the last 30 days.")
+    expect(spend.locator("canvas.spend-chart")).to_be_visible()
+    spend.get_by_test_id("spend-by-user").click()
+    expect(page.get_by_test_id("spend-by-user")).to_have_class("btn btn-secondary")
+    expect(page.locator("canvas.spend-chart")).to_have_attribute(
+        "aria-label", re.compile("by user")
+    )
     screenshot("dashboard")
 
     # The job ends: the card says so on its next refresh, no reload.
