@@ -2,8 +2,10 @@
 and counts."""
 
 from collections import Counter
+from datetime import timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from dnc.models import (
     DncLookup,
@@ -261,3 +263,17 @@ def recent_lookups(*, team) -> QuerySet[DncLookup]:
         .annotate(internal=Exists(listed))
         .order_by("-created_at", "-id")
     )
+
+
+def team_outcome_mix(*, team, days: int = 90) -> list[dict]:
+    """The team's scrubbed phones of the last `days` under their worst flag (each scrub's
+    phones counted, invalid ones left out), for the dashboard: one grouped query."""
+    since = timezone.now() - timedelta(days=days)
+    counts = dict(
+        DncPhone.objects.filter(job__team=team, checked_at__gte=since)
+        .exclude(outcome__in=[PhoneOutcome.INVALID, ""])
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return outcome_mix(counts=counts)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, QuerySet, Sum, Value
+from django.utils import timezone
 
 from leadbuilder.models import LeadBuild, LeadRow
 from leadbuilder.spec import CATEGORIES, VERTICALS
+from leadops.jobs.models import FINISHED
 from leadops.phones import NOT_SCRUBBED, DncStatus, dnc_condition, dnc_statuses
 
 CHUNK = 2000
@@ -388,3 +391,23 @@ def export_rows(*, team, rows: QuerySet[LeadRow]) -> tuple[list[str], Iterator[l
                 ]
 
     return headers, lines()
+
+
+def volume_by_strategy(*, team, days: int = 90) -> list[dict]:
+    """The team's finished lead lists of the last `days` per strategy: lists and rows
+    delivered, most rows first; one grouped query."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        LeadBuild.objects.filter(team=team, status__in=FINISHED, completed_at__gte=since)
+        .values("strategy_label")
+        .annotate(lists=Count("pk"), rows=Sum("rows_done"))
+        .order_by("-rows", "strategy_label")
+    )
+    return [
+        {
+            "strategy": row["strategy_label"] or "Custom",
+            "lists": row["lists"],
+            "rows": row["rows"] or 0,
+        }
+        for row in rows
+    ]

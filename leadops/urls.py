@@ -13,6 +13,7 @@ urlpatterns = [
     path("dashboard/running/", views.dashboard_running, name="dashboard_running"),
     path("dashboard/spend/", views.dashboard_spend, name="dashboard_spend"),
     path("dashboard/spend.csv", views.dashboard_spend_csv, name="dashboard_spend_csv"),
+    path("dashboard/chart/", views.dashboard_chart, name="dashboard_chart"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/check/", views.settings_check, name="settings_check"),
     path("healthz", team_optional(views.healthz), name="healthz"),

@@ -199,3 +199,75 @@ def test_bad_spend_options_fall_back_to_the_defaults(staff_client):
     # The defaults are the chosen buttons: 30 days, by feature.
     assert 'btn btn-secondary" hx-get="/dashboard/spend/?days=30&amp;by=feature"' in html
     assert 'btn btn-secondary" hx-get="/dashboard/spend/?days=30&amp;by=user"' not in html
+
+
+def test_the_activity_charts_count_the_teams_work(staff_client, team_a, team_b, staff, outsider):
+    import csv
+    import io
+
+    from dnc.models import DncPhone
+    from leadbuilder.models import LeadBuild
+    from traces.models import MatchStatus, TraceResult
+
+    # Trace results: 3 hits (2, 3 and 1 phones) and 1 miss this week; another team's hit.
+    trace = finished_trace(team_a, staff, 4)
+    results = list(trace.results.order_by("id"))
+    for result, phones in zip(results[:3], (2, 3, 1), strict=True):
+        result.phones = [{"number": f"512555{n:04d}", "type": "Mobile"} for n in range(phones)]
+        result.save()
+    TraceResult.objects.filter(pk=results[3].pk).update(status=MatchStatus.MISS, phones=[])
+    finished_trace(team_b, outsider, 1)
+
+    # DNC: two scrubs' phones of the last 90 days, one too old, one invalid.
+    now = timezone.now()
+    job = scrub(team_a, staff, "calls", status=JobStatus.COMPLETE)
+    for n, (outcome, days) in enumerate(
+        [
+            ("clean", 1),
+            ("clean", 2),
+            ("federal", 3),
+            ("litigator", 4),
+            ("clean", 200),
+            ("invalid", 1),
+        ]
+    ):
+        DncPhone.objects.create(
+            job=job,
+            phone=f"+1512555{n:04d}",
+            outcome=outcome,
+            checked_at=now - timedelta(days=days),
+        )
+    # Lead lists: two of one strategy, one of another, one failed (not counted).
+    for name, strategy, rows, status in [
+        ("a", "Absentee owners", 120, JobStatus.COMPLETE),
+        ("b", "Absentee owners", 30, JobStatus.PARTIAL),
+        ("c", "High equity", 400, JobStatus.COMPLETE),
+        ("d", "High equity", 999, JobStatus.FAILED),
+    ]:
+        build = lead_build(team=team_a, user=staff, rows=0, name=name)
+        LeadBuild.objects.filter(pk=build.pk).update(
+            strategy_label=strategy, rows_done=rows, status=status, completed_at=now
+        )
+
+    def chart(name):
+        return staff_client.get(reverse("dashboard_chart"), {"name": name}).content.decode()
+
+    def csv_rows(name):
+        response = staff_client.get(reverse("dashboard_chart"), {"name": name, "format": "csv"})
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(body)))
+
+    hits = csv_rows("hits")
+    assert hits[0] == ["Week of", "Hits", "Misses", "Hit rate %", "Phones per hit"]
+    assert [row[1:] for row in hits[1:]] == [["3", "1", "75.0", "2.0"]]
+    assert 'data-testid="chart-hits-table"' in chart("hits")
+
+    assert csv_rows("dnc")[1:] == [["Clean", "2"], ["Federal DNC", "1"], ["TCPA litigator", "1"]]
+    assert csv_rows("leads")[1:] == [["High equity", "1", "400"], ["Absentee owners", "2", "150"]]
+    assert "chart-data-leads" in chart("leads")
+
+
+def test_an_empty_chart_says_so_and_an_unknown_one_is_not_found(staff_client):
+    empty = staff_client.get(reverse("dashboard_chart"), {"name": "hits"}).content.decode()
+    assert "No trace results in the last 12 weeks." in empty
+    assert staff_client.get(reverse("dashboard_chart"), {"name": "nope"}).status_code == 404

@@ -200,6 +200,7 @@ ROUTES: dict[str, Route] = {
     "dashboard_running": MEMBER_PAGE,
     "dashboard_spend": MEMBER_PAGE,
     "dashboard_spend_csv": MEMBER_PAGE,
+    "dashboard_chart": MEMBER_PAGE,
     "settings": MEMBER_PAGE,
     "settings_check": MEMBER_PAGE,
     "password_change": MEMBER_PAGE,

@@ -1,9 +1,12 @@
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import islice
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Func, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from leadops.imports.models import ImportRecord
 from leadops.jobs.models import ACTIVE, FINISHED
@@ -335,3 +338,46 @@ def team_trace_figures(*, team) -> tuple[ProviderFigures, list[ProviderFigures]]
         **{key: sum(getattr(figures, key) for figures in per_provider) for key in keys},
     )
     return total, per_provider
+
+
+class JsonArrayLength(Func):
+    """The number of elements of a JSON array column (PostgreSQL's jsonb, SQLite's JSON1)."""
+
+    function = "json_array_length"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="jsonb_array_length", **extra)
+
+
+def hits_by_week(*, team, weeks: int = 12) -> list[dict]:
+    """Per week (Monday, local time) of the team's stored trace results: hits, misses, the
+    hit rate and the phones found per hit; one grouped query."""
+    since = timezone.now() - timedelta(weeks=weeks)
+    hit = Q(status=MatchStatus.HIT)
+    rows = (
+        TraceResult.objects.filter(
+            team=team, created_at__gte=since, status__in=[MatchStatus.HIT, MatchStatus.MISS]
+        )
+        .annotate(week=TruncWeek("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("week")
+        .annotate(
+            hits=Count("pk", filter=hit),
+            misses=Count("pk", filter=~hit),
+            phones=Sum(JsonArrayLength("phones"), filter=hit),
+        )
+        .order_by("week")
+    )
+    weekly = []
+    for row in rows:
+        hits, misses, phones = row["hits"], row["misses"], row["phones"] or 0
+        weekly.append(
+            {
+                "week": row["week"].date() if hasattr(row["week"], "date") else row["week"],
+                "hits": hits,
+                "misses": misses,
+                "hit_rate": round(100 * hits / (hits + misses), 1) if hits + misses else 0.0,
+                "phones_per_hit": round(phones / hits, 2) if hits else 0.0,
+            }
+        )
+    return weekly

@@ -45,6 +45,11 @@ def test_dashboard_journey(page, live_server, trace_member, screenshot):
     expect(page.get_by_test_id("attention")).to_contain_text("Tracerfy refused the list")
     expect(page.get_by_test_id("finished")).to_contain_text("Trace job")
     expect(page.get_by_test_id("team-available")).to_have_text("165")
+    expect(page.get_by_test_id("chart-hits").locator("canvas")).to_be_visible()
+    expect(page.get_by_test_id("chart-dnc-empty")).to_have_text(
+        "No phone scrubbed in the last 90 days."
+    )
+    expect(page.get_by_test_id("chart-leads-empty")).to_be_visible()
     spend = page.get_by_test_id("spend-card")
     expect(spend.get_by_test_id("spend-total")).to_have_text("35 credits in the last 30 days.")
     expect(spend.locator("canvas.spend-chart")).to_be_visible()
