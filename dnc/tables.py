@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from dnc.models import DncLookup, DncPhone, DncScrub, InternalDnc, PhoneOutcome, fresh_since
 from leadops.badges import job_status_badge
 from leadops.phones import format_phone
+from leadops.tables import NumberColumn
 
 OUTCOME_COLOURS = {
     PhoneOutcome.CLEAN: "success",
@@ -24,10 +25,10 @@ class DncScrubTable(tables.Table):
     id = tables.LinkColumn("dnc:detail", args=[tables.A("pk")], verbose_name="#")
     name = tables.LinkColumn("dnc:detail", args=[tables.A("pk")], verbose_name="Phones from")
     status = tables.Column()
-    phones_unique = tables.Column(verbose_name="Phones")
-    phones_sent = tables.Column(verbose_name="Sent")
-    hits = tables.Column(verbose_name="Clean")
-    charged_credits = tables.Column(verbose_name="Credits", default="—")
+    phones_unique = NumberColumn(verbose_name="Phones")
+    phones_sent = NumberColumn(verbose_name="Sent")
+    hits = NumberColumn(verbose_name="Clean")
+    charged_credits = NumberColumn(verbose_name="Credits", default="—")
     created_by = tables.Column(verbose_name="By")
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
 
@@ -52,7 +53,7 @@ class DncScrubTable(tables.Table):
         return job_status_badge(record)
 
     def render_hits(self, record, value):
-        return value if record.is_finished else "—"
+        return f"{value:,}" if record.is_finished else "—"
 
 
 class DncPhoneTable(tables.Table):
@@ -208,7 +209,7 @@ class DncLookupTable(tables.Table):
     phone = tables.Column(attrs={"td": {"class": "text-nowrap"}})
     result = tables.Column(empty_values=(), orderable=False)
     phone_type = tables.Column(verbose_name="Type", default="—")
-    credits_charged = tables.Column(verbose_name="Credits", attrs={"td": {"class": "num"}})
+    credits_charged = NumberColumn(verbose_name="Credits")
     created_by = tables.Column(
         verbose_name="By", order_by="created_by__username", attrs={"td": {"class": "text-nowrap"}}
     )

@@ -7,6 +7,7 @@ view's default) and the page number to a page that exists, so no query string ca
 table page. tests/test_tables.py checks that no view calls RequestConfig itself.
 """
 
+import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest
 from django_tables2 import Table
@@ -45,3 +46,17 @@ def table_configure(request: HttpRequest, table: Table, *, per_page: int) -> Tab
     except EmptyPage:
         table.page = table.paginator.page(table.paginator.num_pages)
     return table
+
+
+NUM_ATTRS = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+
+class NumberColumn(tables.Column):
+    """A count or amount: right-aligned, with thousands separators (1,285)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUM_ATTRS)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{value:,}" if isinstance(value, int | float) else value

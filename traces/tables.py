@@ -4,6 +4,7 @@ from django.utils.safestring import mark_safe
 
 from leadops.badges import dnc_badge, job_status_badge
 from leadops.phones import DncStatus, format_phone
+from leadops.tables import NumberColumn
 from traces.models import TraceJob, TraceProvider, TraceResult
 from traces.selectors import phone_status
 
@@ -53,11 +54,9 @@ class TraceJobTable(tables.Table):
     provider = tables.Column(verbose_name="Provider")
     trace_type = tables.Column(verbose_name="Type")
     status = tables.Column()
-    records_sent = tables.Column(verbose_name="Sent", attrs={"td": {"class": "num"}})
-    hits = tables.Column(attrs={"td": {"class": "num"}})
-    charged_credits = tables.Column(
-        verbose_name="Credits", default="—", attrs={"td": {"class": "num"}}
-    )
+    records_sent = NumberColumn(verbose_name="Sent")
+    hits = NumberColumn()
+    charged_credits = NumberColumn(verbose_name="Credits", default="—")
     created_at = tables.DateTimeColumn(verbose_name="Created", format="M j, H:i")
     created_by = tables.Column(verbose_name="By")
 

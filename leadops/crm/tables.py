@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from leadops.badges import job_status_badge
+from leadops.tables import NumberColumn
 
 from .models import BatchState, CrmBatch, CrmPush, CrmRefusal
 from .selectors import SOURCE_URLS
@@ -36,9 +37,9 @@ class CrmPushTable(tables.Table):
     )
     source_name = tables.Column(verbose_name="Source")
     status = tables.Column()
-    contacts = tables.Column(verbose_name="Contacts", attrs=NUM)
-    refused = tables.Column(verbose_name="Refused", attrs=NUM)
-    batches_total = tables.Column(verbose_name="Batches", attrs=NUM)
+    contacts = NumberColumn(verbose_name="Contacts")
+    refused = NumberColumn(verbose_name="Refused")
+    batches_total = NumberColumn(verbose_name="Batches")
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
     created_by = tables.Column(verbose_name="By", order_by="created_by__username")
 
@@ -94,10 +95,10 @@ class CrmPushTable(tables.Table):
 
 class CrmBatchTable(tables.Table):
     number = tables.Column(verbose_name="Batch")
-    contacts = tables.Column(attrs=NUM)
+    contacts = NumberColumn()
     size_bytes = tables.Column(verbose_name="Size", attrs=NUM)
     state = tables.Column()
-    attempts = tables.Column(attrs=NUM)
+    attempts = NumberColumn()
     error = tables.Column(default="", orderable=False)
     sent_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Sent at", default="—")
 

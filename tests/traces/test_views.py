@@ -242,3 +242,4 @@ def test_the_overview_shows_the_teams_own_figures_per_provider(
     assert "99,999" not in html
     jobs = html.split("The Tracerfy account", 1)[1]  # the job table follows the panels
     assert jobs.count(">RealEstateAPI</td>") == 1 and jobs.count(">Tracerfy</td>") == 3
+    assert ">1,000</td>" in jobs and ">1000<" not in jobs  # thousands separators
