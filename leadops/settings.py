@@ -280,6 +280,15 @@ CRM_API_SECRET = (
     if CRM_ENABLED
     else ""
 )
+# Notices of ended jobs by email too (to the job's creator), through Django's mail settings.
+JOB_EMAIL_NOTICES = env.bool("JOB_EMAIL_NOTICES", default=False)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = read_secret(env, "EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadops@localhost")
 # Largest CRM request body a push builds (the CRM asks for "below 100KB").
 CRM_BATCH_BYTES = env.int("CRM_BATCH_BYTES", default=100_000)
 # How many contacts the push preview shows mapped (the counts always cover every record).

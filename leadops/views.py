@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -14,6 +16,7 @@ from leadops.credits import reports
 from leadops.credits import selectors as credit_selectors
 from leadops.credits.models import Wallet
 from leadops.credits.tables import CreditEntryTable
+from leadops.jobs.models import JobNotice
 from leadops.providers import health
 from leadops.tables import table_configure
 from leadops.webhooks.selectors import last_events
@@ -154,6 +157,32 @@ def dashboard_chart(request):
     return render(
         request, "partials/dashboard_chart.html", {"name": name, "chart": chart, "data": data}
     )
+
+
+@login_required
+def notices(request):
+    """Your jobs that ended, newest first, 30 a page; unread ones marked."""
+    mine = JobNotice.objects.filter(user=request.user)
+    page = Paginator(mine, 30).get_page(request.GET.get("page"))
+    unread = mine.filter(read_at__isnull=True).count()
+    return render(request, "notices.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def notices_read(request):
+    JobNotice.objects.filter(user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("notices")
+
+
+@login_required
+def notices_badge(request):
+    """The header bell's count of unread notices (loaded after each page, then every 30 s,
+    so no page waits on it)."""
+    unread = JobNotice.objects.filter(user=request.user, read_at__isnull=True).count()
+    return render(request, "partials/notices_badge.html", {"unread": unread})
 
 
 @login_required

@@ -213,3 +213,33 @@ class SubmitToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} token of {self.user_id}{' (used)' if self.used_at else ''}"
+
+
+class NoticeLevel(models.TextChoices):
+    SUCCESS = "success", "Done"
+    WARNING = "warning", "Done with errors"
+    DANGER = "danger", "Failed"
+
+
+class JobNotice(models.Model):
+    """A job of yours ended: shown in the header's bell and on the notices page (and mailed
+    when JOB_EMAIL_NOTICES is on). Written in the same transaction as the job's end."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_notices"
+    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    level = models.CharField(max_length=8, choices=NoticeLevel.choices)
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -30,7 +30,7 @@ from leadops.accounts.permissions import control_refusal, may_control
 from leadops.credits import services as credits
 from leadops.jobs import queueing
 from leadops.jobs.errors import InvalidTransition, NotAllowed, SubmissionLost
-from leadops.jobs.models import ALLOWED, JobEvent, JobStatus, PaidJob
+from leadops.jobs.models import ALLOWED, JobEvent, JobNotice, JobStatus, NoticeLevel, PaidJob
 from leadops.jobs.registry import Ingested, all_kinds, give_up, lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
 from leadops.webhooks.services import webhook_replay_unmatched
@@ -181,6 +181,42 @@ def _release(job: PaidJob, why: str) -> None:
         credits.release(hold=job.hold, actor=None, reason=f"{job.credit_reference} {why}")
 
 
+def job_notify(*, job: PaidJob, level: str, text: str) -> JobNotice:
+    """Tell the job's creator it ended (the header's bell; an email on commit when
+    JOB_EMAIL_NOTICES is on and they have an address). Call inside the ending transaction."""
+    url = job.get_absolute_url() if hasattr(job, "get_absolute_url") else ""
+    notice = JobNotice.objects.create(
+        user_id=job.created_by_id,
+        team_id=job.team_id,
+        content_type=ContentType.objects.get_for_model(job),
+        object_id=job.pk,
+        level=level,
+        text=text[:500],
+        url=url,
+    )
+    if settings.JOB_EMAIL_NOTICES:
+        transaction.on_commit(lambda: _mail_notice(notice.pk), robust=True)
+    return notice
+
+
+def _mail_notice(notice_id: int) -> None:
+    from django.core.mail import send_mail
+
+    notice = JobNotice.objects.select_related("user").get(pk=notice_id)
+    if not notice.user.email:
+        return
+    link = f"{settings.PUBLIC_BASE_URL}{notice.url}" if notice.url else settings.PUBLIC_BASE_URL
+    try:
+        send_mail(
+            subject=f"LeadOps: {notice.text}"[:150],
+            message=f"{notice.text}\n\n{link}\n",
+            from_email=None,
+            recipient_list=[notice.user.email],
+        )
+    except OSError:  # SMTP errors and refused connections: the job is done all the same
+        log.exception("could not mail notice %s", notice_id)
+
+
 def job_fail(*, job: PaidJob, reason: str, actor: AbstractBaseUser | None = None) -> PaidJob:
     """Fail with a reason a person understands; every held credit is released."""
     with transaction.atomic():
@@ -197,6 +233,7 @@ def job_fail(*, job: PaidJob, reason: str, actor: AbstractBaseUser | None = None
             next_poll_at=None,
         )
         _release(job, "failed: credits returned")
+        job_notify(job=job, level=NoticeLevel.DANGER, text=f"{job} failed: {reason}")
     return job
 
 
@@ -459,6 +496,11 @@ def job_complete(*, job: PaidJob, result: Ingested) -> PaidJob:
                 actor=None,
                 reason=f"{job.credit_reference}: provider charged {result.charged_credits:,}",
             )
+        job_notify(
+            job=job,
+            level=NoticeLevel.WARNING if partial else NoticeLevel.SUCCESS,
+            text=f"{job} is complete with errors: {reason}" if partial else f"{job} is complete",
+        )
     return job
 
 
