@@ -171,9 +171,7 @@ def notices(request):
 @login_required
 @require_POST
 def notices_read(request):
-    JobNotice.objects.filter(user=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    JobNotice.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notices")
 
 
