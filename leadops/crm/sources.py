@@ -9,6 +9,7 @@ for a DNC scrub the uploaded row its phones came from (a pasted phone is its own
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -66,19 +67,21 @@ def _upload_emails(values: dict) -> tuple[str, ...]:
 
 
 @dataclass
-class Source:
+class Source(ABC):
     """One pushable thing of a team; subclasses read their app's rows."""
 
     kind = SourceKind.TRACE
     job: object
 
     @property
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The source as people call it ("Trace #12 (owners.csv)")."""
 
     @property
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """The source's page."""
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -96,10 +99,11 @@ class Source:
             return f"{self.name} has not finished; send it to the CRM once it completes."
         return ""
 
+    @abstractmethod
     def records(
         self, *, selection: str, filter_query: str = "", record_ids: Iterable[int] | None = None
     ) -> Iterator[SourceRecord]:
-        raise NotImplementedError
+        """The selected records, in the source's order, read in chunks."""
 
 
 class TraceSource(Source):

@@ -6,7 +6,6 @@ arrived, so it must be marked "answer lost" and never resent on its own; the swe
 pick the push up again and send every other batch exactly once.
 """
 
-import time
 from collections import Counter
 
 import pytest
@@ -48,8 +47,7 @@ def test_a_worker_killed_mid_batch_resends_nothing_blindly(
                 timeout=60,
                 what=f"a batch to be on its way\n{_log_tail(first_log)}",
             )
-            time.sleep(0.5)
-            kill_hard(first)
+            kill_hard(first)  # the CRM holds every answer HOLD_MS: the batch is in flight
         in_flight = CrmBatch.objects.get(push=push, state=BatchState.SENDING)
         assert CrmPush.objects.get(pk=push.pk).status == JobStatus.SUBMITTING
         crm_sandbox.control.faults(latency_ms=0, paths=[])
