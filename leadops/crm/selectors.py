@@ -21,22 +21,13 @@ NOT_FILTERS = {"page", "per_page", "sort", "phones", "results_shown"}
 
 
 def _filter_set(kind: str, data: QueryDict, team):
-    if kind == SourceKind.TRACE:
-        from traces.filters import TraceResultFilter
-        from traces.models import TraceResult
+    from .sources import SOURCES
 
-        return TraceResultFilter(data, queryset=TraceResult.objects.none())
-    if kind == SourceKind.DNC:
-        from dnc.filters import DncPhoneFilter
-        from dnc.models import DncPhone
-
-        return DncPhoneFilter(data, queryset=DncPhone.objects.none())
-    if kind == SourceKind.LEADS:
-        from leadbuilder.filters import LeadRowFilter
-        from leadbuilder.models import LeadRow
-
-        return LeadRowFilter(data, queryset=LeadRow.objects.none(), team=team)
-    raise LookupError(f"no CRM source kind {kind!r}")
+    try:
+        source = SOURCES[SourceKind(kind)]
+    except ValueError:
+        raise LookupError(f"no CRM source kind {kind!r}") from None
+    return source.filter_set(data, team=team)
 
 
 def _value_words(field, value) -> str:

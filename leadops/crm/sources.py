@@ -99,6 +99,16 @@ class Source(ABC):
             return f"{self.name} has not finished; send it to the CRM once it completes."
         return ""
 
+    @staticmethod
+    @abstractmethod
+    def filter_set(data: QueryDict, *, team, queryset: QuerySet | None = None):
+        """The source page's own filter set (the same filters, the same reading of them)."""
+
+    def _filtered(self, rows: QuerySet, selection: str, filter_query: str) -> QuerySet:
+        if selection == Selection.FILTERED and filter_query:
+            return self.filter_set(QueryDict(filter_query), team=self.job.team, queryset=rows).qs
+        return rows
+
     @abstractmethod
     def records(
         self, *, selection: str, filter_query: str = "", record_ids: Iterable[int] | None = None
@@ -121,13 +131,19 @@ class TraceSource(Source):
     def tags(self) -> tuple[str, ...]:
         return (*super().tags, f"skip-trace-{self.job.provider}")
 
-    def _results(self, selection: str, filter_query: str, record_ids) -> QuerySet:
+    @staticmethod
+    def filter_set(data, *, team, queryset=None):
         from traces.filters import TraceResultFilter
+        from traces.models import TraceResult
+
+        results = TraceResult.objects.none() if queryset is None else queryset
+        return TraceResultFilter(data, queryset=results)
+
+    def _results(self, selection: str, filter_query: str, record_ids) -> QuerySet:
         from traces.models import MatchStatus, TraceResult
 
         results = TraceResult.objects.filter(job=self.job).select_related("record")
-        if selection == Selection.FILTERED and filter_query:
-            results = TraceResultFilter(QueryDict(filter_query), queryset=results).qs
+        results = self._filtered(results, selection, filter_query)
         if record_ids is not None:
             results = results.filter(pk__in=list(record_ids))
         # What a contact is made of: not the provider's raw row (a parcel trace's property
@@ -204,13 +220,18 @@ class LeadSource(Source):
         label = self.job.strategy_label
         return (*super().tags, *([f"strategy: {label}"] if label else ()))
 
-    def records(self, *, selection, filter_query="", record_ids=None):
+    @staticmethod
+    def filter_set(data, *, team, queryset=None):
         from leadbuilder.filters import LeadRowFilter
+        from leadbuilder.models import LeadRow
+
+        rows = LeadRow.objects.none() if queryset is None else queryset
+        return LeadRowFilter(data, queryset=rows, team=team)
+
+    def records(self, *, selection, filter_query="", record_ids=None):
         from leadbuilder.models import LeadRow, OwnerType
 
-        rows = LeadRow.objects.filter(build=self.job)
-        if selection == Selection.FILTERED and filter_query:
-            rows = LeadRowFilter(QueryDict(filter_query), queryset=rows, team=self.job.team).qs
+        rows = self._filtered(LeadRow.objects.filter(build=self.job), selection, filter_query)
         if record_ids is not None:
             rows = rows.filter(pk__in=list(record_ids))
         # Only the provider columns a contact needs, read out of `data` by the database:
@@ -286,14 +307,20 @@ class DncSource(Source):
     def url(self) -> str:
         return reverse("dnc:detail", args=[self.job.pk])
 
-    def records(self, *, selection, filter_query="", record_ids=None):
+    @staticmethod
+    def filter_set(data, *, team, queryset=None):
         from dnc.filters import DncPhoneFilter
+        from dnc.models import DncPhone
+
+        phones = DncPhone.objects.none() if queryset is None else queryset
+        return DncPhoneFilter(data, queryset=phones)
+
+    def records(self, *, selection, filter_query="", record_ids=None):
         from dnc.models import DncPhone, PhoneOutcome
         from dnc.models import DncSource as Kind
 
         phones = DncPhone.objects.filter(job=self.job).exclude(outcome=PhoneOutcome.INVALID)
-        if selection == Selection.FILTERED and filter_query:
-            phones = DncPhoneFilter(QueryDict(filter_query), queryset=phones).qs
+        phones = self._filtered(phones, selection, filter_query)
         by_row = self.job.source != Kind.LIST
         key = "record_id" if by_row else "pk"
         if record_ids is not None:

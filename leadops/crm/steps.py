@@ -22,7 +22,6 @@ with a retry of exactly those batches' records offered on its page.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Sum
 
 from leadops.jobs.registry import Ingested, PollResult, Submitted
 from leadops.providers import crm_client
@@ -36,6 +35,7 @@ from leadops.providers.errors import (
 
 from . import services
 from .models import RETRYABLE, BatchState, CrmBatch, CrmPush
+from .selectors import batch_counts
 from .sources import CRM_OFF
 
 
@@ -130,9 +130,9 @@ class CrmSteps:
         return PollResult(ready=True, detail=_sent_words(job))
 
     def ingest(self, job: CrmPush) -> Ingested:
-        tally = job.batches.values("state").annotate(contacts=Sum("contacts"), n=Count("pk"))
-        by_state = {row["state"]: row["contacts"] or 0 for row in tally}
-        batches = {row["state"]: row["n"] for row in tally}
+        counts = batch_counts(push=job)
+        by_state = {state: count["contacts"] for state, count in counts.items()}
+        batches = {state: count["batches"] for state, count in counts.items()}
         sent = by_state.get(BatchState.SENT, 0)
         missing = sum(by_state.get(state, 0) for state in RETRYABLE)
         refused = f"{job.refused:,} record{'' if job.refused == 1 else 's'} refused"
