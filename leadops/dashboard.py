@@ -3,6 +3,8 @@ yesterday and failing, read across every registered kind of paid job (traces, DN
 lead lists, CRM pushes) without naming any: each kind comes from `leadops.jobs.registry`.
 
 Every figure is the team's, one query per job kind and figure, whatever the number of jobs.
+The activity charts at the end (and only they) ask the feature apps' selectors for their
+figures: a trace's hit rate, a scrub's result mix, a lead list's strategy.
 """
 
 from __future__ import annotations
@@ -126,3 +128,75 @@ def yesterday(now: datetime | None = None) -> datetime:
     """The start of yesterday, local time: "since yesterday" on a morning's dashboard."""
     local = timezone.localtime(now or timezone.now())
     return (local - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- the charts: Chart.js data, the same numbers as table rows (also their CSV) -------------
+
+
+def spend_chart(spend) -> dict:
+    """The spend-per-day card's stacked bars (a `leadops.credits.reports.DailySpend`)."""
+    return {
+        "type": "bar",
+        "stacked": True,
+        "labels": [day.isoformat() for day in spend.dates],
+        "datasets": [{"label": name, "data": values} for name, values in spend.series],
+    }
+
+
+def chart_hits(team) -> dict:
+    from traces.selectors import hits_by_week
+
+    weeks = hits_by_week(team=team)
+    return {
+        "title": "Trace hit rate and phones per hit, by week (12 weeks)",
+        "empty": "No trace results in the last 12 weeks.",
+        "type": "line",
+        "labels": [w["week"].isoformat() for w in weeks],
+        "datasets": [
+            {"label": "Hit rate %", "data": [w["hit_rate"] for w in weeks], "yAxisID": "y"},
+            {
+                "label": "Phones per hit",
+                "data": [w["phones_per_hit"] for w in weeks],
+                "yAxisID": "y1",
+            },
+        ],
+        "headers": ["Week of", "Hits", "Misses", "Hit rate %", "Phones per hit"],
+        "rows": [
+            [w["week"], w["hits"], w["misses"], w["hit_rate"], w["phones_per_hit"]] for w in weeks
+        ],
+    }
+
+
+def chart_dnc(team) -> dict:
+    from dnc.selectors import team_outcome_mix
+
+    mix = team_outcome_mix(team=team)
+    return {
+        "title": "DNC results of the last 90 days (each phone under its worst flag)",
+        "empty": "No phone scrubbed in the last 90 days.",
+        "type": "doughnut",
+        "labels": [m["label"] for m in mix],
+        "datasets": [
+            {"data": [m["value"] for m in mix], "backgroundColor": [m["colour"] for m in mix]}
+        ],
+        "headers": ["Result", "Phones"],
+        "rows": [[m["label"], m["value"]] for m in mix],
+    }
+
+
+def chart_leads(team) -> dict:
+    from leadbuilder.selectors import volume_by_strategy
+
+    volume = volume_by_strategy(team=team)
+    return {
+        "title": "Lead-list rows by strategy (90 days)",
+        "empty": "No lead list finished in the last 90 days.",
+        "type": "bar",
+        "labels": [v["strategy"] for v in volume],
+        "datasets": [{"label": "Rows", "data": [v["rows"] for v in volume]}],
+        "headers": ["Strategy", "Lists", "Rows"],
+        "rows": [[v["strategy"], v["lists"], v["rows"]] for v in volume],
+    }
+
+
+CHARTS = {"hits": chart_hits, "dnc": chart_dnc, "leads": chart_leads}

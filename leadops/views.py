@@ -63,12 +63,7 @@ def dashboard_spend(request):
     """The dashboard's spend-per-day card (loaded after the page): a stacked chart, the same
     numbers as a table, and their CSV."""
     spend = _spend(request)
-    chart = {
-        "type": "bar",
-        "stacked": True,
-        "labels": [day.isoformat() for day in spend.dates],
-        "datasets": [{"label": name, "data": values} for name, values in spend.series],
-    }
+    chart = dashboard_figures.spend_chart(spend)
     return render(
         request,
         "partials/dashboard_spend.html",
@@ -83,71 +78,12 @@ def dashboard_spend_csv(request):
     return exports.download_response("csv", name, spend.headers, spend.rows())
 
 
-def _chart_hits(team) -> dict:
-    from traces.selectors import hits_by_week
-
-    weeks = hits_by_week(team=team)
-    return {
-        "title": "Trace hit rate and phones per hit, by week (12 weeks)",
-        "empty": "No trace results in the last 12 weeks.",
-        "type": "line",
-        "labels": [w["week"].isoformat() for w in weeks],
-        "datasets": [
-            {"label": "Hit rate %", "data": [w["hit_rate"] for w in weeks], "yAxisID": "y"},
-            {
-                "label": "Phones per hit",
-                "data": [w["phones_per_hit"] for w in weeks],
-                "yAxisID": "y1",
-            },
-        ],
-        "headers": ["Week of", "Hits", "Misses", "Hit rate %", "Phones per hit"],
-        "rows": [
-            [w["week"], w["hits"], w["misses"], w["hit_rate"], w["phones_per_hit"]] for w in weeks
-        ],
-    }
-
-
-def _chart_dnc(team) -> dict:
-    from dnc.selectors import team_outcome_mix
-
-    mix = team_outcome_mix(team=team)
-    return {
-        "title": "DNC results of the last 90 days (each phone under its worst flag)",
-        "empty": "No phone scrubbed in the last 90 days.",
-        "type": "doughnut",
-        "labels": [m["label"] for m in mix],
-        "datasets": [
-            {"data": [m["value"] for m in mix], "backgroundColor": [m["colour"] for m in mix]}
-        ],
-        "headers": ["Result", "Phones"],
-        "rows": [[m["label"], m["value"]] for m in mix],
-    }
-
-
-def _chart_leads(team) -> dict:
-    from leadbuilder.selectors import volume_by_strategy
-
-    volume = volume_by_strategy(team=team)
-    return {
-        "title": "Lead-list rows by strategy (90 days)",
-        "empty": "No lead list finished in the last 90 days.",
-        "type": "bar",
-        "labels": [v["strategy"] for v in volume],
-        "datasets": [{"label": "Rows", "data": [v["rows"] for v in volume]}],
-        "headers": ["Strategy", "Lists", "Rows"],
-        "rows": [[v["strategy"], v["lists"], v["rows"]] for v in volume],
-    }
-
-
-CHARTS = {"hits": _chart_hits, "dnc": _chart_dnc, "leads": _chart_leads}
-
-
 @login_required
 def dashboard_chart(request):
     """One of the dashboard's activity charts (`?name=hits|dnc|leads`, loaded after the
     page): the chart, its numbers as a table, and (`&format=csv`) their CSV."""
     name = request.GET.get("name", "")
-    make = CHARTS.get(name)
+    make = dashboard_figures.CHARTS.get(name)
     if make is None or request.team is None:
         raise Http404("No such chart")
     chart = make(request.team)
