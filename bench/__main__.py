@@ -15,6 +15,7 @@ BENCHMARKS = [
     "dnc_scrub",
     "lead_build_fetch",
     "crm_push",
+    "search",
 ]
 
 

@@ -20,3 +20,7 @@ class DncConfig(AppConfig):
         register_dnc_condition(phone_condition)
         for kind in KINDS:
             register_kind(kind)
+        from dnc.search import SOURCE
+        from leadops.search.registry import register as register_search
+
+        register_search(SOURCE)

@@ -11,3 +11,7 @@ class LeadbuilderConfig(AppConfig):
         from leadops.jobs.registry import register
 
         register(LeadBuild, LeadSteps())
+        from leadbuilder.search import SOURCE
+        from leadops.search.registry import register as register_search
+
+        register_search(SOURCE)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "leadops.webhooks",
     "leadops.providers",
     "leadops.crm",
+    "leadops.search",
     "traces",
     "dnc",
     "leadbuilder",

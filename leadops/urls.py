@@ -41,6 +41,7 @@ urlpatterns = [
     path("dnc/", include("dnc.urls")),
     path("leads/", include("leadbuilder.urls")),
     path("crm/", include("leadops.crm.urls")),
+    path("search/", include("leadops.search.urls")),
     path("webhooks/", include("leadops.webhooks.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

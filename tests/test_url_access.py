@@ -186,6 +186,14 @@ def crm_push_kwargs(team, user) -> dict:
     return {"pk": push.pk}
 
 
+def search_record_kwargs(team, user) -> dict:
+    from leadops.search.models import SearchEntry
+    from leadops.search.services import search_index_job
+
+    search_index_job(job=_finished_trace(team, user))
+    return {"key": SearchEntry.objects.filter(team=team).first().record_key}
+
+
 @dataclass(frozen=True)
 class Route:
     """`objects` makes the kwargs naming team A's objects (None: the URL names none)."""
@@ -211,6 +219,8 @@ ROUTES: dict[str, Route] = {
     "login": MEMBER_PAGE,
     "logout": MEMBER_PAGE,
     "healthz": MEMBER_PAGE,
+    "search:results": MEMBER_PAGE,
+    "search:record": Route(search_record_kwargs),
     "webhooks:receive": MEMBER_PAGE,
     # imports
     "imports:upload": MEMBER_PAGE,

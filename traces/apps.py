@@ -34,3 +34,8 @@ class TracesConfig(AppConfig):
         from leadops.credits.reports import register_reference_label
 
         register_reference_label("lookup", "Instant trace lookup")
+        # Its finished traces are searchable (leadops.search).
+        from leadops.search.registry import register as register_search
+        from traces.search import SOURCE
+
+        register_search(SOURCE)

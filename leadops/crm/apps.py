@@ -12,3 +12,7 @@ class CrmConfig(AppConfig):
         from leadops.jobs.registry import register
 
         register(CrmPush, CrmSteps())
+        from leadops.crm.search import SOURCE
+        from leadops.search.registry import register as register_search
+
+        register_search(SOURCE)

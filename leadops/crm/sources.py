@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from leadops.imports.models import ImportRecord
 from leadops.imports.normalize import split_full_name
+from leadops.imports.values import mailing_parts, owner_parts, property_parts
 from leadops.jobs.models import FINISHED
 
 from .contacts import Address, SourceRecord
@@ -32,34 +33,11 @@ CRM_OFF = "The CRM is turned off here (CRM_ENABLED=false): nothing can be sent t
 
 
 def _property(values: dict) -> Address:
-    return Address(
-        values.get("property_address", ""),
-        values.get("property_city", ""),
-        values.get("property_state", ""),
-        values.get("property_zip", ""),
-    )
+    return Address(*property_parts(values))
 
 
 def _mailing(values: dict) -> Address:
-    return Address(
-        values.get("mailing_address", ""),
-        values.get("mailing_city", ""),
-        values.get("mailing_state", ""),
-        values.get("mailing_zip", ""),
-    )
-
-
-def _person(values: dict) -> tuple[str, str, str]:
-    """(first, last, company) from an uploaded row's cleaned values."""
-    first, last = values.get("owner_first_name", ""), values.get("owner_last_name", "")
-    company = values.get("owner_company", "")
-    if not (first or last) and values.get("owner_full_name"):
-        split = split_full_name(values["owner_full_name"])
-        if split:
-            first, last = split
-        else:
-            company = company or values["owner_full_name"]
-    return first, last, company
+    return Address(*mailing_parts(values))
 
 
 def _upload_emails(values: dict) -> tuple[str, ...]:
@@ -169,7 +147,7 @@ class TraceSource(Source):
                 )
             first, last, company = result.first_name, result.last_name, ""
             if not (first or last):
-                first, last, company = _person(values)
+                first, last, company = owner_parts(values)
             yield SourceRecord(
                 record_id=result.pk,
                 first_name=first,
@@ -361,7 +339,7 @@ class DncSource(Source):
                 continue
             row = values.get(rid, {})
             result = traced.get(rid)
-            first, last, company = _person(row)
+            first, last, company = owner_parts(row)
             mailing, emails = _mailing(row), _upload_emails(row)
             if result is not None:
                 first, last = result.first_name or first, result.last_name or last

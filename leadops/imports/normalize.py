@@ -837,6 +837,24 @@ def normalize_email(value: str) -> Cleaned:
 _CITY_KEY_WORDS = {"SAINT": "ST", "FORT": "FT", "MOUNT": "MT", "SAINTE": "STE"}
 
 
+def address_word(word: str) -> str:
+    """The USPS form of one upper-case address word ("STREET" -> "ST", "NORTH" -> "N",
+    "APARTMENT" -> "APT"); any other word as given. Search uses it on the words people type."""
+    return (
+        _SUFFIXES.get(word)
+        or _DIRECTIONALS.get(word)
+        or _UNIT_DESIGNATORS.get(word)
+        or _UNIT_WORDS.get(word)
+        or word
+    )
+
+
+def is_unit_word(word: str) -> bool:
+    """Whether an upper-case word designates a secondary unit that takes a number ("APT",
+    "UNIT", "#"): the property key writes every such designator as "#"."""
+    return word in _UNIT_DESIGNATORS
+
+
 def dedupe_key_for_address(address: str, city: str, state: str, zip_code: str) -> str:
     """A stable key for "the same property", whatever the spelling.
 

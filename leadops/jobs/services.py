@@ -30,9 +30,18 @@ from leadops.accounts.permissions import control_refusal, may_control
 from leadops.credits import services as credits
 from leadops.jobs import queueing
 from leadops.jobs.errors import InvalidTransition, NotAllowed, SubmissionLost
-from leadops.jobs.models import ALLOWED, JobEvent, JobNotice, JobStatus, NoticeLevel, PaidJob
+from leadops.jobs.models import (
+    ALLOWED,
+    FINISHED,
+    JobEvent,
+    JobNotice,
+    JobStatus,
+    NoticeLevel,
+    PaidJob,
+)
 from leadops.jobs.registry import Ingested, all_kinds, give_up, lookup
 from leadops.providers.errors import ProviderError, ProviderUnavailable, RateLimited
+from leadops.search.services import search_index_queue
 from leadops.webhooks.services import webhook_replay_unmatched
 
 log = logging.getLogger(__name__)
@@ -105,6 +114,9 @@ def job_transition(
             setattr(locked, name, value)
         locked.save()
         job_event(job=locked, actor=actor, detail=detail, from_status=from_status, to_status=to)
+        if to in FINISHED:
+            # Its rows become searchable (queued once this transaction commits).
+            search_index_queue(job=locked)
     for name in ["status", *fields]:
         setattr(job, name, getattr(locked, name))
     return job

@@ -2,8 +2,9 @@
 
 RQ's CronScheduler enqueues the reconciliation sweep (leadops.jobs.tasks.reconcile) every
 JOB_RECONCILE_EVERY seconds, and the webhook sweep (leadops.webhooks.tasks.sweep), which
-queues a drain for events that waited too long. Safe to run on several hosts: the sweeps
-only enqueue idempotent steps under fixed ids.
+queues a drain for events that waited too long, and the search index's sweep
+(leadops.search.tasks.sweep), which queues finished jobs not yet indexed. Safe to run on
+several hosts: the sweeps only enqueue idempotent steps under fixed ids.
 """
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from rq.cron import CronScheduler
 
 from leadops.jobs import tasks
 from leadops.jobs.queueing import redis_connection
+from leadops.search import tasks as search_tasks
 from leadops.webhooks import tasks as webhook_tasks
 
 
@@ -23,8 +25,10 @@ class Command(BaseCommand):
         every = settings.JOB_RECONCILE_EVERY
         scheduler.register(tasks.reconcile, "default", interval=every)
         scheduler.register(webhook_tasks.sweep, "webhooks", interval=every)
+        scheduler.register(search_tasks.sweep, "low", interval=every)
         self.stdout.write(
             f"Reconciliation sweep every {every}s on queue 'default'; "
-            f"webhook backlog sweep every {every}s on queue 'webhooks'"
+            f"webhook backlog sweep every {every}s on queue 'webhooks'; "
+            f"search index sweep every {every}s on queue 'low'"
         )
         scheduler.start()

@@ -1,0 +1,64 @@
+"""A finished lead list in the search index: one entry per delivered row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.urls import reverse
+
+from leadops.search.registry import IndexRow, SearchSource
+
+from .models import LeadBuild, LeadRow
+
+CHUNK = 2000
+# The provider columns (in `LeadRow.data`) the index needs besides the typed ones.
+DATA_KEYS = ("mobile_1", "apn", "owner_2_first_name", "owner_2_last_name")
+
+
+def index_rows(job: LeadBuild) -> Iterator[IndexRow]:
+    texts = {
+        f"data_{key}": KeyTextTransform(key, "data", output_field=TextField()) for key in DATA_KEYS
+    }
+    rows = (
+        LeadRow.objects.filter(build=job)
+        .order_by("position")
+        .annotate(**texts)
+        .values_list(
+            "pk", "address", "city", "state", "zip_code", "owner_name", "primary_phone", *texts
+        )
+    )
+    for (
+        pk,
+        street,
+        city,
+        state,
+        zip_code,
+        owner,
+        phone,
+        mobile,
+        apn,
+        first2,
+        last2,
+    ) in rows.iterator(CHUNK):
+        second = " ".join(p for p in (first2, last2) if p)
+        yield IndexRow(
+            row_id=pk,
+            street=street,
+            city=city,
+            state=state,
+            zip_code=zip_code,
+            owners=(owner, second),
+            phones=tuple(p for p in (phone, mobile) if p),
+            apn=apn or "",
+        )
+
+
+def row_url(job_id: int, row_id: int) -> str:
+    return reverse("leadbuilder:row", args=[job_id, row_id])
+
+
+SOURCE = SearchSource(
+    name="leads", title="Lead lists", model=LeadBuild, rows=index_rows, row_url=row_url
+)
