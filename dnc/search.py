@@ -63,4 +63,11 @@ def _records(rows: list[tuple]) -> Iterator[IndexRow]:
         )
 
 
-SOURCE = SearchSource(name="dnc", title="DNC scrubs", model=DncScrub, rows=index_rows)
+SOURCE = SearchSource(
+    name="dnc",
+    title="DNC scrubs",
+    model=DncScrub,
+    rows=index_rows,
+    empty="None of its phones was in a DNC scrub of your team.",
+    position=2,
+)

@@ -60,5 +60,11 @@ def row_url(job_id: int, row_id: int) -> str:
 
 
 SOURCE = SearchSource(
-    name="leads", title="Lead lists", model=LeadBuild, rows=index_rows, row_url=row_url
+    name="leads",
+    title="Lead lists",
+    model=LeadBuild,
+    rows=index_rows,
+    row_url=row_url,
+    empty="In none of your team's lead lists.",
+    position=3,
 )

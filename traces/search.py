@@ -41,5 +41,11 @@ def index_rows(job: TraceJob) -> Iterator[IndexRow]:
 
 
 SOURCE = SearchSource(
-    name="trace", title="Skip traces", model=TraceJob, rows=index_rows, related=("batch",)
+    name="trace",
+    title="Skip traces",
+    model=TraceJob,
+    rows=index_rows,
+    related=("batch",),
+    empty="Never skip traced by your team: trace it to find the owner's phones.",
+    position=1,
 )

@@ -36,4 +36,11 @@ def index_rows(job: CrmPush) -> Iterator[IndexRow]:
             )
 
 
-SOURCE = SearchSource(name="crm", title="CRM pushes", model=CrmPush, rows=index_rows)
+SOURCE = SearchSource(
+    name="crm",
+    title="CRM pushes",
+    model=CrmPush,
+    rows=index_rows,
+    empty="Never sent to the CRM by your team.",
+    position=4,
+)

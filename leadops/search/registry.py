@@ -35,6 +35,8 @@ class SearchSource:
     rows: Callable[[object], Iterable[IndexRow]]
     row_url: Callable[[int, int], str] | None = None  # (job_id, row_id) -> a row's own page
     related: tuple[str, ...] = ()  # what the job's name reads (select_related), e.g. "batch"
+    empty: str = ""  # the record page's words when the record is in none of these jobs
+    position: int = 0  # the record page shows its sections in this order
 
 
 _SOURCES: dict[str, SearchSource] = {}
@@ -45,7 +47,7 @@ def register(source: SearchSource) -> None:
 
 
 def sources() -> list[SearchSource]:
-    return list(_SOURCES.values())
+    return sorted(_SOURCES.values(), key=lambda source: source.position)
 
 
 def source_named(name: str) -> SearchSource | None:

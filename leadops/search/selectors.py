@@ -124,10 +124,17 @@ class PhoneSeen:
     sources: list[str]  # the section titles it was found in
 
 
+@dataclass(frozen=True)
+class Section:
+    title: str
+    empty: str
+    items: list[Seen]
+
+
 @dataclass
 class RecordPage:
     found: Found
-    sections: list[tuple[str, list[Seen]]]  # by source, in registration order
+    sections: list[Section]  # one per registered source, in their order
     phones: list[PhoneSeen]
     shared: list[Found]  # other records holding one of its phones
     truncated: bool
@@ -146,22 +153,24 @@ def record(*, team, key: str) -> RecordPage | None:
     entries = entries[:RECORD_ENTRIES]
     found = Found(key)
     seen = _seen(entries)
-    sections: dict[str, list[Seen]] = {s.name: [] for s in registry.sources()}
+    sections: dict[str, list[Seen]] = defaultdict(list)
     phone_sources: dict[str, list[str]] = defaultdict(list)
     for entry in entries:
         if entry.pk not in seen:
             continue
         found.add(entry, seen[entry.pk], [])
-        sections.setdefault(entry.source, []).append(seen[entry.pk])
+        sections[entry.source].append(seen[entry.pk])
         for phone in entry.phone_list:
             if seen[entry.pk].title not in phone_sources[phone]:
                 phone_sources[phone].append(seen[entry.pk].title)
     statuses = dnc_statuses(team=team, numbers=found.phones)
     phones = [PhoneSeen(p, statuses[p], phone_sources[p]) for p in found.phones]
-    titles = {s.name: s.title for s in registry.sources()}
     return RecordPage(
         found=found,
-        sections=[(titles.get(name, name), items) for name, items in sections.items()],
+        sections=[
+            Section(source.title, source.empty, sections.get(source.name, []))
+            for source in registry.sources()
+        ],
         phones=phones,
         shared=_sharing(team=team, key=key, phones=found.phones[:SHARED_PHONES]),
         truncated=truncated,

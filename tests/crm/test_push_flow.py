@@ -392,3 +392,22 @@ def test_a_crm_turned_off_is_said_and_sends_nothing(
     assert push.status == JobStatus.FAILED and "CRM is turned off" in push.error_message
     assert received(crm_sandbox) == []
     assert not services.crm_connection_test(team=trace.team).ok
+
+
+def test_a_finished_push_is_searchable_and_listed_on_the_record_page(
+    crm_sandbox, hits_trace, staff, team_a, run_worker, client
+):
+    from django.urls import reverse
+
+    from leadops.search import selectors
+
+    trace = hits_trace(3)
+    push = run_until_done(push_trace(trace, staff), run_worker)
+    assert push.status == JobStatus.COMPLETE, push.error_message
+    run_worker()  # the indexing queued when the push completed
+    (found,) = selectors.search(team=team_a, text="Pat Owner1").records
+    assert [seen.title for seen in found.seen] == ["CRM pushes"]  # the trace was never indexed
+    assert found.seen[0].note == "Created"
+    client.force_login(staff)
+    page = client.get(reverse("search:record", args=[found.record_key])).content.decode()
+    assert push.get_absolute_url() in page
