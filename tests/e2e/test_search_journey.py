@@ -42,7 +42,9 @@ def test_search_journey(page, live_server, trace_member, screenshot):
     sections = page.get_by_test_id("record-section")
     expect(sections.filter(has_text="Skip traces")).to_contain_text(str(trace))
     expect(sections.filter(has_text="DNC scrubs")).to_contain_text(str(scrub))
-    expect(sections.filter(has_text="Lead lists")).to_contain_text("In none of your team's lead lists.")
+    expect(sections.filter(has_text="Lead lists")).to_contain_text(
+        "In none of your team's lead lists."
+    )
     expect(sections.first).to_contain_text("Skip traces")
     screenshot("record")
 
