@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from leadops.credits.models import CreditEntry, Wallet
-from leadops.jobs.models import ACTIVE, FINISHED, JobStatus, PaidJob
+from leadops.jobs.models import ACTIVE, FINISHED, JobEvent, JobStatus, PaidJob
 from leadops.jobs.registry import all_kinds
 
 RUNNING_SHOWN = 8
 FAILURES_SHOWN = 8
+ACTIVITY_SHOWN = 12
 FAILURES_WITHIN = timedelta(days=7)
 
 
@@ -114,6 +116,48 @@ def needs_attention(*, team, now: datetime | None = None) -> list[Attention]:
     return [
         Attention(job, _kind(type(job)), job.error_message or job.get_status_display(), _todo(job))
         for job in found[:FAILURES_SHOWN]
+    ]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of a job's timeline, with its job (for the link and the kind)."""
+
+    event: JobEvent
+    job: PaidJob
+    kind: str
+
+    @property
+    def status(self) -> str:
+        """The status it moved to ("Complete"), or "" for a note on the timeline."""
+        to = self.event.to_status
+        return JobStatus(to).label if to in JobStatus.values else ""
+
+
+def recent_activity(*, team, limit: int = ACTIVITY_SHOWN) -> list[Activity]:
+    """The latest lines of the team's job timelines, every kind together, newest first: one
+    query for the events, then one per kind of job they belong to."""
+    models = {ContentType.objects.get_for_model(model).pk: model for model, _ in all_kinds()}
+    teams_jobs = Q()
+    for type_id, model in models.items():
+        teams_jobs |= Q(
+            content_type_id=type_id, object_id__in=model.objects.filter(team=team).values("pk")
+        )
+    events = list(
+        JobEvent.objects.filter(teams_jobs)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    jobs: dict[tuple[int, int], PaidJob] = {}
+    for type_id in {event.content_type_id for event in events}:
+        model = models[type_id]
+        ids = {event.object_id for event in events if event.content_type_id == type_id}
+        for job in model.objects.filter(pk__in=ids).select_related(*_related(model)):
+            jobs[type_id, job.pk] = job
+    return [
+        Activity(event, job, _kind(type(job)))
+        for event in events
+        if (job := jobs.get((event.content_type_id, event.object_id))) is not None
     ]
 
 

@@ -38,6 +38,7 @@ def dashboard(request):
         if team
         else [],
         "attention": dashboard_figures.needs_attention(team=team) if team else [],
+        "activity": dashboard_figures.recent_activity(team=team) if team else [],
         **running,
     }
     busy = running["running_total"] or context["finished"] or context["attention"]

@@ -271,3 +271,45 @@ def test_an_empty_chart_says_so_and_an_unknown_one_is_not_found(staff_client):
     empty = staff_client.get(reverse("dashboard_chart"), {"name": "hits"}).content.decode()
     assert "No trace results in the last 12 weeks." in empty
     assert staff_client.get(reverse("dashboard_chart"), {"name": "nope"}).status_code == 404
+
+
+def test_recent_job_activity_lists_the_teams_timelines_newest_first(
+    staff_client, team_a, team_b, staff, outsider
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadops.jobs.services import job_event, job_transition
+
+    calls = scrub(team_a, staff, "Monday calls", status=JobStatus.DRAFT)
+    job_transition(job=calls, to=JobStatus.QUEUED, actor=staff, detail="Queued 40 phones")
+    trace = finished_trace(team_a, staff, 2, status=JobStatus.SUBMITTED)
+    job_event(job=trace, detail="Tracerfy says queue 881 is 50% done")
+    theirs = scrub(team_b, outsider, "their calls", status=JobStatus.DRAFT)
+    job_transition(job=theirs, to=JobStatus.QUEUED, actor=outsider, detail="Secret queueing")
+
+    def page() -> str:
+        return staff_client.get(reverse("dashboard")).content.decode()
+
+    html = page()
+    card = html.split('data-testid="job-activity"')[1].split("</ul>")[0]
+    assert card.count('data-testid="activity"') == 2
+    assert card.index("queue 881 is 50% done") < card.index("Queued 40 phones")
+    assert trace.get_absolute_url() in card and calls.get_absolute_url() in card
+    assert ">Queued</span>" in card  # the status it moved to
+    assert "Secret queueing" not in html
+    # More events and jobs cost no more queries.
+    with CaptureQueriesContext(connection) as few:
+        page()
+    for n in range(5):
+        more = scrub(team_a, staff, f"more {n}", status=JobStatus.DRAFT)
+        job_transition(job=more, to=JobStatus.QUEUED, actor=staff, detail=f"Queued {n}")
+    with CaptureQueriesContext(connection) as many:
+        assert page().count('data-testid="activity"') == 7
+    assert len(many) == len(few)
+
+
+def test_no_job_activity_no_card(staff_client):
+    assert (
+        'data-testid="job-activity"' not in staff_client.get(reverse("dashboard")).content.decode()
+    )
