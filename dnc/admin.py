@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from dnc.models import DncLookup, DncScrub, InternalDnc, PhoneStatus
+from leadops.admin_display import number
 from leadops.imports.normalize import normalize_phone
 from leadops.jobs.admin import ReadOnlyAdmin
 
@@ -60,7 +61,7 @@ class DncLookupAdmin(ReadOnlyAdmin):
         "dma",
         "litigator",
         "is_clean",
-        "credits_charged",
+        number("credits_charged"),
         "error",
         "created_by",
     ]
@@ -77,11 +78,11 @@ class DncScrubAdmin(ReadOnlyAdmin):
         "source",
         "name",
         "status",
-        "phones_unique",
-        "phones_sent",
-        "hits",
-        "estimated_credits",
-        "charged_credits",
+        number("phones_unique"),
+        number("phones_sent"),
+        number("hits"),
+        number("estimated_credits"),
+        number("charged_credits"),
         "provider_ref",
         "created_at",
     ]

@@ -145,7 +145,7 @@ class Rejected:
 
     @property
     def text(self) -> str:
-        where = [f"line {self.line}"] if self.line else []
+        where = [f"line {self.line:,}"] if self.line else []
         if self.column:
             where.append(f"column “{self.column}”")
         return f"{', '.join(where)}: {self.reason}" if where else self.reason

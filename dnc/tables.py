@@ -59,7 +59,7 @@ class DncScrubTable(tables.Table):
 class DncPhoneTable(tables.Table):
     phone = tables.Column(verbose_name="Phone")
     label = tables.Column(verbose_name="Label")
-    line = tables.Column(verbose_name="Line", default="—")
+    line = NumberColumn(verbose_name="Line", default="—")
     outcome = tables.Column(verbose_name="Status")
     flags = tables.Column(empty_values=(), orderable=False, verbose_name="Lists")
     phone_type = tables.Column(verbose_name="Type", default="—")

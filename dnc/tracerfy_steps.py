@@ -111,7 +111,7 @@ class DncSteps:
                 phones = _sent(job).order_by("id").values_list("phone", flat=True)
                 accepted = client.dnc_scrub_phones([_ten_digits(p) for p in phones])
         how = "from trace queue " + job.trace.provider_ref if job.from_queue else ""
-        checked = accepted.phones_to_check if accepted.phones_to_check is not None else "?"
+        checked = f"{accepted.phones_to_check:,}" if accepted.phones_to_check is not None else "?"
         return Submitted(
             str(accepted.dnc_queue_id),
             expected_seconds=max(5.0, job.phones_sent / PHONES_PER_SECOND),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leadbuilder.models import AiConversation, AiTurn, LeadBuild, PropertyLookup, SavedSearch
+from leadops.admin_display import number
 from leadops.jobs.admin import ReadOnlyAdmin
 
 
@@ -12,10 +13,10 @@ class LeadBuildAdmin(ReadOnlyAdmin):
         "name",
         "strategy_label",
         "status",
-        "requested_count",
-        "rows_done",
-        "estimated_credits",
-        "charged_credits",
+        number("requested_count"),
+        number("rows_done"),
+        number("estimated_credits"),
+        number("charged_credits"),
         "provider_ref",
         "created_by",
         "created_at",
@@ -63,7 +64,7 @@ class PropertyLookupAdmin(ReadOnlyAdmin):
         "city",
         "state",
         "hit",
-        "credits_charged",
+        number("credits_charged"),
         "error",
         "created_by",
     ]

@@ -197,6 +197,7 @@ class BuildForm(forms.Form):
         initial=500,
         label="Rows",
         help_text=f"At most {MAX_REQUESTED:,} rows; you pay only for rows delivered.",
+        error_messages={"max_value": f"Ask for at most {MAX_REQUESTED:,} rows."},
         widget=forms.NumberInput(attrs={"class": "form-control"}),
     )
     name = forms.CharField(

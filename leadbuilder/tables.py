@@ -13,6 +13,7 @@ from leadbuilder.selectors import row_dnc_status
 from leadbuilder.spec import VERTICALS
 from leadops.badges import dnc_badge, job_status_badge
 from leadops.phones import DncStatus, format_phone
+from leadops.tables import NumberColumn
 
 
 class LeadBuildTable(tables.Table):
@@ -20,10 +21,10 @@ class LeadBuildTable(tables.Table):
     name = tables.LinkColumn("leadbuilder:detail", args=[tables.A("pk")], verbose_name="List")
     strategy_label = tables.Column(verbose_name="Strategy")
     status = tables.Column()
-    requested_count = tables.Column(verbose_name="Asked")
-    rows_done = tables.Column(verbose_name="Rows")
-    hits = tables.Column(verbose_name="With phone")
-    charged_credits = tables.Column(verbose_name="Credits", default="—")
+    requested_count = NumberColumn(verbose_name="Asked")
+    rows_done = NumberColumn(verbose_name="Rows")
+    hits = NumberColumn(verbose_name="With phone")
+    charged_credits = NumberColumn(verbose_name="Credits", default="—")
     created_by = tables.Column(verbose_name="By")
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
 
@@ -52,9 +53,6 @@ class LeadBuildTable(tables.Table):
 
     def render_hits(self, record, value):
         return f"{value:,}" if record.is_finished else "—"
-
-    def render_requested_count(self, value):
-        return f"{value:,}"
 
 
 CATEGORY_COLOURS = {"High": "success", "Medium": "warning", "Low": "secondary"}
@@ -156,7 +154,7 @@ class LeadRowCells:
         else:
             phone = EMPTY
         return [
-            ("text-secondary", _text(r.position)),
+            ("text-secondary", f"{r.position:,}"),
             ("", address),
             ("", owner),
             ("", _text(r.property_type)),

@@ -26,7 +26,7 @@ from leadbuilder.models import LOOKUP_CREDITS, PropertyLookup
 from leadops.accounts.scoping import get_for_team_or_404, scoped
 from leadops.credits.errors import InsufficientCredits
 from leadops.providers.errors import ProviderError, RateLimited
-from leadops.tables import table_configure
+from leadops.tables import NumberColumn, table_configure
 
 TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}
 
@@ -58,7 +58,7 @@ class PropertyLookupTable(tables.Table):
     address = tables.Column(verbose_name="Address", order_by=("address", "city"))
     result = tables.Column(empty_values=(), orderable=False)
     owner = tables.Column(empty_values=(), orderable=False)
-    credits_charged = tables.Column(verbose_name="Credits", attrs={"td": {"class": "num"}})
+    credits_charged = NumberColumn(verbose_name="Credits")
     created_by = tables.Column(
         verbose_name="By", order_by="created_by__username", attrs={"td": {"class": "text-nowrap"}}
     )

@@ -7,6 +7,8 @@ view's default) and the page number to a page that exists, so no query string ca
 table page. tests/test_tables.py checks that no view calls RequestConfig itself.
 """
 
+from decimal import Decimal
+
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest
@@ -59,4 +61,6 @@ class NumberColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        return f"{value:,}" if isinstance(value, int | float) else value
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return value
+        return f"{value:,}"

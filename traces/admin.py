@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadops.admin_display import number
 from leadops.jobs.admin import ReadOnlyAdmin
 from traces.models import ReapiBatch, TraceJob, TraceLookup, TraceResult
 
@@ -22,10 +23,10 @@ class TraceJobAdmin(ReadOnlyAdmin):
         "provider",
         "trace_type",
         "status",
-        "records_sent",
-        "hits",
-        "estimated_credits",
-        "charged_credits",
+        number("records_sent"),
+        number("hits"),
+        number("estimated_credits"),
+        number("charged_credits"),
         "provider_ref",
         "created_at",
     ]
@@ -46,6 +47,13 @@ class TraceResultAdmin(ReadOnlyAdmin):
 
 @admin.register(TraceLookup)
 class TraceLookupAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "team", "kind", "hit", "credits_charged", "created_by"]
+    list_display = [
+        "created_at",
+        "team",
+        "kind",
+        "hit",
+        number("credits_charged"),
+        "created_by",
+    ]
     list_filter = ["kind", "hit", "team"]
     list_select_related = ["team", "created_by"]

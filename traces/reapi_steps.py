@@ -205,7 +205,7 @@ def chunk_confirm(*, job: TraceJob, batch: ReapiBatch, batch_id: str, of: int) -
     if claimed:
         job_services.job_event(
             job=job,
-            detail=f"RealEstateAPI's result webhooks confirm batch {batch.chunk + 1} of {of} "
+            detail=f"RealEstateAPI's result webhooks confirm batch {batch.chunk + 1:,} of {of:,} "
             f"as {batch_id}",
         )
         webhook_replay_unmatched(provider=TraceProvider.REAPI, kinds=["complete"], ref=batch_id)
@@ -224,7 +224,7 @@ def _submitted(job: TraceJob, batches: list[ReapiBatch]) -> Submitted:
     unknown = [b for b in live if not b.batch_id]
     notes = ""
     if unknown:
-        notes += f"; {len(unknown)} awaiting confirmation by their results"
+        notes += f"; {len(unknown):,} awaiting confirmation by their results"
     if others:
         notes += f"; {sum(b.keys for b in others):,} records in batches not accepted"
     # 1,000 result webhooks take 20 s at RealEstateAPI's 50 per second; the first poll is
@@ -236,7 +236,7 @@ def _submitted(job: TraceJob, batches: list[ReapiBatch]) -> Submitted:
     return Submitted(
         provider_ref=known[0] if known else "",
         expected_seconds=expected,
-        detail=f"RealEstateAPI accepted {records:,} records in {len(live)} "
+        detail=f"RealEstateAPI accepted {records:,} records in {len(live):,} "
         f"batch{'es' if len(live) != 1 else ''} ({ids}){notes}",
     )
 
@@ -261,7 +261,7 @@ class ReapiSteps:
                 if n in recorded:
                     continue
                 TraceJob.objects.filter(pk=job.pk).update(
-                    stage=f"Submitting batch {n + 1} of {total}"
+                    stage=f"Submitting batch {n + 1:,} of {total:,}"
                 )
                 try:
                     ack = client.skip_trace_batch(chunk, webhook_url=hook, webcomplete_url=complete)
@@ -274,18 +274,18 @@ class ReapiSteps:
                         n,
                         chunk,
                         state=ChunkState.UNCONFIRMED,
-                        error=f"in batch {n + 1} of {total}, whose answer was lost ({exc})",
+                        error=f"in batch {n + 1:,} of {total:,}, whose answer was lost ({exc})",
                     )
                     if recorded[n].batch_id:
                         job_services.job_event(
                             job=job,
-                            detail=f"RealEstateAPI's result webhooks confirm batch {n + 1} of "
-                            f"{total} as {recorded[n].batch_id} (its answer was lost: {exc})",
+                            detail=f"RealEstateAPI's result webhooks confirm batch {n + 1:,} of "
+                            f"{total:,} as {recorded[n].batch_id} (its answer was lost: {exc})",
                         )
                         continue
                     job_services.job_event(
                         job=job,
-                        detail=f"RealEstateAPI's answer to batch {n + 1} of {total} is unknown "
+                        detail=f"RealEstateAPI's answer to batch {n + 1:,} of {total:,} is unknown "
                         f"({exc}); it is never sent again: its own result webhooks will "
                         "confirm it. Going on with the next batches",
                     )
@@ -299,11 +299,12 @@ class ReapiSteps:
                         n,
                         chunk,
                         state=ChunkState.REFUSED,
-                        error=f"in batch {n + 1} of {total}, which RealEstateAPI refused ({exc})",
+                        error=f"in batch {n + 1:,} of {total:,}, which RealEstateAPI refused "
+                        f"({exc})",
                     )
                     job_services.job_event(
                         job=job,
-                        detail=f"RealEstateAPI refused batch {n + 1} of {total} ({exc}); "
+                        detail=f"RealEstateAPI refused batch {n + 1:,} of {total:,} ({exc}); "
                         "the other batches go on",
                     )
                     continue
@@ -316,7 +317,7 @@ class ReapiSteps:
                 if total > 1 or note:
                     job_services.job_event(
                         job=job,
-                        detail=f"RealEstateAPI accepted batch {n + 1} of {total} "
+                        detail=f"RealEstateAPI accepted batch {n + 1:,} of {total:,} "
                         f"({len(chunk):,} records) as {ack.batch_id}{note}",
                     )
         batches = [recorded[n] for n in sorted(recorded)]
@@ -329,8 +330,8 @@ class ReapiSteps:
         if recorded:
             job_services.job_event(
                 job=job,
-                detail=f"RealEstateAPI did not accept batch {n + 1} of {total} ({exc}); the "
-                f"{len(recorded)} batch(es) already accepted are not sent again",
+                detail=f"RealEstateAPI did not accept batch {n + 1:,} of {total:,} ({exc}); the "
+                f"{len(recorded):,} batch(es) already accepted are not sent again",
             )
 
     def give_up(self, job: TraceJob, reason: str) -> Submitted | None:
@@ -351,7 +352,7 @@ class ReapiSteps:
                     n,
                     chunk,
                     state=ChunkState.GIVEN_UP,
-                    error=f"in batch {n + 1} of {total}, which could not be sent ({reason})",
+                    error=f"in batch {n + 1:,} of {total:,}, which could not be sent ({reason})",
                 )
         return _submitted(job, [recorded[n] for n in sorted(recorded)])
 
@@ -370,8 +371,8 @@ class ReapiSteps:
                 recorded[n] = _record_chunk(job, n, chunks[n], batch_id=str(batch_id))
                 job_services.job_event(
                     job=job,
-                    detail=f"RealEstateAPI's result webhooks confirm batch {n + 1} of "
-                    f"{len(chunks)} as {batch_id}",
+                    detail=f"RealEstateAPI's result webhooks confirm batch {n + 1:,} of "
+                    f"{len(chunks):,} as {batch_id}",
                 )
             else:
                 recorded[n] = _record_chunk(
@@ -379,12 +380,12 @@ class ReapiSteps:
                     n,
                     chunks[n],
                     state=ChunkState.UNCONFIRMED,
-                    error=f"in batch {n + 1} of {len(chunks)}, whose answer was lost",
+                    error=f"in batch {n + 1:,} of {len(chunks):,}, whose answer was lost",
                 )
                 job_services.job_event(
                     job=job,
-                    detail=f"LeadOps lost RealEstateAPI's answer to batch {n + 1} of "
-                    f"{len(chunks)}; it is never sent again: its own result webhooks will "
+                    detail=f"LeadOps lost RealEstateAPI's answer to batch {n + 1:,} of "
+                    f"{len(chunks):,}; it is never sent again: its own result webhooks will "
                     "confirm it",
                 )
             if len(pending) > 1:
@@ -403,7 +404,7 @@ class ReapiSteps:
         for b in batches:
             if b.state == ChunkState.UNCONFIRMED and now - b.created_at >= window:
                 error = (
-                    f"in batch {b.chunk + 1} of {total}, which RealEstateAPI did not confirm "
+                    f"in batch {b.chunk + 1:,} of {total:,}, which RealEstateAPI did not confirm "
                     f"within {window.total_seconds():g} s"
                 )
                 gave_up = ReapiBatch.objects.filter(
@@ -412,7 +413,7 @@ class ReapiSteps:
                 if gave_up:
                     job_services.job_event(
                         job=job,
-                        detail=f"RealEstateAPI did not confirm batch {b.chunk + 1} of {total} "
+                        detail=f"RealEstateAPI did not confirm batch {b.chunk + 1:,} of {total:,} "
                         "by any result; its records get no result (it is never sent again: "
                         "resending might charge twice)",
                     )
@@ -425,7 +426,7 @@ class ReapiSteps:
             left = min(window - (now - b.created_at) for b in progress.waiting)
             return PollResult(
                 ready=False,
-                detail=f"Waiting for RealEstateAPI to confirm {len(progress.waiting)} "
+                detail=f"Waiting for RealEstateAPI to confirm {len(progress.waiting):,} "
                 f"batch(es) by their results; {received:,} of {sent:,} results",
                 retry_in=max(1.0, min(60.0, left.total_seconds())),
             )

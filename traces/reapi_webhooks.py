@@ -212,7 +212,7 @@ def reapi_batch_completed(*, event, payload: dict) -> str:
         )
         job_services.job_event(
             job=batch.job,
-            detail=f"RealEstateAPI finished batch {batch.chunk + 1} ({batch.batch_id})"
+            detail=f"RealEstateAPI finished batch {batch.chunk + 1:,} ({batch.batch_id})"
             + (f": {counts}" if counts else ""),
         )
     _maybe_start_ingest(batch.job)

@@ -157,7 +157,7 @@ def _status(record: ImportRecord | None, result: TraceResult | None) -> str:
     if record is None:
         return ""
     if record.is_duplicate:
-        return f"Not traced: duplicate of line {record.duplicate_of_line}"
+        return f"Not traced: duplicate of line {record.duplicate_of_line:,}"
     if not record.usable:
         return f"Not traced: unusable ({_problems(record)})"
     return "Not traced: not part of this trace"

@@ -110,7 +110,7 @@ def _claim(*, token: str | None, user, scope: str):
 def reapi_too_few(count: int) -> str:
     return (
         f"RealEstateAPI traces at least {REAPI_MIN_RECORDS} records in a batch; this trace "
-        f"would send {count}. Choose Tracerfy, or trace a larger file."
+        f"would send {count:,}. Choose Tracerfy, or trace a larger file."
     )
 
 

@@ -89,7 +89,7 @@ class TraceResultTable(tables.Table):
     """One page of a trace's results; `dnc` holds the DNC status of the page's phones, looked
     up once for the page (`page_results` names the rows to look up)."""
 
-    line = tables.Column(accessor="record__line", verbose_name="Line", default="—")
+    line = NumberColumn(accessor="record__line", verbose_name="Line", default="—")
     address = tables.Column(empty_values=(), verbose_name="Property", orderable=False)
     status = tables.Column()
     owner = tables.Column(empty_values=(), orderable=False)

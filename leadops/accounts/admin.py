@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from leadops.accounts.models import Membership, Team
+from leadops.admin_display import thousands
 
 User = get_user_model()
 
@@ -38,7 +39,7 @@ class TeamAdmin(admin.ModelAdmin):
 
     @admin.display(description="Members", ordering="_members")
     def member_count(self, obj):
-        return obj._members
+        return thousands(obj._members)
 
 
 admin.site.unregister(User)

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from leadops import exports
 from leadops.accounts.models import Membership
+from leadops.admin_display import number
 from leadops.credits import services as credits
 from leadops.credits.errors import CreditError
 from leadops.credits.forms import CreditChangeForm, SpendReportForm
@@ -33,7 +34,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ["user", "team", "available", "held", "updated_at", "change_link"]
+    list_display = [
+        "user",
+        "team",
+        number("available"),
+        number("held"),
+        "updated_at",
+        "change_link",
+    ]
     list_filter = ["team"]
     search_fields = ["user__username", "user__email", "team__name"]
     list_select_related = ["user", "team"]
@@ -259,7 +267,15 @@ class CreditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditHold)
 class CreditHoldAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "wallet", "amount", "captured", "released", "status", "created_at"]
+    list_display = [
+        "reference",
+        "wallet",
+        number("amount"),
+        number("captured"),
+        number("released"),
+        "status",
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["reference", "wallet__user__username"]
     list_select_related = ["wallet__user"]

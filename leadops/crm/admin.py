@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadops.admin_display import number
 from leadops.jobs.admin import ReadOnlyAdmin
 
 from .models import CrmBatch, CrmContact, CrmPush, CrmSettings
@@ -30,11 +31,11 @@ class CrmPushAdmin(ReadOnlyAdmin):
         "source_name",
         "selection",
         "status",
-        "contacts",
-        "creates",
-        "updates",
-        "refused",
-        "batches_total",
+        number("contacts"),
+        number("creates"),
+        number("updates"),
+        number("refused"),
+        number("batches_total"),
         "created_by",
         "created_at",
     ]
@@ -62,7 +63,7 @@ class CrmSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(CrmContact)
 class CrmContactAdmin(ReadOnlyAdmin):
-    list_display = ["crm_id", "team", "name", "address", "pushes", "last_pushed_at"]
+    list_display = ["crm_id", "team", "name", "address", number("pushes"), "last_pushed_at"]
     list_filter = ["team"]
     search_fields = ["crm_id", "name", "address"]
     list_select_related = ["team"]

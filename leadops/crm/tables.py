@@ -94,7 +94,7 @@ class CrmPushTable(tables.Table):
 
 
 class CrmBatchTable(tables.Table):
-    number = tables.Column(verbose_name="Batch")
+    number = NumberColumn(verbose_name="Batch")
     contacts = NumberColumn()
     size_bytes = tables.Column(verbose_name="Size", attrs=NUM)
     state = tables.Column()

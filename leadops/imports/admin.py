@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadops.admin_display import number
 from leadops.imports.models import ImportBatch, MappingPreset
 
 
@@ -13,10 +14,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "created_by",
         "job_type",
         "status",
-        "rows_read",
-        "rows_unusable",
-        "duplicates",
-        "unique_records",
+        number("rows_read"),
+        number("rows_unusable"),
+        number("duplicates"),
+        number("unique_records"),
         "created_at",
     ]
     list_filter = ["status", "job_type", "team"]

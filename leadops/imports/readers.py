@@ -628,8 +628,8 @@ class Table:
             hint = "Give the extra columns a header or delete them."
         return ImportRejected(
             RejectCode.RAGGED_ROW,
-            f"Line {line} has {filled} cells but the header (line {self.header_line}) has "
-            f"only {len(self.headers)} columns. {hint}",
+            f"Line {line:,} has {filled:,} cells but the header (line {self.header_line:,}) has "
+            f"only {len(self.headers):,} columns. {hint}",
             line=line,
         )
 
@@ -637,7 +637,7 @@ class Table:
 def _cell_too_large(
     *, line: int, column: str | None, size: int | None, limit: int, csv_hint: bool
 ) -> ImportRejected:
-    where = f"Line {line}, column “{column}”" if column else f"Line {line}"
+    where = f"Line {line:,}, column “{column}”" if column else f"Line {line:,}"
     amount = f"has {size:,} characters" if size is not None else "is too long"
     hint = " An unclosed quote mark can make many lines look like one cell." if csv_hint else ""
     return ImportRejected(
@@ -755,7 +755,7 @@ def _finish(
     if not table.sample(1):
         raise ImportRejected(
             RejectCode.HEADER_ONLY,
-            f"The file has a header row (line {header_line}) but no data rows below it.",
+            f"The file has a header row (line {header_line:,}) but no data rows below it.",
         )
     return table
 
@@ -790,7 +790,7 @@ def _open_csv(
                     ) from exc
                 raise ImportRejected(
                     RejectCode.MALFORMED_CSV,
-                    f"Line {line} could not be read as CSV ({exc}).",
+                    f"Line {line:,} could not be read as CSV ({exc}).",
                     line=line,
                 ) from exc
             # A quoted cell can span lines: report the line the record starts on.

@@ -36,7 +36,7 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"Line {self.line}, column “{self.column}”" if self.line else self.column
+        where = f"Line {self.line:,}, column “{self.column}”" if self.line else self.column
         return f"{where}: {self.reason}"
 
 

@@ -179,7 +179,7 @@ def _check_has_usable_column(
             return
     what, needs = sniff.what, sniff.needs
     shown = ", ".join(f"“{header}”" for header in headers[:12])
-    more = f" and {len(headers) - 12} more" if len(headers) > 12 else ""
+    more = f" and {len(headers) - 12:,} more" if len(headers) > 12 else ""
     raise ImportRejected(
         RejectCode.NO_USABLE_COLUMNS,
         f"No column in “{filename}” {what}; its columns are {shown}{more}. {needs}: add "

@@ -4,14 +4,13 @@ from django.utils.html import format_html, format_html_join
 
 from leadops.imports.columns import EXTRA
 from leadops.imports.models import ImportRecord, MappingPreset
+from leadops.tables import NumberColumn
 
 
 class UnusableRecordTable(tables.Table):
     """Rows the chosen job cannot use, with every reason (the preview's report)."""
 
-    line = tables.Column(
-        verbose_name="Line", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
+    line = NumberColumn(verbose_name="Line")
     address = tables.Column(
         verbose_name="Property address", accessor="values__property_address", default="—"
     )
@@ -69,7 +68,7 @@ class MappingPresetTable(tables.Table):
 
     def render_columns(self, record):
         mapping = record.mapping if isinstance(record.mapping, dict) else {}
-        return sum(1 for target in mapping.values() if target and target != EXTRA)
+        return f"{sum(1 for target in mapping.values() if target and target != EXTRA):,}"
 
     def render_actions(self, record):
         from leadops.imports.presets import preset_may_change

@@ -247,15 +247,15 @@ class CsvDownload:
                     continue  # a blank line
                 if len(fields) > width:
                     raise self._malformed(
-                        f"has {len(fields)} fields on line {reader.line_num}, "
-                        f"more than its {width} columns",
+                        f"has {len(fields):,} fields on line {reader.line_num:,}, "
+                        f"more than its {width:,} columns",
                         status,
                     )
                 if len(fields) < width:
                     fields = fields + [""] * (width - len(fields))
                 yield dict(zip(header, fields, strict=True))
         except csv.Error as exc:
-            what = f"is not readable CSV at line {reader.line_num} ({exc})"
+            what = f"is not readable CSV at line {reader.line_num:,} ({exc})"
             raise self._malformed(what, status) from exc
 
     def _lines(self, chunks: Iterable[bytes], status: int) -> Iterator[str]:
@@ -304,7 +304,7 @@ class CsvDownload:
         timed_out = isinstance(exc, httpx.TimeoutException)
         if self.yielded:
             message = (
-                f"{name} broke off after {self.yielded} rows ({type(exc).__name__}); "
+                f"{name} broke off after {self.yielded:,} rows ({type(exc).__name__}); "
                 "discard the rows read so far and download again."
             )
         elif isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):

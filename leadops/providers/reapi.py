@@ -195,7 +195,7 @@ class ReapiClient(ProviderClient):
         if not MIN_ITEMS <= len(skips) <= MAX_ITEMS:
             problem = (
                 f"A batch must contain between {MIN_ITEMS} and {MAX_ITEMS:,} skip requests; "
-                f"this one has {len(skips)}."
+                f"this one has {len(skips):,}."
             )
         elif len(set(keys)) != len(keys):
             problem = "Every skip request needs a unique key within the batch."

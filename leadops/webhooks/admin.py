@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from leadops.admin_display import number
 from leadops.webhooks.models import WebhookEvent
 from leadops.webhooks.services import webhook_reprocess
 
@@ -11,8 +12,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "provider",
         "kind",
         "status",
-        "attempts",
-        "duplicates",
+        number("attempts"),
+        number("duplicates"),
         "dedupe_key",
     ]
     list_filter = ["provider", "kind", "status"]
@@ -31,4 +32,4 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         for event in queryset:
             webhook_reprocess(event=event)
-        self.message_user(request, f"{queryset.count()} event(s) queued again.", messages.SUCCESS)
+        self.message_user(request, f"{queryset.count():,} event(s) queued again.", messages.SUCCESS)

@@ -82,6 +82,12 @@ def test_only_the_first_few_invalid_entries_are_named(team_a, owner):
     assert report.summary().endswith("line 6: “bad4” is not a phone number; and 3 more).")
 
 
+def test_an_invalid_entry_far_down_names_its_line_with_thousands_separators(team_a, owner):
+    text = "\n".join([phone(1)] * 1_284 + ["12"])
+    report = internal_dnc_add(team=team_a, user=owner, reason="r", text=text)
+    assert "(line 1,285: “12” is not a valid US phone number)" in report.summary()
+
+
 def test_a_list_without_any_valid_phone_is_refused_and_nothing_is_stored(owner_client, team_a):
     response = add(owner_client, phones="12\nabc", reason="r")
     html = unescape(response.content.decode())

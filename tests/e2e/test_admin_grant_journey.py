@@ -19,7 +19,7 @@ def test_admin_grants_and_staff_sees_balance(page, live_server, transactional_db
         has=page.get_by_role("link", name="staff", exact=True)
     )
     staff_row.get_by_role("link", name="Grant / revoke").click()
-    expect(page.get_by_text("5000 available")).to_be_visible()
+    expect(page.get_by_text("5,000 available")).to_be_visible()
     page.get_by_label("Amount").fill("750")
     page.get_by_label("Reason").fill("November allowance")
     screenshot("admin-form")

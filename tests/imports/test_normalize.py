@@ -412,6 +412,11 @@ def test_zip_zero_restoration_uses_the_rows_state():
     assert row.dedupe_key == "123 N MAIN ST|BOSTON|TX|"
 
 
+def test_a_row_error_names_a_far_line_with_thousands_separators():
+    row = normalize_row({**NORMAL_ROW, "property_state": "TX"}, "trace_normal", line=12_850)
+    assert str(row.errors[0]).startswith("Line 12,850, column “Property ZIP”: ")
+
+
 def test_errors_name_the_users_column_and_line():
     row = normalize_row(
         {"property_address": "1 Elm St", "property_city": "Austin", "property_state": "Texass"},

@@ -754,6 +754,16 @@ def test_ragged_row_names_the_line():
     )
 
 
+def test_a_ragged_row_far_down_names_its_line_with_thousands_separators():
+    data = HEADER + "1 Main St,Austin,TX,78701\n" * 1_300 + "2 Oak Ave,Dallas,TX,75201,extra\n"
+    error = rejected(data.encode())
+
+    assert error.line == 1_302
+    assert error.message.startswith(
+        "Line 1,302 has 5 cells but the header (line 1) has only 4 columns."
+    )
+
+
 def test_ragged_row_in_semicolon_file_names_the_delimiter():
     data = "A;B;C\n1;2;3\n1;2;3;4\n"
     error = rejected(data.encode())

@@ -154,6 +154,7 @@ def test_requested_count():
     assert form(requested_count="25000").build_spec().requested_count == 25000
     assert "requested_count" in errors(requested_count="0")
     assert "requested_count" in errors(requested_count="25001")
+    assert errors(requested_count="25001")["requested_count"] == ["Ask for at most 25,000 rows."]
     assert "requested_count" in errors(requested_count="")
 
 

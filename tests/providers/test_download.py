@@ -485,6 +485,14 @@ def test_a_row_wider_than_the_header_is_malformed():
 
 
 @respx.mock
+def test_a_wide_row_far_down_is_named_with_thousands_separators():
+    file_route().respond(200, content=b"a,b\r\n" + b"1,2\r\n" * 1_283 + b"1,2,3\r\n")
+    with offline() as client, pytest.raises(MalformedResponse) as caught:
+        list(client.download_csv(SIGNED))
+    assert "3 fields on line 1,285, more than its 2 columns" in caught.value.message
+
+
+@respx.mock
 def test_a_header_repeating_a_column_is_malformed():
     file_route().respond(200, content=b"phone,phone\r\n1,2\r\n")
     with offline() as client, pytest.raises(MalformedResponse) as caught:

@@ -92,7 +92,7 @@ class TracerfyClient(ProviderClient):
                 yield TraceRecord.from_json(row)
             except ParseError as exc:
                 raise MalformedResponse(
-                    f"Tracerfy's result file has an unreadable row (line {line}): {exc}.",
+                    f"Tracerfy's result file has an unreadable row (line {line:,}): {exc}.",
                     provider=self.provider,
                 ) from exc
 
