@@ -107,3 +107,28 @@ def test_the_admins_credit_page_shows_balances_and_entries_with_separators(owner
     page = _text(owner_client.get(url))
     assert "<strong>12,500</strong> available, 0 held." in page
     assert "<td>12,500</td> <td>12,500</td>" in page  # the grant: amount, balance after
+
+
+def test_the_headers_held_credits_and_unread_notices_have_separators(staff_client, staff, team_a):
+    from django.contrib.contenttypes.models import ContentType
+
+    from leadops.jobs.models import JobNotice
+
+    credits.grant(wallet=staff.wallet, amount=25_000, actor=None, reason="t", idempotency_key="n")
+    credits.hold(wallet=staff.wallet, amount=12_500, reference="x:9", actor=None, reason="t")
+    page = _text(staff_client.get(reverse("dashboard")))
+    assert "(12,500 held by running jobs)" in page
+    assert "<strong>12,500</strong> credits" in page
+    JobNotice.objects.bulk_create(
+        JobNotice(
+            user=staff,
+            team=team_a,
+            content_type=ContentType.objects.get_for_model(DncScrub),
+            object_id=n,
+            level="success",
+            text=f"done {n}",
+        )
+        for n in range(1_203)
+    )
+    badge = _text(staff_client.get(reverse("notices_badge")))
+    assert ">1,203</span>" in badge
