@@ -4,9 +4,10 @@ dev/tests), without building model instances.
     bulk_insert(TraceResult, ["team", "job", "record", "status", "phones"], rows)
 
 `rows` yields tuples in the order of `fields` (foreign keys as ids, JSON fields as Python
-objects). Fields left out get what ``Model()`` would give them (their default, "" for a
-text field without one, now for auto_now/auto_now_add) on every database. Must run inside
-the caller's transaction when all-or-nothing matters.
+objects, or as ``JsonText``: JSON already encoded, stored as it is). Fields left out get
+what ``Model()`` would give them (their default, "" for a text field without one, now for
+auto_now/auto_now_add) on every database. Must run inside the caller's transaction when
+all-or-nothing matters.
 
 `bulk_upsert` is the same for rows that may already exist (insert, or update the row with
 the same unique key), e.g. the DNC app's latest status per phone.
@@ -30,9 +31,19 @@ BATCH = 2000
 COPY_CHUNK = 10_000
 
 
+class JsonText(str):
+    """A JSON field's value that is JSON text already (a lead row as the provider sent it):
+    stored as it is, never decoded and encoded again. The database checks its syntax
+    (PostgreSQL's json and jsonb parse it, SQLite's JSON fields have a check)."""
+
+    __slots__ = ()
+
+
 def _json_text(value) -> str:
     """A JSON field's value as COPY text (orjson: a lead row's 3.5 KB of provider columns
-    took json.dumps a third of a build's storing time)."""
+    took json.dumps a third of a build's storing time); JsonText as it is."""
+    if type(value) is JsonText:
+        return value
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -112,6 +123,8 @@ def _preparer(field: models.Field, db) -> Callable:
     """How one field's values are prepared for the database, as a save prepares them."""
     target = field.target_field if field.is_relation else field
     prepare = field.get_db_prep_save
+    if isinstance(field, models.JSONField):
+        return lambda v: str(v) if type(v) is JsonText else prepare(v, db)
     if isinstance(target, _PLAIN_FIELDS):
         return lambda v: v if type(v) in _PLAIN_VALUES else prepare(v, db)
     return lambda v: prepare(v, db)
