@@ -308,7 +308,9 @@ def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
     source = rows()
     while True:
         with transaction.atomic():
-            stored = bulk_insert(LeadRow, ROW_FIELDS, islice(source, CHUNK_ROWS), stream=True)
+            stored = bulk_insert(
+                LeadRow, ROW_FIELDS, islice(source, CHUNK_ROWS), stream=True, binary=True
+            )
         if not stored:
             break
         LeadBuild.objects.filter(pk=job.pk).update(
