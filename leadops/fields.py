@@ -7,8 +7,9 @@ jsonb (and sorting its keys) was the largest part of PostgreSQL's work storing a
 The field reads and writes like JSONField (a dict in, a dict out; SQLite is unchanged);
 what changes is the database's view of it: ``->>`` and the other key lookups work on json
 but parse the whole document at each use, so a reader of a few keys over many rows reads
-the text and decodes those keys itself (``leadops.crm.sources``), and the jsonb-only
-lookups (``contains``, ``has_key``) are unavailable.
+the text and decodes those keys itself (``leadops.crm.sources``); json has no equality or
+containment, so the lookups that compare documents (``exact``, ``contains``, ``has_key``)
+are unavailable. json also keeps what jsonb refuses (``\u0000`` in a string).
 """
 
 from __future__ import annotations

@@ -15,13 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.postgres
-def test_data_is_json_compressed_with_lz4_on_postgresql():
+def test_data_is_json_compressed_with_lz4_out_of_the_tables_pages(team_a, staff):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT format_type(atttypid, atttypmod), attcompression FROM pg_attribute "
             "WHERE attrelid = 'leadbuilder_leadrow'::regclass AND attname = 'data'"
         )
         assert cursor.fetchone() == ("json", "l")
+        lead_build(team=team_a, user=staff, rows=200)
+        cursor.execute(
+            "SELECT pg_relation_size('leadbuilder_leadrow'), "
+            "sum(pg_column_size(data)) FROM leadbuilder_leadrow"
+        )
+        table_pages, data_bytes = cursor.fetchone()
+    assert table_pages < data_bytes / 2  # the documents are in the TOAST table
 
 
 def test_data_reads_and_writes_like_a_json_field(team_a, staff):

@@ -337,7 +337,7 @@ class LeadRow(JsonShape):
         return tuple(scores)
 
     @classmethod
-    def from_json(cls, data: Any, *, text: str | None = None) -> LeadRow:
+    def from_json(cls, data: Any) -> LeadRow:
         """The declared fields' rules, read directly: a page holds 500 rows, and the generic
         reader's per-field dispatch was a third of a page's parsing time."""
         data = as_mapping(data, cls.json_name)
@@ -355,7 +355,6 @@ class LeadRow(JsonShape):
             contact_clean=opt_bool(data, "contact_clean"),
             scores=score_columns(data),
             columns=data,
-            text=text,
         )
 
     @classmethod
