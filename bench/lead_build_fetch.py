@@ -6,14 +6,16 @@ two builds of 25,000 executed against the sandbox (run as its own process, so it
 does not share our GIL) and fetched one after the other. The figure is what the build's
 ingest step costs — what a user waits for between "Tracerfy finished" and the rows page —
 measured end to end: every ``GET lead-builder/<id>/rows/`` page over HTTP (500 rows a page,
-the documented maximum), parsing by the client's ``LeadRowsPage``, and
-``leadbuilder.services.lead_rows_store`` (COPY in chunks of 5,000, progress updated per
-chunk), with the next pages fetched while earlier ones are stored (``tracerfy_steps.row_pages``).
+the documented maximum), parsing by the client's ``LeadRowsPage`` (rows split as raw JSON),
+and ``leadbuilder.services.lead_rows_store`` (a binary COPY per chunk of 10,000 rows, each
+row's JSON stored as it came, progress updated per chunk), with the next pages fetched
+while earlier ones are stored (``tracerfy_steps.row_pages``).
 The sandbox builds the lists before the clock starts (SANDBOX_SPEED is raised so that takes
 seconds, not the contract's minutes).
 
 Naive baseline, same run, same server: the documented default page size (100), the same
-parsing and row mapping, and ``LeadRow(...).save()`` per row in autocommit, on NAIVE_ROWS
+parsing and row mapping (``row_values``: each row's ``data`` decoded whole, as a model
+instance holds it), and ``LeadRow(...).save()`` per row in autocommit, on NAIVE_ROWS
 rows of the first list (at least 10 % of the total), extrapolated linearly to all rows
 (reported as extrapolated).
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from leadbuilder.spec import BuildSpec
 from leadops.accounts.models import TeamScopedModel
+from leadops.fields import JsonDocumentField
 from leadops.jobs.models import PaidJob
 
 PROVIDER = "tracerfy"
@@ -112,7 +113,8 @@ class LeadRow(TeamScopedModel):
     hvac_renovate_category = models.CharField(max_length=6, blank=True)
     solar_renovate_score = models.PositiveSmallIntegerField(null=True)
     solar_renovate_category = models.CharField(max_length=6, blank=True)
-    data = models.JSONField(default=dict)
+    # PostgreSQL json, not jsonb: stored and read whole, never queried inside (0005).
+    data = JsonDocumentField(default=dict)
 
     class Meta:
         ordering = ["build", "position"]

@@ -25,7 +25,7 @@ from leadbuilder.spec import CREDITS_PER_ROW, MAX_REQUESTED, VERTICALS, BuildSpe
 from leadbuilder.strategies import strategies_list, strategy_defaults
 from leadops import providers
 from leadops.accounts.models import Team
-from leadops.bulk import bulk_insert
+from leadops.bulk import JsonText, bulk_insert
 from leadops.jobs import services as job_services
 from leadops.jobs import tokens
 from leadops.phones import us_e164
@@ -244,8 +244,15 @@ def _bool(value) -> bool | None:
 
 
 def row_values(team_id: int, build_id: int, position: int, row) -> tuple:
-    """One provider row (leadops.providers.tracerfy.LeadRow) as the columns of ROW_FIELDS."""
-    data = row.data
+    """One provider row (leadops.providers.tracerfy.LeadRow) as the columns of ROW_FIELDS,
+    `data` as a dict (what a LeadRow instance holds)."""
+    return (*_typed_columns(team_id, build_id, position, row), row.data)
+
+
+def _typed_columns(team_id: int, build_id: int, position: int, row) -> tuple:
+    """The columns of ROW_FIELDS but `data`; the provider columns they take are read with
+    ``row.get``, which answers them without decoding the whole row."""
+    get = row.get
     owner = " ".join(p for p in (row.owner_first_name, row.owner_last_name) if p).strip()
     phone = us_e164(row.primary_phone or "") or ""
     score_values = []
@@ -264,19 +271,18 @@ def row_values(team_id: int, build_id: int, position: int, row) -> tuple:
         (row.state or "")[:2],
         (row.zip_code or "")[:10],
         (row.county or "")[:100],
-        str(data.get("property_type") or "")[:20],
+        str(get("property_type") or "")[:20],
         owner[:255],
-        OwnerType.COMPANY if data.get("corporate_owned") is True else OwnerType.INDIVIDUAL,
-        _bool(data.get("absentee_owner")),
-        _int(data.get("estimated_value")),
-        _int(data.get("estimated_equity")),
-        _float(data.get("equity_percent")),
+        OwnerType.COMPANY if get("corporate_owned") is True else OwnerType.INDIVIDUAL,
+        _bool(get("absentee_owner")),
+        _int(get("estimated_value")),
+        _int(get("estimated_equity")),
+        _float(get("equity_percent")),
         phone,
-        str(data.get("primary_phone_type") or "")[:20],
+        str(get("primary_phone_type") or "")[:20],
         (row.email or "")[:255],
         bool(phone),
         *score_values,
-        data,
     )
 
 
@@ -294,14 +300,17 @@ def lead_rows_store(*, job: LeadBuild, pages: Iterable) -> StoredRows:
             seen["total"] = page.total_rows
             for row in page.rows:
                 seen["position"] += 1
-                values = row_values(job.team_id, job.pk, seen["position"], row)
+                values = _typed_columns(job.team_id, job.pk, seen["position"], row)
                 seen["with_phone"] += values[HAS_PHONE]
-                yield values
+                # A row split from its page keeps its JSON text: stored as it came.
+                yield (*values, row.data if row.text is None else JsonText(row.text))
 
     source = rows()
     while True:
         with transaction.atomic():
-            stored = bulk_insert(LeadRow, ROW_FIELDS, islice(source, CHUNK_ROWS), stream=True)
+            stored = bulk_insert(
+                LeadRow, ROW_FIELDS, islice(source, CHUNK_ROWS), stream=True, binary=True
+            )
         if not stored:
             break
         LeadBuild.objects.filter(pk=job.pk).update(

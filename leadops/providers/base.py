@@ -362,9 +362,15 @@ class ProviderClient:
 
     # -- parsing -----------------------------------------------------------------------
 
-    def parse(self, response: httpx.Response, parser: Callable[[Any], T]) -> T:
-        """Decode and parse a 2xx body; an unreadable body becomes ``MalformedResponse``."""
+    def parse(
+        self, response: httpx.Response, parser: Callable[[Any], T], *, raw: bool = False
+    ) -> T:
+        """Decode and parse a 2xx body; an unreadable body becomes ``MalformedResponse``.
+        ``raw=True``: `parser` takes the body's bytes and decodes them itself (a lead-list
+        page splits its rows without decoding them), raising what decoding raises."""
         try:
+            if raw:
+                return parser(response.content)
             # orjson: a 500-row lead-list page is 1.7 MB, decoded three times faster.
             payload = orjson.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -374,14 +380,19 @@ class ProviderClient:
                 provider=self.provider,
                 status=response.status_code,
             ) from exc
+        except ParseError as exc:
+            raise self._unexpected_shape(response, exc) from exc
         try:
             return parser(payload)
         except ParseError as exc:
-            raise MalformedResponse(
-                f"{self.display_name} answered with an unexpected shape: {exc}.",
-                provider=self.provider,
-                status=response.status_code,
-            ) from exc
+            raise self._unexpected_shape(response, exc) from exc
+
+    def _unexpected_shape(self, response: httpx.Response, exc: ParseError) -> MalformedResponse:
+        return MalformedResponse(
+            f"{self.display_name} answered with an unexpected shape: {exc}.",
+            provider=self.provider,
+            status=response.status_code,
+        )
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -316,7 +316,8 @@ class TracerfyClient(ProviderClient):
         return self.parse(response, LeadListStatus.from_json)
 
     def lead_rows(self, lead_list_id: int, *, page: int = 1, per_page: int = 100) -> LeadRowsPage:
-        """``GET lead-builder/<id>/rows/``; raises ``NotReady`` while the list builds."""
+        """``GET lead-builder/<id>/rows/``; raises ``NotReady`` while the list builds. The
+        rows are split from the body without decoding each whole (``LeadRowsPage.from_body``)."""
         response = self.request(
             "GET",
             f"lead-builder/{int(lead_list_id)}/rows/",
@@ -324,7 +325,7 @@ class TracerfyClient(ProviderClient):
             family=READ,
             idempotent=True,
         )
-        return self.parse(response, LeadRowsPage.from_json)
+        return self.parse(response, LeadRowsPage.from_body, raw=True)
 
     def lead_lookup(
         self, *, address: str, city: str, state: str, zip_code: str | None = None

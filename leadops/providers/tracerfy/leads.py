@@ -7,8 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import msgspec
+import orjson
+
+from ..errors import ParseError
 from ..parsing import (
     JsonShape,
     as_list,
@@ -191,12 +196,100 @@ def score_columns(data: Mapping[str, Any]) -> tuple[int | str | None, ...]:
     return tuple(columns)
 
 
+# The keys a lead row split from a page's raw JSON decodes (``LeadRow.from_raw``): those of
+# its typed fields, and the property and owner facts callers keep in columns of their own
+# (``LeadRow.get`` answers every key in this list without decoding the whole row).
+LEAD_ROW_KEYS = (
+    "address",
+    "city",
+    "state",
+    "zip_code",
+    "county",
+    "owner_1_first_name",
+    "owner_1_last_name",
+    "primary_phone",
+    "email_1",
+    "has_contact",
+    "contact_clean",
+    *(
+        f"{vertical}_propensity_{part}"
+        for vertical in PROPENSITY_VERTICALS
+        for part in ("score", "category")
+    ),
+    "property_type",
+    "corporate_owned",
+    "absentee_owner",
+    "estimated_value",
+    "estimated_equity",
+    "equity_percent",
+    "primary_phone_type",
+)
+# A string field's JSON as ``opt_str`` takes it; a flag's as ``opt_bool``; a score's as
+# ``opt_int``. Anything else (a bool for a string, an object, a missing address) fails the
+# decoding, and the row is read by ``from_json``, which says what is wrong.
+_TEXT = str | int | float | None
+_ROW_KEY_TYPES: dict[str, Any] = {
+    **dict.fromkeys(LEAD_ROW_KEYS, Any),
+    **dict.fromkeys(
+        (
+            "city",
+            "state",
+            "zip_code",
+            "county",
+            "owner_1_first_name",
+            "owner_1_last_name",
+            "primary_phone",
+            "email_1",
+            *(f"{vertical}_propensity_category" for vertical in PROPENSITY_VERTICALS),
+        ),
+        _TEXT,
+    ),
+    **dict.fromkeys(("has_contact", "contact_clean"), bool | str | None),
+    **dict.fromkeys(
+        (f"{vertical}_propensity_score" for vertical in PROPENSITY_VERTICALS),
+        int | float | str | None,
+    ),
+}
+# Decodes those keys of one row object, skipping the others (about 60, most of its bytes)
+# without building them. The address is required (a string or a number, as req_str).
+_ROW_KEYS = msgspec.defstruct(
+    "LeadRowKeys",
+    [("address", str | int)]
+    + [(key, _ROW_KEY_TYPES[key], None) for key in LEAD_ROW_KEYS if key != "address"],
+)
+_ROW_KEYS_DECODER = msgspec.json.Decoder(_ROW_KEYS)
+
+
+def _text(value: Any) -> str:
+    """``opt_str`` of a value the decoder checked (a string, a number or null)."""
+    return value if type(value) is str else "" if value is None else str(value)
+
+
+def _flag(value: Any, key: str) -> bool:
+    """``opt_bool`` of a value the decoder checked (true, false, a string or null)."""
+    if type(value) is bool:
+        return value
+    return opt_bool({key: value}, key)
+
+
+def _score(value: Any, key: str) -> int | None:
+    """``opt_int`` of a value the decoder checked (a number, a string or null)."""
+    if type(value) is int or value is None:
+        return value
+    return opt_int({key: value}, key)
+
+
 @dataclass(frozen=True)
 class LeadRow(JsonShape):
     """One lead-list row. The fields the app reads are typed; ``data`` keeps every column
     (50+) for exports, so new provider columns are never lost. ``scores`` holds each
     vertical's score and category, flat and checked (``propensity`` as objects); the factors
-    stay in ``data`` (``<vertical>_propensity_factors``)."""
+    stay in ``data`` (``<vertical>_propensity_factors``).
+
+    A row read from a page's body (``LeadRowsPage.from_body``) keeps its JSON text as
+    received (``text``) and decodes only LEAD_ROW_KEYS (``columns``); ``data`` is decoded
+    from the text when first asked for. A row read from a decoded object (``from_json``)
+    has no text and ``columns`` is the whole object."""
 
     json_name = "lead row"
 
@@ -214,9 +307,24 @@ class LeadRow(JsonShape):
     scores: tuple[int | str | None, ...] = json_field(
         default=(), reader=lambda data, values: score_columns(data)
     )
-    data: dict[str, Any] = json_field(
+    columns: Mapping[str, Any] = json_field(
         default_factory=dict, compare=False, repr=False, reader=lambda data, values: data
     )
+    text: str | None = json_field(
+        default=None, compare=False, repr=False, reader=lambda data, values: None
+    )
+
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """Every column of the row, as the provider sent it."""
+        return self.columns if self.text is None else orjson.loads(self.text)
+
+    def get(self, key: str) -> Any:
+        """The value of column `key` (None when absent), without decoding the whole row
+        for a key in LEAD_ROW_KEYS."""
+        if self.text is None or key in _ROW_KEY_SET:
+            return self.columns.get(key)
+        return self.data.get(key)
 
     @property
     def propensity(self) -> tuple[PropensityScore, ...]:
@@ -246,8 +354,62 @@ class LeadRow(JsonShape):
             has_contact=opt_bool(data, "has_contact"),
             contact_clean=opt_bool(data, "contact_clean"),
             scores=score_columns(data),
-            data=data,
+            columns=data,
         )
+
+    @classmethod
+    def from_raw(cls, raw: msgspec.Raw) -> LeadRow:
+        """One row object's JSON (a slice of a page's body), by the same rules as
+        ``from_json``, decoding only LEAD_ROW_KEYS (their types checked by the decoder).
+        Raises ``msgspec.MsgspecError`` for a row that is not a JSON object of those types
+        (``from_json`` of the decoded row then names the problem), ``UnicodeDecodeError``
+        for one that is not UTF-8, and ``ParseError`` as ``from_json`` does."""
+        keys = _ROW_KEYS_DECODER.decode(raw)
+        address = keys.address
+        return cls(
+            address=address if type(address) is str else str(address),
+            city=_text(keys.city),
+            state=_text(keys.state),
+            zip_code=_text(keys.zip_code),
+            county=_text(keys.county),
+            owner_first_name=_text(keys.owner_1_first_name),
+            owner_last_name=_text(keys.owner_1_last_name),
+            primary_phone=_text(keys.primary_phone),
+            email=_text(keys.email_1),
+            has_contact=_flag(keys.has_contact, "has_contact"),
+            contact_clean=_flag(keys.contact_clean, "contact_clean"),
+            scores=(
+                _score(keys.sell_propensity_score, "sell_propensity_score"),
+                _text(keys.sell_propensity_category),
+                _score(keys.refi_propensity_score, "refi_propensity_score"),
+                _text(keys.refi_propensity_category),
+                _score(keys.roof_renovate_propensity_score, "roof_renovate_propensity_score"),
+                _text(keys.roof_renovate_propensity_category),
+                _score(keys.hvac_renovate_propensity_score, "hvac_renovate_propensity_score"),
+                _text(keys.hvac_renovate_propensity_category),
+                _score(keys.solar_renovate_propensity_score, "solar_renovate_propensity_score"),
+                _text(keys.solar_renovate_propensity_category),
+            ),
+            columns=msgspec.structs.asdict(keys),
+            text=str(raw, "utf-8"),
+        )
+
+
+_ROW_KEY_SET = frozenset(LEAD_ROW_KEYS)
+
+
+class _RawPage(msgspec.Struct):
+    """A rows page with each row left as its raw JSON; the other fields as JSON has them."""
+
+    lead_list_id: Any = None
+    page: Any = None
+    per_page: Any = None
+    total_rows: Any = None
+    total_pages: Any = None
+    rows: list[msgspec.Raw] | None = None
+
+
+_RAW_PAGE_DECODER = msgspec.json.Decoder(_RawPage)
 
 
 @dataclass(frozen=True)
@@ -260,6 +422,26 @@ class LeadRowsPage(JsonShape):
     total_rows: int
     total_pages: int
     rows: tuple[LeadRow, ...]
+
+    @classmethod
+    def from_body(cls, body: bytes) -> LeadRowsPage:
+        """A page read from its JSON body (500 rows are 1.7 MB) without decoding each row's
+        60-odd columns: the rows are split as raw JSON (``LeadRow.from_raw``), their text
+        kept for storing as it is. The same rules and errors as ``from_json`` of the
+        decoded body: a body the split refuses (not JSON, not the shape) is decoded whole
+        and read by ``from_json``, which raises what it always raised."""
+        try:
+            page = _RAW_PAGE_DECODER.decode(body)
+            if page.rows is None:
+                raise msgspec.ValidationError("rows missing")
+            head = msgspec.structs.asdict(page)
+            del head["rows"]
+            values = read_fields(cls, head, rows=())
+            rows = tuple(LeadRow.from_raw(raw) for raw in page.rows)
+        except (msgspec.MsgspecError, UnicodeDecodeError, ParseError):
+            return cls.from_json(orjson.loads(body))
+        values["rows"] = rows
+        return cls(**values)
 
 
 def _owners(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
