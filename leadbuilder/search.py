@@ -5,44 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import TextField
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.urls import reverse
 
+from leadops.fields import document_keys
 from leadops.search.registry import IndexRow, SearchSource
 
 from .models import LeadBuild, LeadRow
 
 CHUNK = 2000
-# The provider columns (in `LeadRow.data`) the index needs besides the typed ones.
-DATA_KEYS = ("mobile_1", "apn", "owner_2_first_name", "owner_2_last_name")
+# The provider columns (in `LeadRow.data`) the index needs besides the typed ones, decoded
+# from the document's text (on PostgreSQL json each ->> would parse the whole row).
+_data_values = document_keys(("mobile_1", "apn", "owner_2_first_name", "owner_2_last_name"))
 
 
 def index_rows(job: LeadBuild) -> Iterator[IndexRow]:
-    texts = {
-        f"data_{key}": KeyTextTransform(key, "data", output_field=TextField()) for key in DATA_KEYS
-    }
     rows = (
         LeadRow.objects.filter(build=job)
         .order_by("position")
-        .annotate(**texts)
+        .annotate(data_text=Cast("data", output_field=TextField()))
         .values_list(
-            "pk", "address", "city", "state", "zip_code", "owner_name", "primary_phone", *texts
+            "pk", "address", "city", "state", "zip_code", "owner_name", "primary_phone", "data_text"
         )
     )
-    for (
-        pk,
-        street,
-        city,
-        state,
-        zip_code,
-        owner,
-        phone,
-        mobile,
-        apn,
-        first2,
-        last2,
-    ) in rows.iterator(CHUNK):
-        second = " ".join(p for p in (first2, last2) if p)
+    for pk, street, city, state, zip_code, owner, phone, text in rows.iterator(CHUNK):
+        data = _data_values(text)
+        second = " ".join(p for p in (data["owner_2_first_name"], data["owner_2_last_name"]) if p)
         yield IndexRow(
             row_id=pk,
             street=street,
@@ -50,8 +38,8 @@ def index_rows(job: LeadBuild) -> Iterator[IndexRow]:
             state=state,
             zip_code=zip_code,
             owners=(owner, second),
-            phones=tuple(p for p in (phone, mobile) if p),
-            apn=apn or "",
+            phones=tuple(p for p in (phone, data["mobile_1"]) if p),
+            apn=data["apn"] or "",
         )
 
 
