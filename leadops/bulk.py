@@ -94,11 +94,21 @@ def _filled_in(meta, given: list[models.Field]) -> list[tuple[models.Field, Call
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             filled.append((f, lambda now=now: now))
         elif f.has_default() and callable(f.default):
-            filled.append((f, f.get_default))
+            filled.append((f, _per_row(f.get_default)))
         else:
             value = f.get_default()
             filled.append((f, lambda value=value: value))
     return filled
+
+
+def _per_row(make: Callable) -> Callable:
+    """`make` marked as giving a new value per row (a callable default)."""
+
+    def made():
+        return make()
+
+    made.per_row = True
+    return made
 
 
 def _copy(
@@ -115,6 +125,10 @@ def _copy(
     json_at = [i for i, f in enumerate(columns) if isinstance(f, models.JSONField)]
     width = len(columns)
     count = 0
+    # The values filled in are the same for every row unless a default is a callable (a
+    # uuid, say): then they are made per row, else once (100,000 rows x a few columns).
+    per_row = any(getattr(m, "per_row", False) for m in makers)
+    tail = () if per_row else tuple(m() for m in makers)
     # Read before the COPY opens (see above), unless the caller says rows never use the DB.
     chunks = [rows] if stream else _chunks(rows, COPY_CHUNK)
     with connection.cursor() as cursor:
@@ -128,7 +142,7 @@ def _copy(
                 if types:
                     copy.set_types(types)
                 for row in chunk:
-                    values = [*row, *(m() for m in makers)] if makers else list(row)
+                    values = [*row, *(m() for m in makers)] if per_row else [*row, *tail]
                     if len(values) != width:
                         raise ValueError(f"{len(values)} values for {width} columns: {row!r}")
                     for i in json_at:

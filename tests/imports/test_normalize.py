@@ -290,6 +290,62 @@ def test_invalid_phone_is_flagged_not_dropped(raw, error):
     assert cleaned.value == raw
 
 
+def _phone_by_regexes(text: str) -> str | None:
+    """What normalize_phone gave before its str.translate shortcut, for text without a dot
+    or an E: the E.164 form, or None when invalid. Its regexes read plain punctuated
+    digits; whatever else, or another length than ten, went to phonenumbers."""
+    if n._PLAIN_PHONE_RE.fullmatch(text):
+        digits = n._NON_DIGIT_RE.sub("", text)
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        elif text.startswith("+"):
+            digits = ""
+        if len(digits) == 10:
+            return "+1" + digits if n._nanp_prefix_valid(digits[:6]) else None
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 1 or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _read_alike(raw: str) -> None:
+    expected = _phone_by_regexes(raw.strip())
+    cleaned = n.normalize_phone(raw)
+    assert (cleaned.value if cleaned.ok else None) == expected, raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "512\t555\t0100",  # whitespace other than a space: the regex path
+        "512\u00a0555\u00a00100",
+        "+1 (512) 555-0100",
+        "+ 512 555 0100",
+        "++15125550100",
+        "1+512-555-0100",
+        "512 555 0100 +",
+        "\u0665\u0661\u0662 555 0100",  # Arabic-Indic digits are decimal digits too
+        "+",
+        "()- ",
+        "+44 20 7946 0958",
+        "(123) 456-7890",
+    ],
+)
+def test_punctuated_phones_read_as_the_regexes_read_them(raw):
+    _read_alike(raw)
+
+
+def test_random_punctuation_reads_as_the_regexes_read_it():
+    rng = random.Random(20261130)
+    for _ in range(3000):
+        digits = f"{rng.randint(1000000000, 9999999999)}"
+        text = "".join(ch + rng.choice(["", "", " ", "-", "(", ")", "\t", "+"]) for ch in digits)
+        _read_alike(rng.choice(["", "+1", "1-", "+", " "]) + text)
+
+
 def test_fast_phone_path_agrees_with_phonenumbers():
     rng = random.Random(20260105)
     for _ in range(3000):
