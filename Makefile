@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format bench install migrate seed vendor clean e2e
+.PHONY: run test lint format bench bench-smoke install migrate seed vendor clean e2e
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "LeadOps needs $(PYTHON) on PATH"; exit 1; }
@@ -47,8 +47,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark on PostgreSQL (BENCH_PG_URL, default the local server; REDIS_URL or an
+# embedded Redis): one JSON object per benchmark with its figures, targets and pass/fail.
 bench: install
 	$(BIN)/python -m bench
+
+# The same at small sizes, about a minute: proves every benchmark still runs (CI runs it).
+bench-smoke: install
+	$(BIN)/python -m bench --smoke
 
 # Refresh the vendored front-end files from the npm registry (versions in static/vendor/VERSIONS).
 vendor:

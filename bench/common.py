@@ -61,9 +61,38 @@ def bench_redis_url() -> str:
     return start_test_redis(ROOT / "var" / "bench-redis")
 
 
+# `make bench-smoke` (BENCH_SMOKE=1): every bench at small sizes, so none can rot; its figures
+# are printed but mean nothing against the targets.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
+
+def size(env: str, full: int, smoke: int) -> int:
+    """A bench's size: the environment's `env` if set, else `smoke` in a smoke run, else `full`."""
+    return int(os.environ.get(env) or (smoke if SMOKE else full))
+
+
+def check(
+    value: float, *, unit: str, under: float | None = None, at_least: float | None = None
+) -> dict:
+    """One reported figure against its target, the shape every bench uses:
+    ``{"value": 1.43, "unit": "s", "target": "< 2", "pass": true}``."""
+    if (under is None) == (at_least is None):
+        raise ValueError("a target is either `under` or `at_least`")
+    if under is not None:
+        target, ok = f"< {under:g}", value < under
+    else:
+        target, ok = f">= {at_least:g}", value >= at_least
+    return {"value": value, "unit": unit, "target": target, "pass": bool(ok)}
+
+
 def emit(result: dict) -> None:
+    """Print a bench's result as JSON. Its ``figures`` (name -> :func:`check`) are what
+    `python -m bench` reports; the bench passes when every figure does."""
     import json
 
+    figures = result.get("figures")
+    if figures is not None:
+        result["pass"] = all(f["pass"] for f in figures.values())
     print(json.dumps(result, indent=2), flush=True)
 
 

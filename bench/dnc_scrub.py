@@ -46,11 +46,11 @@ import time
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
-from bench.common import bench_database, bench_redis_url, emit, setup_django
+from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
 
-PHONES = int(os.environ.get("BENCH_DNC_PHONES", "100000"))
-NAIVE_ROWS = int(os.environ.get("BENCH_DNC_NAIVE_ROWS", "2000"))
-OTHER_STATUSES = int(os.environ.get("BENCH_DNC_OTHER_STATUSES", "200000"))
+PHONES = size("BENCH_DNC_PHONES", 100_000, 1_000)
+NAIVE_ROWS = size("BENCH_DNC_NAIVE_ROWS", 2_000, 50)
+OTHER_STATUSES = size("BENCH_DNC_OTHER_STATUSES", 200_000, 1_000)
 TARGET_PREVIEW_SECONDS = 2.0
 TARGET_RATIO = 10
 CSV_HEADERS = ["Owner Name", "Mobile", "Home Phone", "Notes"]
@@ -468,8 +468,21 @@ def measure(
         if connection.vendor == "postgresql"
         else f"SQLite {connection.Database.sqlite_version}"
     )
+    upload_s = upload_draft_s + upload_estimate_s
+    list_s = list_draft_s + list_estimate_s
     return {
         "benchmark": "dnc_scrub",
+        "figures": {
+            "cost_preview_upload_seconds": check(
+                round(upload_s, 3), unit="s", under=TARGET_PREVIEW_SECONDS
+            ),
+            "cost_preview_pasted_list_seconds": check(
+                round(list_s, 3), unit="s", under=TARGET_PREVIEW_SECONDS
+            ),
+            "ingest_ratio_vs_naive_loop": check(
+                round(fast_rate / naive_rate, 1), unit="x", at_least=TARGET_RATIO
+            ),
+        },
         "database": database,
         "cpus": os.cpu_count(),
         "debug": settings.DEBUG,
