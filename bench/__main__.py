@@ -31,6 +31,7 @@ BENCHMARKS = [
     "crm_push",
     "search",
     "end_to_end",
+    "rate_allowance",
 ]
 
 
