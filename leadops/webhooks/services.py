@@ -1,11 +1,13 @@
 """Webhook intake and processing.
 
 Intake stores each event raw and answers at once; processing runs in workers, in batches:
-the intake queues one *drain* step (`webhook_drain`) on the `webhooks` queue, which works
+the intake asks for one *drain* step (`webhook_drain`) on the `webhooks` queue, which works
 through every pending event in order, so 50 events a second cost a handful of RQ jobs
-rather than 50 forked ones. At most one drain waits while one runs (`webhook-drain`, then
-`webhook-drain-next`), and the scheduled sweep (`webhook_sweep`) queues a drain for events
-that still wait (a lost Redis, a drain that died), so nothing waits for ever.
+rather than 50 forked ones. Asking is one Redis round trip (a "drain wanted" flag, see
+`queueing.signal_step`): only the event that finds no drain asked for queues one. At most
+one drain waits while one runs (`webhook-drain`, then `webhook-drain-next`), and the
+scheduled sweep (`webhook_sweep`) queues a drain for events that still wait (a lost Redis,
+a drain that died), so nothing waits for ever.
 
 The `webhooks` queue comes after `high` and `default` in the worker's queue order: a flood of
 events never delays a paid submission or a poll queued behind it.
@@ -14,6 +16,7 @@ events never delays a paid submission or a poll queued behind it.
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from leadops.jobs.queueing import enqueue_step
+from leadops.jobs.queueing import enqueue_step, signal_step, signal_taken
 from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
 
@@ -34,6 +37,7 @@ KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
 PROCESS_TASK = "leadops.webhooks.tasks.process"
 DRAIN_TASK = "leadops.webhooks.tasks.drain"
 QUEUE = "webhooks"
+DRAIN_ID, DRAIN_NEXT_ID = "webhook-drain", "webhook-drain-next"
 # One drain works this long at most, then hands over to a fresh one (queued behind whatever
 # else arrived meanwhile), and reads this many pending events per query.
 DRAIN_SECONDS = 10.0
@@ -44,15 +48,22 @@ SQLITE_PAUSE = 0.005
 def webhook_receive(
     *, provider: str, body: bytes, payload: dict, query: dict, headers: dict
 ) -> tuple[WebhookEvent, bool]:
-    """Store the raw event once (by its dedupe key) and queue processing after commit.
+    """Store the raw event once (by its dedupe key) and ask for a drain after commit.
 
     Returns (event, created). A duplicate delivery only bumps a counter.
+
+    This is the intake's hot path (providers send up to 50 events a second, bursts more):
+    in autocommit the INSERT is its own transaction, one database round trip, and asking
+    for a drain is one Redis round trip (`signal_drain`). Only inside a caller's transaction
+    does a savepoint guard it, so that a duplicate's IntegrityError leaves that transaction
+    usable.
     """
     described = registry.provider(provider).describe(payload, query)
     key = described.dedupe_key[:255]
     kept = {h: headers[h] for h in KEPT_HEADERS if h in headers}
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             event = WebhookEvent.objects.create(
                 provider=provider,
                 kind=described.kind,
@@ -62,16 +73,28 @@ def webhook_receive(
                 headers=kept,
                 query=query,
             )
-            queue_drain()
     except IntegrityError:
         WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
         return WebhookEvent.objects.get(dedupe_key=key), False
+    signal_drain()
     return event, True
 
 
+def signal_drain() -> None:
+    """Ask for a drain after commit: one Redis round trip when one is asked for already."""
+    signal_step(
+        DRAIN_TASK,
+        job_id=DRAIN_ID,
+        queue=QUEUE,
+        then_id=DRAIN_NEXT_ID,
+        ttl=settings.WEBHOOK_STALE_SECONDS,
+    )
+
+
 def queue_drain() -> None:
-    """Make sure a drain will run after the current transaction commits."""
-    enqueue_step(DRAIN_TASK, job_id="webhook-drain", queue=QUEUE, then_id="webhook-drain-next")
+    """Make sure a drain will run after the current transaction commits, whatever the
+    "drain wanted" flag says (the sweep, a drain out of time, an admin's reprocess)."""
+    enqueue_step(DRAIN_TASK, job_id=DRAIN_ID, queue=QUEUE, then_id=DRAIN_NEXT_ID)
 
 
 def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -> int:
@@ -82,6 +105,8 @@ def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -
     """
     deadline = time.monotonic() + seconds
     done = 0
+    # Before the first look: an event committed after it asks for (and gets) another drain.
+    signal_taken(DRAIN_ID)
     while True:
         pending = list(
             WebhookEvent.objects.filter(status=EventStatus.PENDING)
