@@ -84,15 +84,21 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    length, keep = 0, True
+    length, keep, chunked = 0, True, False
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        name = name.strip().lower()
+        name, value = name.strip().lower(), value.strip().lower()
         if name == "content-length":
             length = int(value)
         elif name == "connection":
-            keep = value.strip().lower() != "close"
-    if length:
+            keep = value != "close"
+        elif name == "transfer-encoding":
+            chunked = value == "chunked"
+    if chunked:
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    elif length:
         await reader.readexactly(length)
     return status, keep
 
@@ -175,8 +181,8 @@ def measure(name: str, command: list[str], env: dict, port: int, offset: int) ->
 
         def up() -> bool:
             try:
-                return asyncio.run(_probe(port)) > 0
-            except OSError:
+                return asyncio.run(asyncio.wait_for(_probe(port), 2)) > 0
+            except (OSError, EOFError, TimeoutError, ValueError):
                 return False
 
         wait_until(up, timeout=60, what=f"gunicorn ({name})")

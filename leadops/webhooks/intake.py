@@ -9,8 +9,9 @@ goes to the full stack.
 
 What is kept: Django's request handling (request_started / request_finished, so database
 connections are managed as for any request; a 4xx or 5xx is logged by `django.request`,
-whose filter masks the token), SecurityMiddleware (HTTPS redirect, HSTS, nosniff,
-referrer policy) and X-Frame-Options. The URL patterns are `intake_urls`: the intake view
+whose filter masks the token), SecurityMiddleware (HTTPS redirect, HSTS, nosniff, referrer
+policy) and X-Frame-Options; and a Content-Length on every answer, as CommonMiddleware adds.
+The URL patterns are `intake_urls`: the intake view
 only, and error answers that are plain JSON (no template, no context processor wanting a
 user or a session). The view itself checks the token in constant time, the body size, the
 JSON and the provider's own authentication.
@@ -49,6 +50,14 @@ class IntakeHandlerMixin:
                 raise ImproperlyConfigured(f"{path}: the intake takes request/response only")
             handler = convert_exception_to_response(middleware)
         self._middleware_chain = handler
+
+    def get_response(self, request):
+        response = super().get_response(request)
+        # As CommonMiddleware does on the full stack: without it gunicorn answers a keep-alive
+        # connection in chunks (a second write, a terminating chunk) even for an empty 200.
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
 
     def resolve_request(self, request):
         request.urlconf = URLCONF
