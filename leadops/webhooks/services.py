@@ -16,11 +16,10 @@ events never delays a paid submission or a poll queued behind it.
 import logging
 import time
 from collections.abc import Iterable
-from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -61,23 +60,44 @@ def webhook_receive(
     described = registry.provider(provider).describe(payload, query)
     key = described.dedupe_key[:255]
     kept = {h: headers[h] for h in KEPT_HEADERS if h in headers}
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    fields = {
+        "provider": provider,
+        "kind": described.kind,
+        "ref": described.ref[:120],
+        "dedupe_key": key,
+        "body": body.decode("utf-8", errors="replace"),
+        "headers": kept,
+        "query": query,
+    }
     try:
-        with guard:
-            event = WebhookEvent.objects.create(
-                provider=provider,
-                kind=described.kind,
-                ref=described.ref[:120],
-                dedupe_key=key,
-                body=body.decode("utf-8", errors="replace"),
-                headers=kept,
-                query=query,
-            )
+        event = _insert_event(fields)
     except IntegrityError:
         WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
         return WebhookEvent.objects.get(dedupe_key=key), False
     signal_drain()
     return event, True
+
+
+def _insert_event(fields: dict) -> WebhookEvent:
+    """One INSERT; inside a caller's transaction under a savepoint (a duplicate's
+    IntegrityError must leave that transaction usable).
+
+    In autocommit a connection found dead (the database restarted, an idle connection cut)
+    is replaced and the INSERT sent once more: the intake handler skips Django's per-request
+    health check, and the dedupe key makes a second try harmless (if the first did commit,
+    the second is counted as a redelivery).
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(**fields)
+    try:
+        return WebhookEvent.objects.create(**fields)
+    except (InterfaceError, OperationalError):
+        if connection.is_usable():
+            raise
+        log.warning("the database connection was dead; storing the webhook event again")
+        connection.close()
+        return WebhookEvent.objects.create(**fields)
 
 
 def signal_drain() -> None:

@@ -265,3 +265,35 @@ def test_the_full_stack_route_still_answers_for_reverse(client):
     """reverse() names the intake URL (Settings shows it); the full stack still serves it."""
     assert reverse("webhooks:receive", args=["tracerfy", TOKEN]) == URL
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_stored_when_the_kept_database_connection_died(intake_client, caplog):
+    """The intake skips Django's per-request health check (a SELECT 1 per event): a kept
+    connection that died is replaced and the event stored all the same, once."""
+    import psycopg
+    from django.db import connection
+
+    from tests.support.workers import database_url
+
+    assert post(intake_client, trace_done(1)).status_code == 200
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    wait_until(lambda: not _backend_alive(pid), timeout=10, what="the backend gone")
+    assert post(intake_client, trace_done(2)).status_code == 200
+    assert sorted(WebhookEvent.objects.values_list("dedupe_key", flat=True)) == [
+        "tracerfy:trace:1:done",
+        "tracerfy:trace:2:done",
+    ]
+    assert "the database connection was dead" in caplog.text
+
+
+def _backend_alive(pid: int) -> bool:
+    import psycopg
+
+    from tests.support.workers import database_url
+
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        return other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
