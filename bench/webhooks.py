@@ -43,7 +43,7 @@ from leadops.waiting import wait_until
 
 EVENTS = size("BENCH_WEBHOOK_EVENTS", 20_000, 600)
 DUPLICATES = size("BENCH_WEBHOOK_DUPLICATES", 2_000, 60)
-CONNECTIONS = size("BENCH_WEBHOOK_CONNECTIONS", 32, 8)
+CONNECTIONS = size("BENCH_WEBHOOK_CONNECTIONS", 16, 8)
 LOAD_PROCS = size("BENCH_LOAD_PROCS", 2, 2)
 # Requests before timing starts (connections opened, workers warm): not counted.
 WARMUP = size("BENCH_WEBHOOK_WARMUP", 500, 50)
