@@ -131,12 +131,13 @@ async def _connection(port: int, requests: list[bytes], latencies: list, statuse
         writer.close()
 
 
-async def _load(port: int, shares: list[list[bytes]]) -> tuple[list, dict, float, float]:
+async def _load(port: int, shares: list[list[bytes]]) -> tuple[list, dict, float, float, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    cpu = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(_connection(port, share, latencies, statuses) for share in shares))
-    return latencies, statuses, started, time.perf_counter()
+    return latencies, statuses, started, time.perf_counter(), time.process_time() - cpu
 
 
 def _load_process(args: tuple[int, list[list[bytes]]]) -> tuple[list, dict, float, float]:
@@ -157,7 +158,26 @@ def generate(port: int, numbers: list[int], *, connections: int, procs: int) -> 
         for status, count in r[1].items():
             statuses[status] = statuses.get(status, 0) + count
     wall = max(r[3] for r in results) - min(r[2] for r in results)
-    return {"latencies": latencies, "statuses": statuses, "wall": wall}
+    cpu = sum(r[4] for r in results)
+    return {"latencies": latencies, "statuses": statuses, "wall": wall, "cpu": cpu}
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by `pid` and its children (gunicorn's master
+    and workers): what the server costs per request, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -190,7 +210,9 @@ def measure(name: str, command: list[str], env: dict, port: int, offset: int) ->
         warm = list(range(offset + 10_000_000, offset + 10_000_000 + WARMUP))
         generate(port, warm, connections=CONNECTIONS, procs=LOAD_PROCS)
         numbers = [offset + n for n in range(EVENTS)] + [offset + n for n in range(DUPLICATES)]
+        server_cpu = process_tree_cpu(server.pid)
         run = generate(port, numbers, connections=CONNECTIONS, procs=LOAD_PROCS)
+        server_cpu = process_tree_cpu(server.pid) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -207,6 +229,10 @@ def measure(name: str, command: list[str], env: dict, port: int, offset: int) ->
         "statuses": {str(k): v for k, v in sorted(run["statuses"].items())},
         "seconds": round(run["wall"], 2),
         "requests_per_second": round(sent / run["wall"], 1),
+        # CPU per request, independent of what else the machine runs (PostgreSQL's and
+        # Redis's share comes on top): what bounds req/s on a quiet 2-core host.
+        "server_cpu_ms_per_request": round(server_cpu / sent * 1000, 3),
+        "load_generator_cpu_ms_per_request": round(run["cpu"] / sent * 1000, 3),
         "latency_ms": {
             "p50": round(percentile(latencies, 0.50), 2),
             "p95": round(percentile(latencies, 0.95), 2),
