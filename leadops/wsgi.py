@@ -1,6 +1,20 @@
+"""The WSGI application: `/webhooks/…` goes to the lean intake handler, the rest to Django's
+full stack (leadops.webhooks.intake says why). gunicorn.conf.py serves it in production;
+runserver uses it too (WSGI_APPLICATION)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()  # sets Django up first
+
+from leadops.webhooks.intake import PATH_PREFIX, IntakeHandler  # noqa: E402
+
+intake_application = IntakeHandler()
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO", "").startswith(PATH_PREFIX):
+        return intake_application(environ, start_response)
+    return django_application(environ, start_response)

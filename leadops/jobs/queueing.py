@@ -62,7 +62,9 @@ def _enqueue_now(
     delay: float | None,
     on_failure: Callable | None = None,
     then_id: str | None = None,
-) -> None:
+) -> bool:
+    """Queue the step now; True when a run of it is waiting to start (queued now or before),
+    False when none is (only a run that started already, or the id kept being taken)."""
     q = get_queue(queue)
     options = {"job_id": job_id, "unique": True}
     if on_failure is not None:
@@ -73,7 +75,7 @@ def _enqueue_now(
                 q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
             else:
                 q.enqueue_call(func, args=args, **options)
-            return
+            return True
         except DuplicateJobError:
             try:
                 existing = Job.fetch(job_id, connection=q.connection)
@@ -93,10 +95,9 @@ def _enqueue_now(
             elif status == JobStatus.STARTED and then_id:
                 # Running, perhaps past the point where it would see our work: queue a
                 # follow-up run (which, if it is queued already, will see it).
-                _enqueue_now(
+                return _enqueue_now(
                     func, args, job_id=then_id, queue=queue, delay=delay, on_failure=on_failure
                 )
-                return
             elif status not in _DONE:
                 # Routine for a step that coalesces (the webhook drain): not worth a line.
                 log.log(
@@ -104,10 +105,11 @@ def _enqueue_now(
                     "step %s is already queued or running",
                     job_id,
                 )
-                return
+                return status != JobStatus.STARTED
             with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
                 existing.delete()
     log.error("could not queue step %s: its id kept being taken and cleared", job_id)
+    return False
 
 
 def _overdue(job: Job) -> float:
@@ -150,6 +152,63 @@ def _worker_gone(job: Job) -> str:
     if worker.hostname == socket.gethostname() and worker.pid and not _pid_alive(worker.pid):
         return f"its worker {job.worker_name} (pid {worker.pid}) is no longer running"
     return ""
+
+
+def _signal_key(job_id: str) -> str:
+    return f"leadops:step-wanted:{job_id}"
+
+
+def signal_step(
+    func: Callable | str,
+    *,
+    job_id: str,
+    queue: str,
+    then_id: str,
+    ttl: float,
+) -> None:
+    """Ask for one run of a step that works through whatever is waiting (the webhook drain),
+    after the current transaction (if any) commits: one Redis round trip when it is asked
+    for already.
+
+    A "wanted" flag is set with SET NX; only the caller that sets it queues the step (as
+    `enqueue_step(..., then_id=...)` would, several round trips). The step clears the flag
+    with `signal_taken(job_id)` *before* it looks for work, so whatever was committed before a
+    caller found the flag set is seen by that run, and whatever comes later sets the flag
+    anew. The flag expires after `ttl` seconds, so a caller that set it but could not queue
+    the step (Redis gone between the two calls, the process killed) delays the next run by
+    that long at most; the periodic sweep (`enqueue_step`, no flag) covers the rest.
+    """
+
+    key = _signal_key(job_id)
+
+    def signal() -> None:
+        connection = redis_connection()
+        if not connection.set(key, b"1", nx=True, px=int(ttl * 1000)):
+            return
+        queued = False
+        try:
+            queued = _enqueue_now(func, (), job_id=job_id, queue=queue, delay=None, then_id=then_id)
+        finally:
+            if not queued:
+                # No run waits to clear the flag (only one that started, and its follow-up
+                # too): the next caller must try again rather than trust the flag.
+                with contextlib.suppress(redis.RedisError):
+                    connection.delete(key)
+
+    # robust: Redis down is logged, never an error for an event already stored.
+    transaction.on_commit(signal, robust=True)
+
+
+def signal_taken(job_id: str) -> None:
+    """Called by a signalled step as it starts, before it looks for work (see signal_step).
+
+    If Redis cannot be told, the flag expires on its own (its ttl): callers meanwhile trust
+    a run that is already under way, so the cost is a delay, never a lost step.
+    """
+    try:
+        redis_connection().delete(_signal_key(job_id))
+    except redis.RedisError as exc:
+        log.warning("could not clear the signal of step %s: %s", job_id, exc)
 
 
 def enqueue_step(

@@ -1,11 +1,13 @@
 """Webhook intake and processing.
 
 Intake stores each event raw and answers at once; processing runs in workers, in batches:
-the intake queues one *drain* step (`webhook_drain`) on the `webhooks` queue, which works
+the intake asks for one *drain* step (`webhook_drain`) on the `webhooks` queue, which works
 through every pending event in order, so 50 events a second cost a handful of RQ jobs
-rather than 50 forked ones. At most one drain waits while one runs (`webhook-drain`, then
-`webhook-drain-next`), and the scheduled sweep (`webhook_sweep`) queues a drain for events
-that still wait (a lost Redis, a drain that died), so nothing waits for ever.
+rather than 50 forked ones. Asking is one Redis round trip (a "drain wanted" flag, see
+`queueing.signal_step`): only the event that finds no drain asked for queues one. At most
+one drain waits while one runs (`webhook-drain`, then `webhook-drain-next`), and the
+scheduled sweep (`webhook_sweep`) queues a drain for events that still wait (a lost Redis,
+a drain that died), so nothing waits for ever.
 
 The `webhooks` queue comes after `high` and `default` in the worker's queue order: a flood of
 events never delays a paid submission or a poll queued behind it.
@@ -17,11 +19,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from leadops.jobs.queueing import enqueue_step
+from leadops.jobs.queueing import enqueue_step, signal_step, signal_taken
 from leadops.webhooks import registry
 from leadops.webhooks.models import EventStatus, WebhookEvent
 
@@ -34,6 +36,7 @@ KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
 PROCESS_TASK = "leadops.webhooks.tasks.process"
 DRAIN_TASK = "leadops.webhooks.tasks.drain"
 QUEUE = "webhooks"
+DRAIN_ID, DRAIN_NEXT_ID = "webhook-drain", "webhook-drain-next"
 # One drain works this long at most, then hands over to a fresh one (queued behind whatever
 # else arrived meanwhile), and reads this many pending events per query.
 DRAIN_SECONDS = 10.0
@@ -44,34 +47,74 @@ SQLITE_PAUSE = 0.005
 def webhook_receive(
     *, provider: str, body: bytes, payload: dict, query: dict, headers: dict
 ) -> tuple[WebhookEvent, bool]:
-    """Store the raw event once (by its dedupe key) and queue processing after commit.
+    """Store the raw event once (by its dedupe key) and ask for a drain after commit.
 
     Returns (event, created). A duplicate delivery only bumps a counter.
+
+    This is the intake's hot path (providers send up to 50 events a second, bursts more):
+    in autocommit the INSERT is its own transaction, one database round trip, and asking
+    for a drain is one Redis round trip (`signal_drain`). Only inside a caller's transaction
+    does a savepoint guard it, so that a duplicate's IntegrityError leaves that transaction
+    usable.
     """
     described = registry.provider(provider).describe(payload, query)
     key = described.dedupe_key[:255]
     kept = {h: headers[h] for h in KEPT_HEADERS if h in headers}
+    fields = {
+        "provider": provider,
+        "kind": described.kind,
+        "ref": described.ref[:120],
+        "dedupe_key": key,
+        "body": body.decode("utf-8", errors="replace"),
+        "headers": kept,
+        "query": query,
+    }
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                provider=provider,
-                kind=described.kind,
-                ref=described.ref[:120],
-                dedupe_key=key,
-                body=body.decode("utf-8", errors="replace"),
-                headers=kept,
-                query=query,
-            )
-            queue_drain()
+        event = _insert_event(fields)
     except IntegrityError:
         WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
         return WebhookEvent.objects.get(dedupe_key=key), False
+    signal_drain()
     return event, True
 
 
+def _insert_event(fields: dict) -> WebhookEvent:
+    """One INSERT; inside a caller's transaction under a savepoint (a duplicate's
+    IntegrityError must leave that transaction usable).
+
+    In autocommit a connection found dead (the database restarted, an idle connection cut)
+    is replaced and the INSERT sent once more: the intake handler skips Django's per-request
+    health check, and the dedupe key makes a second try harmless (if the first did commit,
+    the second is counted as a redelivery).
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(**fields)
+    try:
+        return WebhookEvent.objects.create(**fields)
+    except (InterfaceError, OperationalError):
+        if connection.is_usable():
+            raise
+        log.warning("the database connection was dead; storing the webhook event again")
+        connection.close()
+        return WebhookEvent.objects.create(**fields)
+
+
+def signal_drain() -> None:
+    """Ask for a drain after commit: one Redis round trip when one is asked for already."""
+    signal_step(
+        DRAIN_TASK,
+        job_id=DRAIN_ID,
+        queue=QUEUE,
+        then_id=DRAIN_NEXT_ID,
+        ttl=settings.WEBHOOK_STALE_SECONDS,
+    )
+
+
 def queue_drain() -> None:
-    """Make sure a drain will run after the current transaction commits."""
-    enqueue_step(DRAIN_TASK, job_id="webhook-drain", queue=QUEUE, then_id="webhook-drain-next")
+    """Make sure a drain will run after the current transaction commits, whatever the
+    "drain wanted" flag says (the sweep, a drain out of time, an admin's reprocess)."""
+    enqueue_step(DRAIN_TASK, job_id=DRAIN_ID, queue=QUEUE, then_id=DRAIN_NEXT_ID)
 
 
 def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -> int:
@@ -82,6 +125,8 @@ def webhook_drain(*, seconds: float = DRAIN_SECONDS, batch: int = DRAIN_BATCH) -
     """
     deadline = time.monotonic() + seconds
     done = 0
+    # Before the first look: an event committed after it asks for (and gets) another drain.
+    signal_taken(DRAIN_ID)
     while True:
         pending = list(
             WebhookEvent.objects.filter(status=EventStatus.PENDING)

@@ -1,7 +1,7 @@
 import hmac
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -21,11 +21,14 @@ def _same(a: str, b: str) -> bool:
 def receive(request, provider: str, token: str):
     """Authenticate, store raw, answer 200 fast. Processing happens in a worker.
 
-    A wrong token or provider is a 404 that stores nothing (it reveals nothing either).
+    Served by the lean intake handler (leadops.webhooks.intake), without sessions or CSRF.
+    A wrong token or provider is a 404 that stores nothing (it reveals nothing either); it is
+    answered here, not raised, so that no error page (templates, context processors) is
+    rendered for it on either stack.
     """
     spec = registry.provider(provider)
     if spec is None or not _same(token, settings.WEBHOOK_TOKEN):
-        raise Http404("Not found")
+        return JsonResponse({"error": "not found"}, status=404)
     if not spec.authenticate(request.headers):
         return JsonResponse({"error": "webhook authentication failed"}, status=401)
     try:

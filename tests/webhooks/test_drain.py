@@ -11,7 +11,7 @@ from django.utils import timezone
 from rq import Worker
 from rq.job import Job, JobStatus
 
-from leadops.jobs.queueing import _enqueue_now, get_queue
+from leadops.jobs.queueing import _enqueue_now, get_queue, signal_taken
 from leadops.webhooks.models import EventStatus, WebhookEvent
 from leadops.webhooks.services import webhook_sweep
 
@@ -61,10 +61,12 @@ def test_a_burst_of_events_costs_one_drain_not_one_job_each(deliver, handled, ru
 
 def test_an_event_during_a_running_drain_gets_one_follow_up(deliver, handled, rq_redis):
     deliver(1)
-    # A worker took the drain and is inside it, perhaps past its last look for events.
+    # A worker took the drain and is inside it, perhaps past its last look for events (it
+    # cleared the "drain wanted" signal before its first look, as webhook_drain does).
     drain = Job.fetch("webhook-drain", connection=rq_redis)
     get_queue("webhooks").remove(drain)
     drain.set_status(JobStatus.STARTED)
+    signal_taken("webhook-drain")
     deliver(2)
     deliver(3)
     assert get_queue("webhooks").get_job_ids() == ["webhook-drain-next"]
