@@ -21,17 +21,16 @@ def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
     return TraceResult.objects.filter(job=job).select_related("record").order_by("id")
 
 
-def result_total(*, job: TraceJob) -> int:
-    """Every result row the job has so far (the results table's unfiltered size)."""
-    return TraceResult.objects.filter(job=job).count()
-
-
 def result_counts(*, job: TraceJob) -> dict[str, int]:
-    """Hits, misses and records without a result (counted apart), in one query."""
-    return TraceResult.objects.filter(job=job, record__isnull=False).aggregate(
-        hits=Count("pk", filter=Q(status=MatchStatus.HIT)),
-        misses=Count("pk", filter=Q(status=MatchStatus.MISS)),
-        no_result=Count("pk", filter=Q(status=MatchStatus.NO_RESULT)),
+    """Hits, misses and records without a result (counted apart), and every result row
+    (the results table's unfiltered size, so its pager need not count them again), in one
+    query."""
+    matched = Q(record__isnull=False)
+    return TraceResult.objects.filter(job=job).aggregate(
+        hits=Count("pk", filter=matched & Q(status=MatchStatus.HIT)),
+        misses=Count("pk", filter=matched & Q(status=MatchStatus.MISS)),
+        no_result=Count("pk", filter=matched & Q(status=MatchStatus.NO_RESULT)),
+        results=Count("pk"),
     )
 
 

@@ -87,7 +87,11 @@ class TraceJobTable(tables.Table):
 
 class TraceResultTable(tables.Table):
     """One page of a trace's results; `dnc` holds the DNC status of the page's phones, looked
-    up once for the page (`page_results` names the rows to look up)."""
+    up once for the page (`page_results` names the rows to look up). A job can return
+    100,000 results: keyset-paged (leadops.pagination)."""
+
+    keyset = True
+    keyset_count = None
 
     line = NumberColumn(accessor="record__line", verbose_name="Line", default="—")
     address = tables.Column(empty_values=(), verbose_name="Property", orderable=False)
