@@ -1,8 +1,6 @@
-from functools import partial
 from html import escape
 
 import django_tables2 as tables
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -83,15 +81,6 @@ class ScoreColumn(tables.Column):
             empty_values=(),
             attrs={"td": {"class": "num"}},
         )
-
-
-class CountedPaginator(Paginator):
-    """A paginator told the number of rows (the score chart has just counted them), so
-    paging does not count them a second time."""
-
-    def __init__(self, object_list, per_page, *args, count: int, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.count = count  # shadows the cached_property that would run COUNT(*)
 
 
 def _text(value) -> str:
@@ -191,6 +180,8 @@ class LeadRowTable(tables.Table):
     hvac_renovate_score = ScoreColumn("hvac_renovate")
     solar_renovate_score = ScoreColumn("solar_renovate")
 
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
+
     class Meta:
         model = LeadRow
         fields = [
@@ -212,13 +203,8 @@ class LeadRowTable(tables.Table):
     def __init__(self, *args, build_id: int, row_count: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.build_id = build_id
-        self.row_count = row_count
+        self.keyset_count = row_count
         self.dnc: dict[str, DncStatus] = {}
-
-    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
-        if self.row_count is not None:
-            paginator_class = partial(CountedPaginator, count=self.row_count)
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     def page_rows(self) -> list[LeadRow]:
         """The rows of the page being shown (after table_configure)."""

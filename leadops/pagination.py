@@ -3,13 +3,13 @@ a lead list's rows, a wallet's ledger, a scrub's phones, a CRM push's items.
 
 Why not page numbers: `OFFSET 99,950` reads and throws away 99,950 rows (115 ms of the
 results page's last page in issue 18), and the page-number links need `COUNT(*)` of every
-row on every page (22–24 ms). Here a page is "the `per_page` rows after (or before) this
+row on every page (22-24 ms). Here a page is "the `per_page` rows after (or before) this
 row in this order": the link carries the boundary row's sort values and id, so the
 database starts reading at that row through an index whatever the depth. A sort on a
 column with ties keys on (column, id), so no row is skipped or shown twice.
 
 What the user gives up: jumping to page 1,437. They keep First / Previous / Next / Last
-and "Showing 5,001–5,050 of 100,000" — the position travels in the link, and the total is
+and "Showing 5,001-5,050 of 100,000" — the position travels in the link, and the total is
 either a count the view already has (a job's counters, a chart's total) or a count capped
 at COUNT_CAP ("more than 10,000"), which reads at most COUNT_CAP + 1 index entries.
 
@@ -29,7 +29,7 @@ from functools import reduce
 from operator import and_, or_
 
 from django.core import signing
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from django.http import HttpRequest, QueryDict
 
 COUNT_CAP = 10_000
@@ -88,10 +88,15 @@ def sort_keys(queryset: QuerySet) -> list[SortKey]:
     )
     keys: list[SortKey] = []
     for name in names:
-        if not isinstance(name, str) or name == "?":
+        if isinstance(name, OrderBy) and isinstance(name.expression, F):
+            # F("line").asc(nulls_last=True): fine when NULLs go where this module puts them.
+            desc, path = name.descending, name.expression.name
+            if (name.nulls_first and not desc) or (name.nulls_last and desc):
+                raise ValueError(f"keyset paging puts NULLs last going up, not as {name!r}")
+        elif isinstance(name, str) and name != "?":
+            desc, path = name.startswith("-"), name.lstrip("-+")
+        else:
             raise ValueError(f"keyset paging needs field names to order by, not {name!r}")
-        desc = name.startswith("-")
-        path = name.lstrip("-+")
         if path in ("pk", queryset.model._meta.pk.name):
             keys.append(SortKey("pk", desc, False))
             break
@@ -215,12 +220,12 @@ class KeysetPage:
 
     @property
     def summary(self) -> str:
-        """ "Showing 51–100 of 100,000" — or as much of it as is known."""
+        """ "Showing 51-100 of 100,000" — or as much of it as is known."""
         if not self.records:
             return f"No rows of {self.count}" if self.count.value else "No rows"
         if self.start is None:
             return f"Showing {len(self.records):,} of {self.count}"
-        return f"Showing {self.start:,}–{self.end:,} of {self.count}"
+        return f"Showing {self.start:,}\u2013{self.end:,} of {self.count}"
 
 
 def _signature(keys: list[SortKey]) -> list:
