@@ -32,6 +32,8 @@ def percentile(values: list[float], q: float) -> float:
 @contextmanager
 def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int = 4):
     """A gunicorn (gthread: keep-alive) serving the app on 127.0.0.1; yields its base URL."""
+    from django.conf import settings
+
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-static-") as static_root:
         env = {
@@ -40,7 +42,13 @@ def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int =
             "REDIS_URL": redis_url,
             "DJANGO_SETTINGS_MODULE": "leadops.settings",
             "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+            # The bench's own key: the sessions it made for its clients must hold there.
+            "SECRET_KEY": settings.SECRET_KEY,
+            "WEBHOOK_TOKEN": "bench-only-webhook-token",
+            # Plain HTTP on 127.0.0.1 (TLS ends at the proxy in front of gunicorn).
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
             "STATIC_ROOT": static_root,
             "PYTHONPATH": str(ROOT),
         }
@@ -155,6 +163,14 @@ def _fire(client, url: str, count: int) -> tuple[list[float], list[int]]:
         if response.status_code != 200:
             failures.append(response.status_code)
     return times, failures
+
+
+def page_html(client, url: str) -> str:
+    """The page at `url`, which must answer 200."""
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response.text
 
 
 def pager_link(html: str, which: str) -> str:

@@ -18,7 +18,15 @@ import statistics
 import time
 
 from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
-from bench.http_pages import CLIENTS, load_average, measure, pager_link, serve, session_cookies
+from bench.http_pages import (
+    CLIENTS,
+    load_average,
+    measure,
+    page_html,
+    pager_link,
+    serve,
+    session_cookies,
+)
 
 ROWS = size("BENCH_RESULTS_ROWS", 100_000, 2_000)
 SAMPLES = size("BENCH_SAMPLES", 200, 20)
@@ -126,12 +134,12 @@ def main() -> None:
             import httpx
 
             with httpx.Client(base_url=base, cookies=cookies[0], timeout=60) as walker:
-                first = walker.get(detail).text
+                first = page_html(walker, detail)
                 last = detail + pager_link(first, "last")
-                before_last = detail + pager_link(walker.get(last).text, "previous")
+                before_last = detail + pager_link(page_html(walker, last), "previous")
                 by_status = f"{detail}?sort=-status"
-                by_status_last = detail + pager_link(walker.get(by_status).text, "last")
-                email_first = walker.get(f"{detail}?has_email=true").text
+                by_status_last = detail + pager_link(page_html(walker, by_status), "last")
+                email_first = page_html(walker, f"{detail}?has_email=true")
                 email_second = detail + pager_link(email_first, "next")
             cases = {
                 "first page": detail,

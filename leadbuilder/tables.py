@@ -92,7 +92,8 @@ class LeadRowCells:
     """The cells of the rows page, built straight from the rows: a page is 50 rows x 13
     columns, and django-tables2's per-cell machinery (accessors, signatures, attrs, a
     `reverse()` per row) was most of the page's time. The columns of LeadRowTable still give
-    the header, the sort links and the paging; `rows_table.html` shows a row's cells as one
+    the header, the sort links and the paging; `partials/cells_table.html` shows a row's
+    cells as one
     string.
     Every value is escaped here (html.escape, as format_html does)."""
 
@@ -164,7 +165,7 @@ class LeadRowTable(tables.Table):
     rows the filters leave, already counted) paging does not count them again.
 
     The columns give the header, sorting and paging; the cells come from LeadRowCells
-    (`page_cells`), rendered by leadbuilder/partials/rows_table.html."""
+    (`page_cells`), rendered by partials/cells_table.html."""
 
     position = tables.Column(verbose_name="#", attrs={"td": {"class": "text-secondary"}})
     address = tables.Column(verbose_name="Property")
@@ -198,7 +199,7 @@ class LeadRowTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         empty_text = "No rows match these filters."
         order_by = "position"
-        template_name = "leadbuilder/partials/rows_table.html"
+        template_name = "partials/cells_table.html"
 
     def __init__(self, *args, build_id: int, row_count: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -367,7 +367,7 @@ def test_preview_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(10):
         page = staff_client.get(url + pager_link(html, "last")).content.decode()
     assert page.count("is empty; an advanced trace needs it</li>") == 25  # the last 25
-    assert "Showing 277–301 of 301" in page
+    assert "Showing 277\u2013301 of 301" in page
 
 
 def test_mapping_page_queries_do_not_grow_with_columns(
