@@ -29,7 +29,8 @@ def test_lead_rows_journey(page, live_server, transactional_db, screenshot):
     page.get_by_test_id("pager-last").click()
     expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 71\u2013120 of 120")
     expect(page.get_by_test_id("row-link")).to_have_count(50)
-    screenshot("rows-last-page")
+    whole = screenshot("rows-last-page")
+    page.get_by_test_id("pager").screenshot(path=str(whole.with_name(f"pager-{whole.name}")))
     page.get_by_test_id("pager-first").click()
     expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 1\u201350 of 120")
 
