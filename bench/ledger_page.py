@@ -41,12 +41,13 @@ def main() -> None:
         from leadops.accounts.models import Membership, Role, Team
         from leadops.bulk import bulk_insert
         from leadops.credits.models import CreditEntry, Wallet
+        from leadops.credits.services import wallet_for
         from tests.factories import UserFactory
 
         team = Team.objects.create(name="Bench")
         user = UserFactory(username="bench")
         Membership.objects.create(user=user, team=team, role=Role.STAFF)
-        wallet, _ = Wallet.objects.get_or_create(user=user)
+        wallet = wallet_for(user=user, team=team)
         started = time.perf_counter()
         start = timezone.now() - datetime.timedelta(days=365)
         step = datetime.timedelta(days=365) / ENTRIES
