@@ -97,3 +97,22 @@ def test_a_deep_page_runs_the_queries_of_the_first(staff_client, job):
     assert not any("OFFSET" in q["sql"] for q in deep.captured_queries)
     last = staff_client.get(url + pager_link(response, "last"))
     assert "Showing 26\u201330 of 30" in last.content.decode()
+
+
+def test_a_finished_jobs_counts_are_kept_until_the_job_changes(staff_client, job):
+    url = reverse("traces:detail", args=[job.pk])
+
+    def aggregates() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return sum('AS "results"' in q["sql"] for q in queries.captured_queries)
+
+    assert job.is_terminal
+    assert aggregates() == 1
+    assert aggregates() == 0  # kept: its results no longer change
+    TraceResult.objects.filter(job=job, status="miss").update(status="hit")
+    job.save(update_fields=["updated_at"])  # any change to the job counts again
+    assert aggregates() == 1
+    assert 'data-testid="count-hits">48<' in staff_client.get(url).content.decode()
+    type(job).objects.filter(pk=job.pk).update(status="ingesting")
+    assert aggregates() == 1 and aggregates() == 1  # a running job: counted on every page
