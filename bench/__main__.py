@@ -30,6 +30,8 @@ BENCHMARKS = [
     "lead_build_fetch",
     "crm_push",
     "search",
+    "end_to_end",
+    "rate_allowance",
 ]
 
 

@@ -23,12 +23,22 @@ import threading
 import time
 import uuid
 
-from bench.common import ROOT, bench_database, bench_redis_url, emit, setup_django, stored_import
+from bench.common import (
+    ROOT,
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    stored_import,
+)
 from leadops.waiting import wait_until
 
-EVENTS = int(os.environ.get("BENCH_WEBHOOK_PROCESS_EVENTS", "2000"))
+EVENTS = size("BENCH_WEBHOOK_PROCESS_EVENTS", 2_000, 100)
 RATE = float(os.environ.get("BENCH_WEBHOOK_RATE", "50"))
-SECONDS = float(os.environ.get("BENCH_WEBHOOK_SECONDS", "20"))
+SECONDS = float(size("BENCH_WEBHOOK_SECONDS", 20, 2))
+TARGET_LAG_SECONDS = 2.0  # at RATE events a second, none waits longer to be processed
 
 
 def _worker(db_url: str, redis_url: str) -> subprocess.Popen:
@@ -196,6 +206,11 @@ def main() -> None:
         emit(
             {
                 "benchmark": "webhook_processing",
+                "figures": {
+                    "sustained_lag_seconds_max": check(
+                        round(lags[-1], 3), unit="s", under=TARGET_LAG_SECONDS
+                    )
+                },
                 "database": f"PostgreSQL {connection.pg_version // 10000}",
                 "worker": "one forking RQ worker (manage.py rqworker high default webhooks low)",
                 "event": "RealEstateAPI per-item result for a submitted trace job",
@@ -212,7 +227,6 @@ def main() -> None:
                     "lag_seconds_p50": round(statistics.median(lags), 3),
                     "lag_seconds_p99": round(lags[int(len(lags) * 0.99) - 1], 3),
                     "lag_seconds_max": round(lags[-1], 3),
-                    "kept_up": lags[-1] < 2.0,
                 },
                 "results_stored": job.rows_done,
             }

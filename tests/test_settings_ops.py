@@ -160,21 +160,21 @@ def test_rate_usage_after_a_few_acquires(staff_client, rq_redis):
     limiter = providers.limiter()
     for _ in range(3):
         assert limiter.acquire("tracerfy.trace") == 0
-    for _ in range(9):
+    for _ in range(10):
         limiter.acquire("tracerfy.parcel")
     rows = {(r.family, r.limit): r for r in health.rate_usage()}
-    assert rows[("tracerfy.trace", 9)].used == 3 and not rows[("tracerfy.trace", 9)].full
-    assert rows[("tracerfy.parcel", 9)].full and rows[("tracerfy.parcel", 9)].free_in > 0
-    assert rows[("tracerfy.execute", 46)].used == 0  # both windows of a two-window family
+    assert rows[("tracerfy.trace", 10)].used == 3 and not rows[("tracerfy.trace", 10)].full
+    assert rows[("tracerfy.parcel", 10)].full and rows[("tracerfy.parcel", 10)].free_in > 0
+    assert rows[("tracerfy.execute", 50)].used == 0  # both windows of a two-window family
     html = staff_client.get(reverse("settings")).content.decode()
     trace_line = next(
         line for line in html.splitlines() if 'data-testid="rate-tracerfy.trace"' in line
     )
-    assert "3 / 9" in trace_line and "5 min" in trace_line and "free now" in trace_line
+    assert "3 / 10" in trace_line and "5 min" in trace_line and "free now" in trace_line
     parcel = next(
         line for line in html.splitlines() if 'data-testid="rate-tracerfy.parcel"' in line
     )
-    assert "9 / 9" in parcel and "full, frees in" in parcel
+    assert "10 / 10" in parcel and "full, frees in" in parcel
 
 
 def test_redis_down_says_unavailable(staff_client, monkeypatch, all_at_sandbox):

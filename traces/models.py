@@ -131,7 +131,9 @@ class TraceResult(TeamScopedModel):
         on_delete=models.CASCADE,
         related_name="trace_results",
     )
-    match_key = models.CharField(max_length=300, db_index=True)
+    # Looked up only with the team (reuse), so the (team, match_key) index below serves it;
+    # an index of its own cost every stored result one more insert.
+    match_key = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=MatchStatus.choices)
     reused_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from leadops.accounts.permissions import control_refusal, may_control
@@ -142,6 +143,10 @@ def parcel_match_key(*, apn: str, county: str, state: str) -> str:
     if not compact:
         return ""
     return "|".join(["apn", compact, normalize_county(county).value, state.strip().upper()])
+
+
+# The values a record's match key is made of (record_match_key).
+MATCH_FIELDS = ("property_address", "property_city", "property_state", "apn", "property_county")
 
 
 def record_match_key(values: dict, *, parcel: bool = False) -> str:
@@ -529,6 +534,8 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
 
     `rows` (read once, so a stream of provider rows is fine) are dicts with the TraceResult
     fields plus address/city/state (or, for an APN trace, their `match_key` already made).
+    They go into the COPY as they are made (PostgreSQL stores while the provider's rows are
+    still read), so making them must not use the database.
     A row is attached only when exactly one sent record has its match key; anything else is
     kept aside as UNMATCHED with no record. Records the provider returned nothing for are
     stored as misses. Returns (rows stored, hits, unmatched).
@@ -536,8 +543,13 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
     with transaction.atomic():
         job.results.filter(reused_from__isnull=True).delete()
         by_key: dict[str, list[int]] = {}
-        sent = records_to_send(job=job).values_list("pk", "values").iterator(chunk_size=BULK)
-        for record_id, values in sent:
+        # The database takes out of each record's values the keys its match key needs: no
+        # JSON document decoded in Python per record.
+        sent = records_to_send(job=job).values_list(
+            "pk", *(KT(f"values__{key}") for key in MATCH_FIELDS)
+        )
+        for record_id, *found in sent.iterator(chunk_size=BULK):
+            values = {key: value or "" for key, value in zip(MATCH_FIELDS, found, strict=True)}
             by_key.setdefault(record_match_key(values, parcel=job.is_parcel), []).append(record_id)
         used: set[int] = set()
         counts = {"hits": 0, "unmatched": 0}
@@ -580,6 +592,7 @@ def trace_results_store(*, job: TraceJob, rows: Iterable[dict]) -> tuple[int, in
             TraceResult,
             ["team", "job", "record", "match_key", "status", *RESULT_FIELDS],
             result_rows(),
+            stream=True,
         )
         hits, unmatched = counts["hits"], counts["unmatched"]
         TraceJob.objects.filter(pk=job.pk).update(results_unmatched=unmatched)

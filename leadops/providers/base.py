@@ -7,7 +7,8 @@ provider lives here, so it is right once:
 - explicit connect/read/write/pool timeouts and our User-Agent on every call;
 - one log line per attempt (provider, method, path, status, ms, the provider's request id)
   and never the key, the Authorization header or a request body;
-- the rate limiter consulted before a limited call, and penalised on a 429;
+- the rate limiter consulted before a limited call (its slot counted from the call's end),
+  and penalised on a 429;
 - transport failures and 5xx answers turned into ``ProviderUnavailable`` saying whether
   the provider may have processed the request (``request_sent``; a paid POST that may have
   been processed must be reconciled, never resent);
@@ -56,7 +57,7 @@ from .errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, Slot
 from .wire import NO_RETRIES, USER_AGENT, RetryPolicy, Timeouts, request_id
 
 logger = logging.getLogger("leadops.providers")
@@ -161,9 +162,12 @@ class ProviderClient:
         attempt = 0
         while True:
             attempt += 1
-            self._take_slot(family)
+            slot = self._take_slot(family)
             try:
-                response = self._send(method, path, attempt, params, json_body, data, files)
+                try:
+                    response = self._send(method, path, attempt, params, json_body, data, files)
+                finally:
+                    self._end_slot(slot)
             except ProviderUnavailable:
                 if self._may_retry(attempt, policy):
                     self._pause.wait(policy.delay(attempt - 1))
@@ -183,19 +187,27 @@ class ProviderClient:
     def _may_retry(attempt: int, policy: RetryPolicy) -> bool:
         return attempt < policy.attempts
 
-    def _take_slot(self, family: str | None) -> None:
+    def _take_slot(self, family: str | None) -> Slot | None:
+        """A slot for one attempt, held in flight for as long as the attempt may last (every
+        timeout phase at its longest) and ended by ``_end_slot`` when the answer is in."""
         if family is None or self.limiter is None:
-            return
-        wait = self.limiter.acquire(family)
-        if wait > 0:
+            return None
+        t = self.timeouts
+        slot = self.limiter.take(family, hold=t.pool + t.connect + t.write + t.read)
+        if not slot.taken:
             raise RateLimited(
                 f"{self.display_name} rate limit reached for {family}; "
-                f"next slot in {math.ceil(wait)} s.",
-                retry_after=wait,
+                f"next slot in {math.ceil(slot.wait)} s.",
+                retry_after=slot.wait,
                 local=True,
                 family=family,
                 provider=self.provider,
             )
+        return slot
+
+    def _end_slot(self, slot: Slot | None) -> None:
+        if slot is not None and self.limiter is not None:
+            self.limiter.finish(slot)
 
     def _send(
         self,

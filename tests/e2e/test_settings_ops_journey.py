@@ -39,7 +39,7 @@ def test_settings_operations_journey(
     log_in(page, live_server.url, "ops-admin")
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_text("Not checked yet")).to_be_visible()
-    expect(page.get_by_test_id("rate-tracerfy.trace")).to_contain_text("4 / 9")
+    expect(page.get_by_test_id("rate-tracerfy.trace")).to_contain_text("4 / 10")
     last = page.get_by_test_id("last-event")
     expect(last.first).to_contain_text("queue_complete, processed")
     expect(last.nth(1)).to_contain_text("Last event received: never")

@@ -348,7 +348,7 @@ def test_no_free_slot_raises_locally_without_calling_the_provider(
 ):
     caplog.set_level(logging.INFO, "leadops.providers")
     limiter = RateLimiter(
-        redis_client, prefix=key_prefix, padding=0, limits={"tracerfy.lookup": (Limit(2, 60),)}
+        redis_client, prefix=key_prefix, drift=0, limits={"tracerfy.lookup": (Limit(2, 60),)}
     )
     with TracerfyClient(
         base_url=tracerfy_url(sandbox), api_key=SANDBOX_KEY, limiter=limiter, retry=FAST_RETRY

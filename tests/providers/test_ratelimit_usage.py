@@ -11,7 +11,7 @@ pause = threading.Event()
 
 def test_usage_counts_the_slots_taken_without_taking_one(redis_client, key_prefix):
     limiter = RateLimiter(
-        redis_client, prefix=key_prefix, padding=0, limits={"f": (Limit(3, 10), Limit(5, 100))}
+        redis_client, prefix=key_prefix, drift=0, limits={"f": (Limit(3, 10), Limit(5, 100))}
     )
     assert limiter.usage("f") == [WindowUsage(0, 3, 10, 0.0), WindowUsage(0, 5, 100, 0.0)]
     limiter.acquire("f")
@@ -28,7 +28,7 @@ def test_usage_counts_the_slots_taken_without_taking_one(redis_client, key_prefi
 
 def test_usage_follows_the_sliding_window(redis_client, key_prefix):
     limiter = RateLimiter(
-        redis_client, prefix=key_prefix, scale=0.1, padding=0, limits={"f": (Limit(2, 2.0),)}
+        redis_client, prefix=key_prefix, scale=0.1, drift=0, limits={"f": (Limit(2, 2.0),)}
     )
     limiter.acquire("f")
     limiter.acquire("f")
