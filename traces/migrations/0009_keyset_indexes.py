@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('imports', '0005_record_cells_inferred_alternative'),
-        ('traces', '0007_trace_result_mail_zip'),
+        ('traces', '0008_result_match_key_index_dropped'),
     ]
 
     operations = [
