@@ -199,7 +199,10 @@ class DncPhone(models.Model):
                 condition=~models.Q(outcome="invalid"),
             )
         ]
-        indexes = [models.Index(fields=["job", "outcome"]), models.Index(fields=["job", "line"])]
+        indexes = [
+            models.Index(fields=["job", "outcome", "line", "id"]),
+            models.Index(fields=["job", "line", "id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.outcome})"
@@ -235,6 +238,7 @@ class InternalDnc(TeamScopedModel):
     class Meta:
         verbose_name = "internal do-not-call phone"
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "-created_at", "-id"])]
         constraints = [
             models.UniqueConstraint(fields=["team", "phone"], name="internal_dnc_team_phone")
         ]

@@ -66,6 +66,8 @@ class DncPhoneTable(tables.Table):
     checked_at = tables.Column(verbose_name="Checked", default="—")
     origin = tables.Column(verbose_name="Answer")
 
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
+
     class Meta:
         model = DncPhone
         fields = [
@@ -152,6 +154,8 @@ class InternalDncTable(tables.Table):
         orderable=False,
         attrs={"td": {"class": "text-end text-nowrap"}},
     )
+
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
 
     class Meta:
         model = InternalDnc

@@ -123,13 +123,15 @@ class LeadRow(TeamScopedModel):
         ]
         # The rows page's filters and sorts within one build (0002_rows_indexes).
         indexes = [
-            models.Index(fields=["build", "sell_score"], name="leadrow_build_sell"),
-            models.Index(fields=["build", "refi_score"], name="leadrow_build_refi"),
-            models.Index(fields=["build", "roof_renovate_score"], name="leadrow_build_roof"),
-            models.Index(fields=["build", "hvac_renovate_score"], name="leadrow_build_hvac"),
-            models.Index(fields=["build", "solar_renovate_score"], name="leadrow_build_solar"),
+            models.Index(fields=["build", "sell_score", "id"], name="leadrow_build_sell"),
+            models.Index(fields=["build", "refi_score", "id"], name="leadrow_build_refi"),
+            models.Index(fields=["build", "roof_renovate_score", "id"], name="leadrow_build_roof"),
+            models.Index(fields=["build", "hvac_renovate_score", "id"], name="leadrow_build_hvac"),
+            models.Index(
+                fields=["build", "solar_renovate_score", "id"], name="leadrow_build_solar"
+            ),
             models.Index(fields=["build", "primary_phone"], name="leadrow_build_phone"),
-            models.Index(fields=["build", "equity_percent"], name="leadrow_build_equity"),
+            models.Index(fields=["build", "equity_percent", "id"], name="leadrow_build_equity"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,6 @@
-from functools import partial
 from html import escape
 
 import django_tables2 as tables
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -85,15 +83,6 @@ class ScoreColumn(tables.Column):
         )
 
 
-class CountedPaginator(Paginator):
-    """A paginator told the number of rows (the score chart has just counted them), so
-    paging does not count them a second time."""
-
-    def __init__(self, object_list, per_page, *args, count: int, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.count = count  # shadows the cached_property that would run COUNT(*)
-
-
 def _text(value) -> str:
     """A cell's text, escaped; "—" when empty (as django-tables2 shows an empty value)."""
     return EMPTY if value is None or value == "" else escape(str(value))
@@ -103,7 +92,8 @@ class LeadRowCells:
     """The cells of the rows page, built straight from the rows: a page is 50 rows x 13
     columns, and django-tables2's per-cell machinery (accessors, signatures, attrs, a
     `reverse()` per row) was most of the page's time. The columns of LeadRowTable still give
-    the header, the sort links and the paging; `rows_table.html` shows a row's cells as one
+    the header, the sort links and the paging; `partials/cells_table.html` shows a row's
+    cells as one
     string.
     Every value is escaped here (html.escape, as format_html does)."""
 
@@ -175,7 +165,7 @@ class LeadRowTable(tables.Table):
     rows the filters leave, already counted) paging does not count them again.
 
     The columns give the header, sorting and paging; the cells come from LeadRowCells
-    (`page_cells`), rendered by leadbuilder/partials/rows_table.html."""
+    (`page_cells`), rendered by partials/cells_table.html."""
 
     position = tables.Column(verbose_name="#", attrs={"td": {"class": "text-secondary"}})
     address = tables.Column(verbose_name="Property")
@@ -190,6 +180,8 @@ class LeadRowTable(tables.Table):
     roof_renovate_score = ScoreColumn("roof_renovate")
     hvac_renovate_score = ScoreColumn("hvac_renovate")
     solar_renovate_score = ScoreColumn("solar_renovate")
+
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
 
     class Meta:
         model = LeadRow
@@ -207,18 +199,13 @@ class LeadRowTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         empty_text = "No rows match these filters."
         order_by = "position"
-        template_name = "leadbuilder/partials/rows_table.html"
+        template_name = "partials/cells_table.html"
 
     def __init__(self, *args, build_id: int, row_count: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.build_id = build_id
-        self.row_count = row_count
+        self.keyset_count = row_count
         self.dnc: dict[str, DncStatus] = {}
-
-    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
-        if self.row_count is not None:
-            paginator_class = partial(CountedPaginator, count=self.row_count)
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     def page_rows(self) -> list[LeadRow]:
         """The rows of the page being shown (after table_configure)."""

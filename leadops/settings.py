@@ -340,7 +340,7 @@ LOGGING = {
         "django.request": {"filters": ["mask_secrets"]},
     },
 }
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 # The job machinery (leadops.jobs): how often the sweep runs, how long before a job or a step
 # counts as stuck, and how soon a submission whose answer was lost is looked for.
 JOB_RECONCILE_EVERY = env.int("JOB_RECONCILE_EVERY", default=30)

@@ -13,6 +13,9 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest
 from django_tables2 import Table
+from django_tables2.rows import BoundRows
+
+from leadops.pagination import request_page
 
 MAX_PER_PAGE = 500
 
@@ -40,6 +43,8 @@ def table_configure(request: HttpRequest, table: Table, *, per_page: int) -> Tab
     if order_by:
         table.order_by = order_by
     size = page_size(request.GET.get(table.prefixed_per_page_field), default=per_page)
+    if getattr(table, "keyset", False):
+        return _keyset_configure(request, table, per_page=size)
     number = max(1, _whole_number(request.GET.get(table.prefixed_page_field)) or 1)
     try:
         table.paginate(per_page=size, page=number)
@@ -47,6 +52,22 @@ def table_configure(request: HttpRequest, table: Table, *, per_page: int) -> Tab
         table.page = table.paginator.page(1)
     except EmptyPage:
         table.page = table.paginator.page(table.paginator.num_pages)
+    return table
+
+
+def _keyset_configure(request: HttpRequest, table: Table, *, per_page: int) -> Table:
+    """Page `table` by keyset: `table.page` is a KeysetPage whose `object_list` holds the
+    page's bound rows, so django-tables2 renders it as any page (`paginated_rows`)."""
+    page = request_page(
+        request,
+        table.data.data,
+        per_page=per_page,
+        prefix=table.prefix,
+        count=getattr(table, "keyset_count", None),
+    )
+    page.object_list = BoundRows(data=page.records, table=table)
+    table.page = page
+    table.paginator = page
     return table
 
 

@@ -164,7 +164,8 @@ class TraceResult(TeamScopedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["job", "status"]),
+            models.Index(fields=["job", "status", "id"]),
+            models.Index(fields=["job", "id"]),
             models.Index(fields=["team", "match_key", "-created_at"]),
         ]
 

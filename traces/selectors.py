@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 
+from django.core.cache import cache
 from django.db.models import Count, Func, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -21,17 +22,25 @@ def trace_results(*, job: TraceJob) -> QuerySet[TraceResult]:
     return TraceResult.objects.filter(job=job).select_related("record").order_by("id")
 
 
-def result_total(*, job: TraceJob) -> int:
-    """Every result row the job has so far (the results table's unfiltered size)."""
-    return TraceResult.objects.filter(job=job).count()
-
-
 def result_counts(*, job: TraceJob) -> dict[str, int]:
-    """Hits, misses and records without a result (counted apart), in one query."""
-    return TraceResult.objects.filter(job=job, record__isnull=False).aggregate(
-        hits=Count("pk", filter=Q(status=MatchStatus.HIT)),
-        misses=Count("pk", filter=Q(status=MatchStatus.MISS)),
-        no_result=Count("pk", filter=Q(status=MatchStatus.NO_RESULT)),
+    """Hits, misses and records without a result (counted apart), and every result row
+    (the results table's unfiltered size, so its pager need not count them again), in one
+    query. A finished job's results no longer change: its counts are kept in the cache
+    under the job's last update, so its page and every page of its results do not count
+    100,000 rows again (a running job's are counted on each poll)."""
+    if not job.is_terminal:
+        return _result_counts(job)
+    key = f"trace-result-counts:{job.pk}:{job.status}:{job.updated_at.timestamp()}"
+    return cache.get_or_set(key, lambda: _result_counts(job), timeout=24 * 3600)
+
+
+def _result_counts(job: TraceJob) -> dict[str, int]:
+    matched = Q(record__isnull=False)
+    return TraceResult.objects.filter(job=job).aggregate(
+        hits=Count("pk", filter=matched & Q(status=MatchStatus.HIT)),
+        misses=Count("pk", filter=matched & Q(status=MatchStatus.MISS)),
+        no_result=Count("pk", filter=matched & Q(status=MatchStatus.NO_RESULT)),
+        results=Count("pk"),
     )
 
 

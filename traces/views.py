@@ -235,10 +235,13 @@ def _job_context(request, job) -> dict:
     }
 
 
-def _results(request, job):
-    """The job page's results: its filter and one page of the table."""
+def _results(request, job, *, total: int):
+    """The job page's results: its filter and one page of the table (`total`: every
+    result row, already counted for the page's facts, is the unfiltered table's count)."""
     results = TraceResultFilter(request.GET, queryset=selectors.trace_results(job=job))
     table = TraceResultTable(results.qs)
+    if not any(results.form.data.get(name) for name in results.filters):
+        table.keyset_count = total
     if not job.is_terminal:
         table.empty_text = "Results appear here as soon as the provider returns them."
     table_configure(request, table, per_page=50)
@@ -260,10 +263,12 @@ def _poll_query(request, total: int) -> str:
 @login_required
 def detail(request, pk: int):
     job = _job(request, pk)
-    results, table = _results(request, job)
-    context = {**_job_context(request, job), "filter": results, "table": table}
+    context = _job_context(request, job)
+    total = context["counts"]["results"]
+    results, table = _results(request, job, total=total)
+    context.update(filter=results, table=table)
     if not job.is_terminal:
-        context["poll_query"] = _poll_query(request, selectors.result_total(job=job))
+        context["poll_query"] = _poll_query(request, total)
     return render(request, "traces/detail.html", context)
 
 
@@ -276,10 +281,10 @@ def progress(request, pk: int):
     shown = request.GET.pop(SHOWN, [None])[-1]
     context = _job_context(request, job)
     if shown is not None:
-        total = selectors.result_total(job=job)
+        total = context["counts"]["results"]
         context["poll_query"] = _poll_query(request, total)
         if request.htmx and shown != str(total):
-            context["filter"], context["table"] = _results(request, job)
+            context["filter"], context["table"] = _results(request, job, total=total)
     return render(request, "traces/_progress.html", context)
 
 

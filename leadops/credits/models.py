@@ -66,7 +66,7 @@ class CreditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "credit entries"
-        indexes = [models.Index(fields=["wallet", "-created_at"])]
+        indexes = [models.Index(fields=["wallet", "-created_at", "-id"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.change_text} ({self.reason})"

@@ -15,6 +15,8 @@ class CreditEntryTable(tables.Table):
     reason = tables.Column()
     actor = tables.Column(verbose_name="By", default="system")
 
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
+
     class Meta:
         model = CreditEntry
         fields = ["created_at", "kind", "amount", "balance_after", "reason", "actor"]

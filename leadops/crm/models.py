@@ -166,7 +166,10 @@ class CrmRefusal(models.Model):
 
     class Meta:
         ordering = ["push", "id"]
-        indexes = [models.Index(fields=["push", "reason"])]
+        indexes = [
+            models.Index(fields=["push", "reason", "id"]),
+            models.Index(fields=["push", "id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name or self.address or self.record_id}: {self.get_reason_display()}"

@@ -102,6 +102,8 @@ class CrmBatchTable(tables.Table):
     error = tables.Column(default="", orderable=False)
     sent_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Sent at", default="—")
 
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
+
     class Meta:
         model = CrmBatch
         fields = ["number", "contacts", "size_bytes", "state", "attempts", "error", "sent_at"]
@@ -125,6 +127,8 @@ class CrmRefusalTable(tables.Table):
     address = tables.Column(default="—")
     reason = tables.Column()
     detail = tables.Column(orderable=False, default="")
+
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
 
     class Meta:
         model = CrmRefusal

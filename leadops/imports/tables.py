@@ -17,6 +17,8 @@ class UnusableRecordTable(tables.Table):
     city = tables.Column(verbose_name="City", accessor="values__property_city", default="—")
     errors = tables.Column(verbose_name="Why it cannot be used", orderable=False)
 
+    keyset = True  # can reach 100,000 rows: paged by leadops.pagination
+
     class Meta:
         model = ImportRecord
         fields = ["line", "address", "city", "errors"]

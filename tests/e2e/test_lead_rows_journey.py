@@ -1,5 +1,6 @@
 """Journey: a finished lead list (rows from the factory) → its rows page with the score
-chart → filter by a category → open a row's factors → export the filtered rows."""
+chart → its pages (Next, Last, First) → filter by a category → open a row's factors →
+export the filtered rows."""
 
 from playwright.sync_api import expect
 
@@ -22,6 +23,16 @@ def test_lead_rows_journey(page, live_server, transactional_db, screenshot):
     expect(page.get_by_test_id("row-link")).to_have_count(50)
     page.get_by_test_id("score-vertical").select_option("roof_renovate")
     screenshot("rows")
+    expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 1\u201350 of 120")
+    page.get_by_test_id("pager-next").click()
+    expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 51\u2013100 of 120")
+    page.get_by_test_id("pager-last").click()
+    expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 71\u2013120 of 120")
+    expect(page.get_by_test_id("row-link")).to_have_count(50)
+    whole = screenshot("rows-last-page")
+    page.get_by_test_id("pager").screenshot(path=str(whole.with_name(f"pager-{whole.name}")))
+    page.get_by_test_id("pager-first").click()
+    expect(page.get_by_test_id("pager-summary")).to_have_text("Showing 1\u201350 of 120")
 
     page.get_by_label("Sell category").select_option("Medium")
     page.get_by_role("button", name="Filter").click()

@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from leadbuilder import selectors
 from leadbuilder.models import LeadBuild, LeadRow
+from leadops.pagination import Count
 from tests.leadbuilder.conftest import OLD, dnc_store, internal_add, known_row, scores
 from tests.leadbuilder.factories import lead_build
+from tests.support.pager import pager_link
 
 pytestmark = pytest.mark.django_db
 
@@ -197,32 +199,37 @@ def test_the_unfiltered_page_shows_the_counts_kept_at_ingest(staff_client, make_
         response = staff_client.get(rows_url(build))
     distribution = response.context["distribution"]
     assert distribution == selectors.score_distribution(rows=rows) and distribution.total == 70
-    assert response.context["table"].paginator.count == 70
+    assert response.context["table"].page.count == Count(70, True)
     assert shown_positions(response) == list(range(1, 51))
     row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
     # The page's rows, and nothing else: no COUNT(*), no chart query, no `data` column.
-    assert len(row_reads) == 1 and "LIMIT 50" in row_reads[0]
+    assert len(row_reads) == 1 and "LIMIT 51" in row_reads[0]  # 50 and whether more follow
     assert '"leadbuilder_leadrow"."data"' not in row_reads[0]
 
 
 def test_a_build_stored_without_its_counts_counts_them(staff_client, make_build):
     build = make_build(70)
     LeadBuild.objects.filter(pk=build.pk).update(score_counts=None)
-    response = staff_client.get(rows_url(build, page=2))
+    first = staff_client.get(rows_url(build))
+    response = staff_client.get(
+        reverse("leadbuilder:rows", args=[build.pk]) + pager_link(first, "next")
+    )
     assert response.context["distribution"] == selectors.score_distribution(
         rows=selectors.build_rows(build=build)
     )
-    assert response.context["table"].paginator.count == 70
+    assert response.context["table"].page.count == Count(70, True)
     assert shown_positions(response) == list(range(51, 71))
 
 
 def test_a_filtered_page_counts_its_rows_once_for_chart_and_pages(staff_client, make_build):
     build = make_build(150)
     matching = LeadRow.objects.filter(build=build, owner_type="individual")
+    first = staff_client.get(rows_url(build, owner_type="individual"))
+    second = reverse("leadbuilder:rows", args=[build.pk]) + pager_link(first, "next")
     with CaptureQueriesContext(connection) as queries:
-        response = staff_client.get(rows_url(build, owner_type="individual", page=2))
+        response = staff_client.get(second)
     table = response.context["table"]
-    assert table.paginator.count == response.context["distribution"].total == matching.count()
+    assert table.page.count.value == response.context["distribution"].total == matching.count()
     assert shown_positions(response) == [r.position for r in matching.order_by("position")[50:100]]
     row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
     assert len(row_reads) == 2  # the chart's counts and the page's rows

@@ -39,7 +39,12 @@ def test_the_list_and_the_page_say_complete_with_errors_in_their_own_colour(
 
 
 def test_hits_misses_and_no_result_are_counted_apart(staff_client, partial_job):
-    assert selectors.result_counts(job=partial_job) == {"hits": 30, "misses": 18, "no_result": 12}
+    assert selectors.result_counts(job=partial_job) == {
+        "hits": 30,
+        "misses": 18,
+        "no_result": 12,
+        "results": 60,
+    }
     page = staff_client.get(reverse("traces:detail", args=[partial_job.pk])).content.decode()
     assert 'data-testid="count-hits">30<' in page
     assert 'data-testid="count-misses">18<' in page
