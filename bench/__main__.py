@@ -26,6 +26,7 @@ BENCHMARKS = [
     "trace_ingest",
     "trace_results_page",
     "lead_rows_page",
+    "ledger_page",
     "dnc_scrub",
     "lead_build_fetch",
     "crm_push",
