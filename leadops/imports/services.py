@@ -67,9 +67,13 @@ __all__ = [
 
 # Unusable records read at a time for the rejects download.
 WRITE_BATCH = 2_000
-# Files this big are cleaned in a process pool (see pipeline.py); smaller ones in-process.
+# Cleaning processes for files of at least PARALLEL_MIN_ROWS rows (see pipeline.py). One:
+# the store streams its rows into PostgreSQL's COPY as it cleans them, so on the 2-CPU hosts
+# we run, the database's backend already has the other CPU; a pool of cleaning processes
+# measured no faster (its rows are pickled both ways) and took ~70 MB more per process.
+# Raise it on hosts with CPUs to spare.
 PARALLEL_MIN_ROWS = 20_000
-MAX_WORKERS = 4
+MAX_WORKERS = 1
 SAMPLE_VALUES = 3
 SAMPLE_SCAN_ROWS = 500
 SAMPLE_VALUE_CHARS = 80
@@ -415,8 +419,8 @@ _RECORD_FIELDS = (
 
 
 def _workers(rows_expected: int) -> int:
-    """Cleaning is CPU-bound: big files use a process per CPU (up to MAX_WORKERS)."""
-    if rows_expected < PARALLEL_MIN_ROWS:
+    """Cleaning is CPU-bound: big files may use a process per CPU (up to MAX_WORKERS)."""
+    if rows_expected < PARALLEL_MIN_ROWS or MAX_WORKERS <= 1:
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
