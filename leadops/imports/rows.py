@@ -162,10 +162,12 @@ class RowPlan:
 
     __slots__ = (
         "_address_cells",
+        "_alternatives",
         "_columns",
         "_fields",
         "_import_kind",
         "_requirements",
+        "_single_fields",
         "_steps",
         "_zip_mapped",
     )
@@ -200,6 +202,18 @@ class RowPlan:
         )
         # A city or state is filled from a ZIP only when a ZIP column is mapped.
         self._zip_mapped = any(zip_id in index_of for zip_id, _, _ in _ZIP_PLACES)
+        # Fields every usable row has, and the alternatives of the other requirements:
+        # a row meeting them all is usable in two set operations (the usual case).
+        self._single_fields = frozenset(
+            r.any_of[0][0]
+            for r in self._import_kind.requirements
+            if len(r.any_of) == 1 and len(r.any_of[0]) == 1
+        )
+        self._alternatives = tuple(
+            r.any_of
+            for r in self._import_kind.requirements
+            if not (len(r.any_of) == 1 and len(r.any_of[0]) == 1)
+        )
         # (requirement, its one field or None, its alternatives).
         self._requirements = tuple(
             (
@@ -257,7 +271,10 @@ class RowPlan:
             present -= invalid
         # A full name stands in for first + last only through the names split from it.
         present.discard("owner_full_name")
-        for requirement, single, any_of in self._requirements:
+        met = self._single_fields <= present and all(
+            any(present.issuperset(option) for option in any_of) for any_of in self._alternatives
+        )
+        for requirement, single, any_of in () if met else self._requirements:
             if single is not None:
                 if single in present:
                     continue

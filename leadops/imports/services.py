@@ -14,6 +14,7 @@ inside one transaction: a failure anywhere stores nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -484,6 +485,23 @@ def _clean_rows(
 
 
 @contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector while a big file is cleaned.
+
+    Every row makes a few dozen short-lived objects, and the collector's full passes walk
+    everything alive — the cleaners' caches, the dedupe keys — over and over: a fifth of
+    the cleaning time. Those rows make no reference cycles (reference counting frees
+    them), so the pause costs no memory; the collector resumes as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
 def _local_copy(fileobj: IO[bytes]) -> Iterator[IO[bytes]]:
     """The stored upload as a local temporary file when reading it needs the database.
 
@@ -533,7 +551,8 @@ def import_store(*, batch: ImportBatch, report_progress: bool = False) -> Import
             batch.records.all().delete()
             rows = _clean_rows(batch, table, tally, report_progress=report_progress)
             # PostgreSQL: one binary COPY fed as rows are cleaned (see _local_copy).
-            bulk_insert(ImportRecord, _RECORD_FIELDS, rows, stream=True, binary=True)
+            with _without_cycle_collector():
+                bulk_insert(ImportRecord, _RECORD_FIELDS, rows, stream=True, binary=True)
             batch.rows_read = tally.rows_read
             batch.rows_unusable = tally.rows_unusable
             batch.rows_with_warnings = tally.rows_with_warnings

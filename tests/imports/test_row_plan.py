@@ -204,3 +204,22 @@ def test_the_store_keeps_what_the_general_path_gives(team_a, staff, job_type):
     assert batch.rows_unusable == len(want) - len(usable)
     keys = [row["dedupe_key"] for row in usable if row["dedupe_key"]]
     assert batch.duplicates == len(keys) - len(set(keys)) >= 1
+
+
+def test_an_address_after_a_house_number_is_cleaned_as_the_whole_line_is():
+    """normalize_address cleans the street after a house number once for every number;
+    the result is the whole-line path's, on lines made of the words its rules look at."""
+    from leadops.imports.normalize import _normalize_address, normalize_address
+
+    words = [
+        *("123", "0", "0042", "12a", "1/2", "١٢", "#", "#5", "-", "&", "!!", ",", "."),
+        *("N.", "North", "NORTH", "Main", "Street", "St", "Ave.", "Way", "Park", "Avenue"),
+        *("Apt", "Unit", "STE", "200", "B", "Rear", "PO", "Box", "P.O.", "O'Hara", "é", "Boston"),
+    ]
+    rng = random.Random(18)
+    for _ in range(20_000):
+        line = " ".join(rng.choice(words) for _ in range(rng.randint(1, 6)))
+        if rng.random() < 0.7:
+            lead, gap = rng.choice(["", " "]), rng.choice([" ", "  ", "\t", "\n"])
+            line = f"{lead}{rng.randint(0, 99_999)}{gap}{line}"
+        assert normalize_address(line) == _normalize_address(line), line
