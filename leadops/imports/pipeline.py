@@ -1,11 +1,13 @@
 """Map and clean rows, in this process or spread over worker processes for big files.
 
-Cleaning (``normalize_row``) is most of the CPU an import costs (~55 µs a row); reading
-the file, deduping and writing are cheap next to it. For big files the rows are sent in
-chunks to a small process pool and come back in file order, with at most a few chunks in
-flight, so memory stays flat whatever the file size. Framework-free: the workers import
-only this module, the reader's field table, the cleaners, the row rules and the kind
-registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``).
+Cleaning (``RowPlan``, ``normalize_row`` compiled once per file) is most of the CPU an
+import costs; reading the file, deduping and writing are cheap next to it. With
+``workers`` > 1 the rows are sent in chunks to a small process pool and come back in file
+order, with at most a few chunks in flight, so memory stays flat whatever the file size
+(the store uses one process on 2-CPU hosts: see ``services.MAX_WORKERS``). The workers
+import only this module, the reader's field table, the cleaners, the row rules, the kind
+registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``) and
+``leadops.bulk.JsonText`` (Django's db package is imported, never configured).
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@
 ``import_upload`` reads the whole file once before anything is saved, so every reject the
 reader can raise (ragged rows, too many rows, a huge cell…) reaches the upload page with
 nothing stored. ``import_store`` reads it again from the uploads storage (by default the
-database, so any worker host can), cleans and dedupes row by row, and writes in batches
-inside one transaction: a failure anywhere stores nothing.
+database, so any worker host can), cleans and dedupes row by row (``RowPlan``: the row
+rules compiled once for the file) and streams the rows into one COPY as they are cleaned,
+so PostgreSQL stores while Python cleans; all inside one transaction: a failure anywhere
+stores nothing.
 """
 
 from __future__ import annotations
