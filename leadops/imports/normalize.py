@@ -493,9 +493,34 @@ def _format_street(tokens: list[str]) -> list[str]:
     return tokens
 
 
-@_repeated
+# A street line that starts with a house number made of ASCII digits, then whitespace.
+_HOUSE_NUMBER_RE = re.compile(r"\s*([0-9]+)\s+(\S.*)", re.DOTALL)
+
+
 def normalize_address(value: str) -> Cleaned:
-    """A street line in USPS style: "123 North Main Street, Apt #4" -> "123 N MAIN ST APT 4"."""
+    """A street line in USPS style: "123 North Main Street, Apt #4" -> "123 N MAIN ST APT 4".
+
+    Nearly every address differs from the others only by its house number, so a cache of
+    whole addresses never hits; the street after the number repeats down a list. Every
+    rule below treats a leading all-digit token the same whatever its digits (it is kept
+    as it is, it is never a unit, a PO box or a street word, and it makes the next token
+    the street's name), so the street is cleaned once after a stand-in number "1" and the
+    real number is put back (a test checks this against the whole-address path)."""
+    match = _HOUSE_NUMBER_RE.match(value)
+    if match is None:
+        return _normalize_address(value)
+    number, street = match.groups()
+    cleaned = _address_after_one(street)
+    return Cleaned(number + cleaned.value[1:])
+
+
+@_repeated
+def _address_after_one(street: str) -> Cleaned:
+    return _normalize_address("1 " + street)
+
+
+@_repeated
+def _normalize_address(value: str) -> Cleaned:
     if not value.strip():
         return Cleaned("")
     text = _clean_text(value)

@@ -1,17 +1,18 @@
 """Map and clean rows, in this process or spread over worker processes for big files.
 
-Cleaning (``normalize_row``) is most of the CPU an import costs (~55 µs a row); reading
-the file, deduping and writing are cheap next to it. For big files the rows are sent in
-chunks to a small process pool and come back in file order, with at most a few chunks in
-flight, so memory stays flat whatever the file size. Framework-free: the workers import
-only this module, the reader's field table, the cleaners, the row rules and the kind
-registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``).
+Cleaning (``RowPlan``, ``normalize_row`` compiled once per file) is most of the CPU an
+import costs; reading the file, deduping and writing are cheap next to it. With
+``workers`` > 1 the rows are sent in chunks to a small process pool and come back in file
+order, with at most a few chunks in flight, so memory stays flat whatever the file size
+(the store uses one process on 2-CPU hosts: see ``services.MAX_WORKERS``). The workers
+import only this module, the reader's field table, the cleaners, the row rules, the kind
+registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``) and
+``leadops.bulk.JsonText`` (Django's db package is imported, never configured).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import re
 from collections import deque
@@ -21,9 +22,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+import orjson
+
+from leadops.bulk import JsonText
 from leadops.imports.columns import RowMapper
 from leadops.imports.registry import ImportKind, is_kind, kind
-from leadops.imports.rows import CleanRow, normalize_row
+from leadops.imports.rows import CleanRow, RowPlan
+
+_dumps = orjson.dumps
 
 __all__ = ["CleanSpec", "CleanedRow", "clean_rows", "generic_reason"]
 
@@ -92,47 +98,59 @@ def _dedupe_key(import_kind: ImportKind, row: CleanRow, values: dict[str, str]) 
 
 
 class _Cleaner:
+    """Cleans rows of one spec: the row rules compiled once (``RowPlan``), JSON by orjson."""
+
     def __init__(self, spec: CleanSpec) -> None:
-        self.mapper = RowMapper(spec.headers, dict(spec.mapping))
-        self.columns = self.mapper.source_columns
-        self.column_field = {header: fid for fid, header in self.columns.items()}
+        mapper = RowMapper(spec.headers, dict(spec.mapping))
+        columns = mapper.source_columns
+        self.plan = RowPlan(mapper.field_columns, spec.import_kind, columns=columns)
+        self.alternative = (
+            RowPlan(mapper.field_columns, spec.alternative_kind)
+            if spec.alternative_kind is not None
+            else None
+        )
+        self.column_field = {header: fid for fid, header in columns.items()}
+        self.extra_columns = tuple(mapper.extra_columns)
         self.import_kind = spec.import_kind
-        self.alternative_kind = spec.alternative_kind
         self.encode = to_json if spec.json_out else _same
 
     def clean(self, line: int, cells: list[str]) -> CleanedRow:
-        mapper = self.mapper
-        mapped = mapper.values(cells)
-        row = normalize_row(mapped, self.import_kind, line=line, columns=self.columns)
+        row = self.plan.normalize(cells, line=line)
+        errors = row.errors
         alternative_ok = (
             not row.usable
-            and self.alternative_kind is not None
-            and normalize_row(mapped, self.alternative_kind, line=line).usable
+            and self.alternative is not None
+            and self.alternative.normalize(cells, line=line).usable
         )
-        invalid = {self.column_field.get(error.column, "") for error in row.errors}
-        # An invalid value stays in ``errors`` (with the cell as typed), never in
-        # ``values``: nothing downstream can send it to a provider by mistake.
-        values = {fid: value for fid, value in row.values.items() if value and fid not in invalid}
+        if errors:
+            invalid = {self.column_field.get(error.column, "") for error in errors}
+            # An invalid value stays in ``errors`` (with the cell as typed), never in
+            # ``values``: nothing downstream can send it to a provider by mistake.
+            values = {
+                fid: value for fid, value in row.values.items() if value and fid not in invalid
+            }
+        else:
+            values = {fid: value for fid, value in row.values.items() if value}
         encode = self.encode
         return CleanedRow(
             line=line,
             values=encode(values),
             extras=encode(
-                {header: value for header, value in mapper.extras(cells).items() if value}
+                {header: cells[index] for index, header in self.extra_columns if cells[index]}
             ),
             dedupe_key=_dedupe_key(self.import_kind, row, values),
             usable=row.usable,
             errors=encode(
                 [
                     {"column": error.column, "value": error.value, "reason": error.reason}
-                    for error in row.errors
+                    for error in errors
                 ]
             ),
-            has_errors=bool(row.errors),
+            has_errors=bool(errors),
             problems=(
                 []
                 if row.usable
-                else [(error.column, generic_reason(error.reason)) for error in row.errors]
+                else [(error.column, generic_reason(error.reason)) for error in errors]
             ),
             inferred=encode(row.inferred),
             # The row exactly as read, for exports that give the user their own text back.
@@ -145,12 +163,17 @@ def _same(value: object) -> object:
     return value
 
 
-def to_json(value: dict | list) -> str:
-    """Compact JSON for a jsonb column (PostgreSQL refuses NUL characters in jsonb)."""
+def to_json(value: dict | list) -> JsonText:
+    """Compact JSON text for a jsonb column, as ``JsonText`` (``leadops.bulk`` stores it as
+    it is). orjson: json.dumps was a fifth of a row's cleaning. PostgreSQL refuses NUL
+    characters in jsonb, so they are dropped."""
     if not value:
-        return "[]" if isinstance(value, list) else "{}"
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("\\u0000", "") if "\\u0000" in text else text
+        return _EMPTY_LIST if isinstance(value, list) else _EMPTY_DICT
+    text = _dumps(value).decode()
+    return JsonText(text.replace("\\u0000", "") if "\\u0000" in text else text)
+
+
+_EMPTY_LIST, _EMPTY_DICT = JsonText("[]"), JsonText("{}")
 
 
 @lru_cache(maxsize=4)

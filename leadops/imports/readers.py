@@ -569,12 +569,18 @@ class Table:
         width = len(self.headers)
         max_rows = self._limits.max_rows
         count = 0
+        header_line = self.header_line
+        limit = self._limits.max_cell_chars
         for line, cells in self._raw_rows():
-            if line <= self.header_line:
+            if line <= header_line:
                 continue
-            if not any(cell.strip() for cell in cells):
+            # One C call each instead of a loop over the cells: this runs for every row of
+            # the upload scan and again for the store. A row is blank when no cell has
+            # anything but whitespace, i.e. when all its cells joined strip to nothing.
+            if not "".join(cells).strip():
                 continue
-            self._check_cells(line, cells)
+            if max(map(len, cells)) > limit:
+                self._check_cells(line, cells)
             size = len(cells)
             if size > width:
                 extra = [cell for cell in cells[width:] if cell.strip()]
@@ -773,30 +779,27 @@ def _open_csv(
         text = io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="")
         reader = csv.reader(text, delimiter=delimiter)
         previous_end = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                line = previous_end + 1
-                if "field larger than field limit" in str(exc):
-                    raise _cell_too_large(
-                        line=line,
-                        column=None,
-                        size=None,
-                        limit=limits.max_cell_chars,
-                        csv_hint=True,
-                    ) from exc
-                raise ImportRejected(
-                    RejectCode.MALFORMED_CSV,
-                    f"Line {line:,} could not be read as CSV ({exc}).",
+        try:
+            for cells in reader:
+                # A quoted cell can span lines: report the line the record starts on.
+                start = previous_end + 1
+                previous_end = reader.line_num
+                yield start, cells
+        except csv.Error as exc:
+            line = previous_end + 1
+            if "field larger than field limit" in str(exc):
+                raise _cell_too_large(
                     line=line,
+                    column=None,
+                    size=None,
+                    limit=limits.max_cell_chars,
+                    csv_hint=True,
                 ) from exc
-            # A quoted cell can span lines: report the line the record starts on.
-            start = previous_end + 1
-            previous_end = reader.line_num
-            yield start, cells
+            raise ImportRejected(
+                RejectCode.MALFORMED_CSV,
+                f"Line {line:,} could not be read as CSV ({exc}).",
+                line=line,
+            ) from exc
 
     return _finish(
         kind="csv",

@@ -7,7 +7,7 @@ requirements), and this module applies them to a whole row; none of the others i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leadops.imports.columns import FIELDS_BY_ID, Requirement
@@ -23,7 +23,7 @@ from leadops.imports.normalize import (
 from leadops.imports.registry import ImportKind, kind
 from leadops.imports.zipdata import place_for_zip
 
-__all__ = ["CleanRow", "RowError", "normalize_row"]
+__all__ = ["CleanRow", "RowError", "RowPlan", "normalize_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,8 @@ def normalize_row(
 
     for address_id, unit_id, city_id in _LOCATIONS:
         if values.get(address_id):
-            _tidy_address(values, mapped_values, address_id, unit_id, city_id, invalid)
+            source = mapped_values.get(address_id, "")
+            _tidy_address(values, source, address_id, unit_id, city_id, invalid)
 
     usable = True
     present = {fid for fid, value in values.items() if value} - invalid
@@ -143,6 +144,173 @@ def normalize_row(
     return CleanRow(
         line=line, values=values, errors=errors, usable=usable, dedupe_key=key, inferred=inferred
     )
+
+
+class RowPlan:
+    """:func:`normalize_row` compiled for one file's columns: the same result, cheaper per row.
+
+    A big import cleans 100,000 rows with the same mapping. ``normalize_row`` works out
+    per row what is fixed for the file — the order of the fields (states first), each
+    field's cleaner, the column its errors name, which requirements can be checked how —
+    and reads the cells through a dict built for it. The plan does that once and reads
+    the cells by position. Both share every rule after the cleaners (``_fill_from_zip``,
+    ``_company_owner``, ``_tidy_address``, ``_missing_error``), and a test cleans messy
+    files both ways and compares the rows.
+
+    ``fields`` is ``(cell index, field id)`` in column order, as ``RowMapper.field_columns``.
+    """
+
+    __slots__ = (
+        "_address_cells",
+        "_alternatives",
+        "_columns",
+        "_fields",
+        "_import_kind",
+        "_requirements",
+        "_single_fields",
+        "_steps",
+        "_zip_mapped",
+    )
+
+    def __init__(
+        self,
+        fields: Sequence[tuple[int, str]],
+        job_type: str | ImportKind,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> None:
+        self._import_kind = job_type if isinstance(job_type, ImportKind) else kind(job_type)
+        self._columns = dict(columns or {})
+        self._fields = tuple(fields)
+        index_of = {field_id: index for index, field_id in self._fields}
+        # States first: restoring a ZIP's leading zero depends on the state.
+        ordered = [fid for fid in _STATE_FIELDS if fid in index_of]
+        ordered.extend(fid for _, fid in self._fields if fid not in _STATE_FIELDS)
+        steps = []
+        for field_id in ordered:
+            spec = FIELDS_BY_ID.get(field_id)
+            if spec is None:
+                raise ValueError(f"unknown field {field_id!r}")
+            column = self._columns.get(field_id) or spec.label
+            steps.append(
+                (index_of[field_id], field_id, spec.cleaner, column, _ZIP_STATE.get(field_id))
+            )
+        self._steps = tuple(steps)
+        self._address_cells = tuple(
+            (address_id, unit_id, city_id, index_of.get(address_id))
+            for address_id, unit_id, city_id in _LOCATIONS
+        )
+        # A city or state is filled from a ZIP only when a ZIP column is mapped.
+        self._zip_mapped = any(zip_id in index_of for zip_id, _, _ in _ZIP_PLACES)
+        # Fields every usable row has, and the alternatives of the other requirements:
+        # a row meeting them all is usable in two set operations (the usual case).
+        self._single_fields = frozenset(
+            r.any_of[0][0]
+            for r in self._import_kind.requirements
+            if len(r.any_of) == 1 and len(r.any_of[0]) == 1
+        )
+        self._alternatives = tuple(
+            r.any_of
+            for r in self._import_kind.requirements
+            if not (len(r.any_of) == 1 and len(r.any_of[0]) == 1)
+        )
+        # (requirement, its one field or None, its alternatives).
+        self._requirements = tuple(
+            (
+                requirement,
+                requirement.any_of[0][0]
+                if len(requirement.any_of) == 1 and len(requirement.any_of[0]) == 1
+                else None,
+                requirement.any_of,
+            )
+            for requirement in self._import_kind.requirements
+        )
+
+    def mapped_values(self, cells: Sequence[str]) -> dict[str, str]:
+        """The raw text by field id, as ``normalize_row`` takes it."""
+        return {field_id: cells[index] for index, field_id in self._fields}
+
+    def normalize(self, cells: Sequence[str], *, line: int | None = None) -> CleanRow:
+        """``normalize_row(mapped_values(cells), kind, line=line, columns=columns)``."""
+        values: dict[str, str] = {}
+        errors: list[RowError] = []
+        invalid: set[str] = set()
+        derived: dict[str, str] | None = None
+        for index, field_id, cleaner, column, state_field in self._steps:
+            raw = cells[index] or ""
+            if state_field is None:
+                cleaned = cleaner(raw)
+            else:
+                state = "" if state_field in invalid else values.get(state_field, "")
+                cleaned = normalize_zip(raw, state=state)
+            values[field_id] = cleaned.value
+            if cleaned.error is not None:
+                invalid.add(field_id)
+                errors.append(RowError(line, column, raw, cleaned.error))
+            if cleaned.derived:
+                if derived is None:
+                    derived = {}
+                derived.update(cleaned.derived)
+
+        if derived:
+            for target, value in derived.items():
+                if not values.get(target):
+                    values[target] = value
+
+        inferred = _fill_from_zip(values, invalid) if self._zip_mapped else []
+        _company_owner(values, invalid)
+
+        for address_id, unit_id, city_id, index in self._address_cells:
+            if values.get(address_id):
+                source = cells[index] if index is not None else ""
+                _tidy_address(values, source, address_id, unit_id, city_id, invalid)
+
+        usable = True
+        present = {fid for fid, value in values.items() if value}
+        if invalid:
+            present -= invalid
+        # A full name stands in for first + last only through the names split from it.
+        present.discard("owner_full_name")
+        met = self._single_fields <= present and all(
+            any(present.issuperset(option) for option in any_of) for any_of in self._alternatives
+        )
+        for requirement, single, any_of in () if met else self._requirements:
+            if single is not None:
+                if single in present:
+                    continue
+            elif any(present.issuperset(option) for option in any_of):
+                continue
+            usable = False
+            if any(fid in invalid for option in any_of for fid in option):
+                continue  # the invalid value already has its own error
+            errors.append(
+                _missing_error(
+                    requirement,
+                    values,
+                    self.mapped_values(cells),
+                    self._columns,
+                    line,
+                    self._import_kind,
+                )
+            )
+
+        if invalid:
+            key = dedupe_key_of_cleaned(*(_valid(values, invalid, fid) for fid in _KEY_FIELDS))
+        else:
+            key = dedupe_key_of_cleaned(
+                values.get("property_address", ""),
+                values.get("property_city", ""),
+                values.get("property_state", ""),
+                values.get("property_zip", ""),
+            )
+        return CleanRow(
+            line=line,
+            values=values,
+            errors=errors,
+            usable=usable,
+            dedupe_key=key,
+            inferred=inferred,
+        )
 
 
 def _fill_from_zip(values: dict[str, str], invalid: set[str]) -> list[str]:
@@ -201,18 +369,18 @@ def _valid(values: Mapping[str, str], invalid: set[str], field_id: str) -> str:
 
 def _tidy_address(
     values: dict[str, str],
-    raw: Mapping[str, str],
+    source: str,
     address_id: str,
     unit_id: str,
     city_id: str,
     invalid: set[str],
 ) -> None:
-    """Drop a city repeated in a one-line address and append a separate unit column."""
+    """Drop a city repeated in a one-line address (``source``, the cell as typed) and
+    append a separate unit column."""
     address = values.get(address_id, "")
     if not address or address_id in invalid:
         return
     city = values.get(city_id, "")
-    source = raw.get(address_id, "")
     if city and "," in source:
         parts = [part for part in source.split(",") if part.strip()]
         if len(parts) >= 2 and normalize_city(parts[1]).value == city:

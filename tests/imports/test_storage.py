@@ -348,8 +348,9 @@ def test_admin_shows_the_stored_file_without_a_link(owner_client, team_a, staff)
 @pytest.mark.postgres
 def test_a_store_reads_chunks_between_its_copies(settings, monkeypatch, team_a, staff):
     """PostgreSQL: an open COPY holds the connection, and reading the next chunk of the
-    upload needs it; the store copies in blocks so the two take turns (one COPY over a
-    file of many chunks would wait on itself forever)."""
+    upload needs it; the store copies the upload to a local file before its one COPY
+    opens (a COPY over a file of many chunks read as it goes would wait on itself
+    forever)."""
     settings.STORAGES = {
         **settings.STORAGES,
         "uploads": {
@@ -357,7 +358,6 @@ def test_a_store_reads_chunks_between_its_copies(settings, monkeypatch, team_a, 
             "OPTIONS": {"chunk_size": 2048},
         },
     }
-    monkeypatch.setattr(services, "COPY_ROWS", 50)
     body = table_csv([OWNER_HEADER, *owner_rows(600)])
     batch = services.import_upload(
         team=team_a, user=staff, uploaded_file=csv_upload(body), job_type="trace_normal"
