@@ -104,6 +104,17 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, check=True, **kwargs)
 
 
+def staff_team(name: str = "Bench", username: str = "bench"):
+    """A new team and a staff member of it: who every bench acts as. Returns (team, user)."""
+    from leadops.accounts.models import Membership, Role, Team
+    from tests.factories import UserFactory
+
+    team = Team.objects.create(name=name)
+    user = UserFactory(username=username)
+    Membership.objects.create(user=user, team=team, role=Role.STAFF)
+    return team, user
+
+
 def stored_import(*, team, user, rows: int):
     """A stored trace import of `rows` Austin addresses (1000 MAIN ST, 1001 MAIN ST, ...)."""
     from leadops.imports.models import ImportBatch, ImportRecord

@@ -27,7 +27,15 @@ import time
 
 import httpx
 
-from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
+from bench.common import (
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    staff_team,
+)
 
 ROWS = size("BENCH_CRM_ROWS", 25_000, 500)
 NAIVE = size("BENCH_CRM_NAIVE", 1_000, 50)
@@ -50,19 +58,15 @@ def main() -> None:
         from dnc.services import phone_status_store
         from leadbuilder.models import LeadRow
         from leadops import providers
-        from leadops.accounts.models import Membership, Role, Team
         from leadops.crm import services
         from leadops.crm.contacts import Options
         from leadops.crm.models import CrmPush
         from leadops.crm.sources import source_for
         from leadops.jobs import services as job_services
         from leadops.jobs.models import JobStatus
-        from tests.factories import UserFactory
         from tests.leadbuilder.factories import lead_build
 
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
-        Membership.objects.create(user=user, team=team, role=Role.STAFF)
+        team, user = staff_team()
         build = lead_build(team=team, user=user, rows=ROWS, seed="crm-bench")
         phones = sorted(
             set(LeadRow.objects.filter(build=build).exclude(primary_phone="").values_list(

@@ -39,6 +39,7 @@ from bench.common import (
     free_port,
     setup_django,
     size,
+    staff_team,
 )
 
 ROWS = size("BENCH_E2E_ROWS", 10_000, 200)
@@ -149,20 +150,16 @@ def measure(rows: int) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
 
-    from leadops.accounts.models import Membership, Role, Team
     from leadops.credits import services as credits
     from leadops.imports import services as imports
     from leadops.jobs.models import FINISHED, JobStatus
     from leadops.waiting import wait_until
     from leadops.webhooks.models import WebhookEvent
-    from tests.factories import UserFactory
     from traces import selectors
     from traces.models import TraceJob
     from traces.services import trace_estimate, trace_job_submit
 
-    team = Team.objects.create(name="Bench e2e")
-    user = UserFactory(username="bench-e2e")
-    Membership.objects.create(user=user, team=team, role=Role.STAFF)
+    team, user = staff_team("Bench e2e", "bench-e2e")
     credits.grant(
         wallet=credits.wallet_for(user=user, team=team),
         amount=10 * rows + 1000,

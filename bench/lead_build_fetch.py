@@ -31,7 +31,15 @@ import time
 
 import httpx
 
-from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
+from bench.common import (
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    staff_team,
+)
 
 ROWS = size("BENCH_LEAD_ROWS", 50_000, 600)
 NAIVE_ROWS = size("BENCH_LEAD_NAIVE_ROWS", max(1, ROWS // 10), max(1, ROWS // 10))
@@ -56,12 +64,9 @@ def main() -> None:
         from leadbuilder.spec import BuildSpec
         from leadbuilder.tracerfy_steps import row_pages
         from leadops import providers
-        from leadops.accounts.models import Team
-        from tests.factories import UserFactory
 
         httpx.post(f"{sandbox}/_sandbox/account", json={"balance": ROWS * 10}).raise_for_status()
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
+        team, user = staff_team()
         sizes = [PER_LIST] * (ROWS // PER_LIST) + ([ROWS % PER_LIST] if ROWS % PER_LIST else [])
         refs = []
         with providers.tracerfy_client() as client:

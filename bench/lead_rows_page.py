@@ -16,7 +16,15 @@ request (one query, which also gives the pager its count). Nothing is cached bet
 
 import time
 
-from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
+from bench.common import (
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    staff_team,
+)
 from bench.http_pages import (
     CLIENTS,
     load_average,
@@ -41,13 +49,9 @@ def main() -> None:
 
         from dnc.services import phone_status_store
         from leadbuilder.models import LeadRow
-        from leadops.accounts.models import Membership, Role, Team
-        from tests.factories import UserFactory
         from tests.leadbuilder.factories import lead_build
 
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
-        Membership.objects.create(user=user, team=team, role=Role.STAFF)
+        team, user = staff_team()
         started = time.perf_counter()
         build = lead_build(team=team, user=user, rows=ROWS, seed="bench")
         seed_seconds = time.perf_counter() - started

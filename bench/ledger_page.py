@@ -14,7 +14,15 @@ of what is measured: they are what the user waits for too.
 import datetime
 import time
 
-from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
+from bench.common import (
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    staff_team,
+)
 from bench.http_pages import (
     CLIENTS,
     load_average,
@@ -38,15 +46,11 @@ def main() -> None:
         from django.urls import reverse
         from django.utils import timezone
 
-        from leadops.accounts.models import Membership, Role, Team
         from leadops.bulk import bulk_insert
         from leadops.credits.models import CreditEntry, Wallet
         from leadops.credits.services import wallet_for
-        from tests.factories import UserFactory
 
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
-        Membership.objects.create(user=user, team=team, role=Role.STAFF)
+        team, user = staff_team()
         wallet = wallet_for(user=user, team=team)
         started = time.perf_counter()
         start = timezone.now() - datetime.timedelta(days=365)

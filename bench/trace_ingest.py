@@ -19,6 +19,7 @@ from bench.common import (
     emit,
     setup_django,
     size,
+    staff_team,
     stored_import,
 )
 
@@ -57,16 +58,13 @@ def main() -> None:
         setup_django(db_url, redis_url)
         from django.db import connection
 
-        from leadops.accounts.models import Team
         from leadops.imports.models import ImportRecord
         from leadops.providers.tracerfy import TraceRecord
-        from tests.factories import UserFactory
         from traces.models import TraceJob, TraceResult
         from traces.services import RESULT_FIELDS, match_key, record_match_key, trace_results_store
         from traces.tracerfy_steps import _result_row
 
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
+        team, user = staff_team()
         batch = stored_import(team=team, user=user, rows=ROWS)
         rng = random.Random(7)
         raw = [provider_record(n, rng) for n in range(ROWS)]

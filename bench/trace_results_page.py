@@ -17,7 +17,15 @@ page, each timed in-process (median of 20).
 import statistics
 import time
 
-from bench.common import bench_database, bench_redis_url, check, emit, setup_django, size
+from bench.common import (
+    bench_database,
+    bench_redis_url,
+    check,
+    emit,
+    setup_django,
+    size,
+    staff_team,
+)
 from bench.http_pages import (
     CLIENTS,
     load_average,
@@ -41,16 +49,12 @@ def main() -> None:
         from django.test import Client
         from django.urls import reverse
 
-        from leadops.accounts.models import Membership, Role, Team
         from leadops.bulk import bulk_insert
         from leadops.imports.models import ImportBatch, ImportRecord
-        from tests.factories import UserFactory
         from traces.models import TraceJob
         from traces.services import trace_results_store
 
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
-        Membership.objects.create(user=user, team=team, role=Role.STAFF)
+        team, user = staff_team()
         batch = ImportBatch.objects.create(
             team=team,
             created_by=user,

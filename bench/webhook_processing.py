@@ -31,6 +31,7 @@ from bench.common import (
     emit,
     setup_django,
     size,
+    staff_team,
     stored_import,
 )
 from leadops.waiting import wait_until
@@ -69,7 +70,6 @@ def main() -> None:
         from django.db import connection
         from django.db.models import Max, Min
 
-        from leadops.accounts.models import Team
         from leadops.imports.models import ImportRecord
         from leadops.jobs.queueing import enqueue_step
         from leadops.sandbox import reapi as sandbox_reapi
@@ -77,13 +77,11 @@ def main() -> None:
         from leadops.webhooks import registry
         from leadops.webhooks.models import EventStatus, WebhookEvent
         from leadops.webhooks.services import PROCESS_TASK, QUEUE, webhook_receive
-        from tests.factories import UserFactory
         from traces.models import ReapiBatch, TraceJob
         from traces.reapi_steps import skip_request
 
         django_rq.get_connection("default").flushdb()
-        team = Team.objects.create(name="Bench")
-        user = UserFactory(username="bench")
+        team, user = staff_team()
         total = 2 * EVENTS + int(RATE * SECONDS)
 
         batch = stored_import(team=team, user=user, rows=total)

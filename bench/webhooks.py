@@ -25,6 +25,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -201,7 +202,7 @@ def measure(name: str, command: list[str], env: dict, port: int, offset: int) ->
 
         def up() -> bool:
             try:
-                return asyncio.run(asyncio.wait_for(_probe(port), 2)) > 0
+                return _probe(port) > 0
             except (OSError, EOFError, TimeoutError, ValueError):
                 return False
 
@@ -247,13 +248,17 @@ def measure(name: str, command: list[str], env: dict, port: int, offset: int) ->
     }
 
 
-async def _probe(port: int) -> int:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /webhooks/x/y/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    finally:
-        writer.close()
+def _probe(port: int) -> int:
+    """The status of one request to the server (a blocking socket: the caller may be in a
+    thread that already runs an event loop, as under pytest after a Playwright test)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        sock.sendall(b"GET /webhooks/x/y/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        head = b""
+        while b"\r\n" not in head:
+            chunk = sock.recv(1024)
+            if not chunk:
+                raise EOFError("closed before answering")
+            head += chunk
     return int(head.split(b" ", 2)[1])
 
 
