@@ -15,14 +15,12 @@ Stages (each timed from this process, or read from the job's own timestamps):
 - **results stored**: the webhook → the job complete (the drain, the download, the ingest);
 - **export**: the job's full CSV export, streamed to the end (the download the user makes).
 
-Records: Austin addresses with owner columns, a CSV as a county export gives it. Sizes:
+Records: the tests' owner rows (tests.support.rows: address, owner and mailing address). Sizes:
 BENCH_E2E_ROWS (10,000; smoke 200).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import subprocess
 import sys
@@ -45,32 +43,6 @@ from bench.common import (
 ROWS = size("BENCH_E2E_ROWS", 10_000, 200)
 TARGET_SECONDS = 20.0
 TOKEN = "bench-e2e-token"
-HEADERS = [
-    "Property Address",
-    "City",
-    "State",
-    "Zip",
-    "Owner First Name",
-    "Owner Last Name",
-    "Mailing Address",
-    "Mailing City",
-    "Mailing State",
-    "Mailing Zip",
-]
-
-
-def csv_file(rows: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    streets = ["MAIN ST", "OAK AVE", "ELM DR", "CEDAR LN", "PECAN ST"]
-    for n in range(rows):
-        street = f"{100 + n // 5} {streets[n % 5]}"
-        mailing = street if n % 3 else f"PO BOX {n}"
-        writer.writerow(
-            [street, "Austin", "TX", "78701", "Jane", f"Doe{n}", mailing, "Austin", "TX", "78701"]
-        )
-    return out.getvalue().encode()
 
 
 @contextmanager
@@ -155,6 +127,7 @@ def measure(rows: int) -> dict:
     from leadops.jobs.models import FINISHED, JobStatus
     from leadops.waiting import wait_until
     from leadops.webhooks.models import WebhookEvent
+    from tests.support.rows import OWNER_HEADER, owner_rows, table_csv
     from traces import selectors
     from traces.models import TraceJob
     from traces.services import trace_estimate, trace_job_submit
@@ -167,7 +140,7 @@ def measure(rows: int) -> dict:
         reason="bench",
         idempotency_key="bench-e2e",
     )
-    body = csv_file(rows)
+    body = table_csv([OWNER_HEADER, *owner_rows(rows)])
     stages: dict[str, float] = {}
     began = time.perf_counter()
 

@@ -89,16 +89,18 @@ def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int =
 def _wait_up(url: str, server: subprocess.Popen, log: Path) -> None:
     import httpx
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    from leadops.waiting import wait_until
+
+    def answers() -> bool:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn stopped: {log.read_text()[-2000:]}")
         try:
             httpx.get(url, timeout=2)
-            return
         except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+            return False
+        return True
+
+    wait_until(answers, timeout=60, interval=0.2, what="gunicorn to answer")
 
 
 def session_cookies(user, n: int) -> list[dict]:
