@@ -113,7 +113,7 @@ def main() -> None:
         )
         payloads = [sandbox_reapi.item_result(fake, item, 0.15) for item in items]
 
-        def store(payload: dict, *, queue_per_event: bool) -> WebhookEvent:
+        def store(payload: dict, *, queue_per_event: bool) -> int:
             body = json.dumps(payload).encode()
             if not queue_per_event:
                 return webhook_receive(
@@ -128,10 +128,9 @@ def main() -> None:
                 body=body.decode(),
             )
             enqueue_step(PROCESS_TASK, event.pk, job_id=f"webhook-{event.pk}", queue=QUEUE)
-            return event
+            return event.pk
 
-        def measure(events: list[WebhookEvent]) -> dict:
-            ids = [e.pk for e in events]
+        def measure(ids: list[int]) -> dict:
             started = time.perf_counter()
             worker = _worker(db_url, redis_url)
             try:
@@ -179,7 +178,7 @@ def main() -> None:
                     delay = start + n / RATE - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-                    ids.append(store(payload, queue_per_event=False).pk)
+                    ids.append(store(payload, queue_per_event=False))
                 thread_connection.close()
 
             sender = threading.Thread(target=arrive)

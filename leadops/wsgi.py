@@ -1,6 +1,6 @@
-"""The WSGI application: `/webhooks/…` goes to the lean intake handler, the rest to Django's
-full stack (leadops.webhooks.intake says why). gunicorn.conf.py serves it in production;
-runserver uses it too (WSGI_APPLICATION)."""
+"""The WSGI application: `/webhooks/…` goes to the plain intake application, the rest to
+Django's full stack (leadops.webhooks.intake says why). gunicorn.conf.py serves it in
+production; runserver uses it too (WSGI_APPLICATION)."""
 
 import os
 
@@ -9,12 +9,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
 django_application = get_wsgi_application()  # sets Django up first
 
-from leadops.webhooks.intake import PATH_PREFIX, IntakeHandler  # noqa: E402
-
-intake_application = IntakeHandler()
+from leadops.webhooks import intake  # noqa: E402
 
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO", "").startswith(PATH_PREFIX):
-        return intake_application(environ, start_response)
+    if environ.get("PATH_INFO", "").startswith(intake.PATH_PREFIX):
+        return intake.application(environ, start_response)
     return django_application(environ, start_response)

@@ -13,14 +13,14 @@ The `webhooks` queue comes after `high` and `default` in the worker's queue orde
 events never delays a paid submission or a poll queued behind it.
 """
 
+import functools
 import logging
 import time
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from leadops.jobs.queueing import enqueue_step, signal_step, signal_taken
@@ -46,58 +46,78 @@ SQLITE_PAUSE = 0.005
 
 def webhook_receive(
     *, provider: str, body: bytes, payload: dict, query: dict, headers: dict
-) -> tuple[WebhookEvent, bool]:
+) -> tuple[int, bool]:
     """Store the raw event once (by its dedupe key) and ask for a drain after commit.
 
-    Returns (event, created). A duplicate delivery only bumps a counter.
+    Returns (the event's id, created). A duplicate delivery only bumps the original's
+    counter.
 
     This is the intake's hot path (providers send up to 50 events a second, bursts more):
-    in autocommit the INSERT is its own transaction, one database round trip, and asking
-    for a drain is one Redis round trip (`signal_drain`). Only inside a caller's transaction
-    does a savepoint guard it, so that a duplicate's IntegrityError leaves that transaction
-    usable.
+    one statement stores a new event or counts a redelivery (`INSERT … ON CONFLICT (dedupe_key)
+    DO UPDATE … RETURNING`, on PostgreSQL and SQLite alike), its own transaction in
+    autocommit, and asking for a drain is one Redis round trip (`signal_drain`), for new
+    events only.
     """
     described = registry.provider(provider).describe(payload, query)
-    key = described.dedupe_key[:255]
-    kept = {h: headers[h] for h in KEPT_HEADERS if h in headers}
     fields = {
         "provider": provider,
         "kind": described.kind,
         "ref": described.ref[:120],
-        "dedupe_key": key,
+        "dedupe_key": described.dedupe_key[:255],
         "body": body.decode("utf-8", errors="replace"),
-        "headers": kept,
+        "headers": {h: headers[h] for h in KEPT_HEADERS if h in headers},
         "query": query,
+        "received_at": timezone.now(),
+        "status": EventStatus.PENDING,
+        "error": "",
+        "attempts": 0,
+        "duplicates": 0,
     }
-    try:
-        event = _insert_event(fields)
-    except IntegrityError:
-        WebhookEvent.objects.filter(dedupe_key=key).update(duplicates=F("duplicates") + 1)
-        return WebhookEvent.objects.get(dedupe_key=key), False
-    signal_drain()
-    return event, True
+    event_id, duplicates = _store_event(fields)
+    created = duplicates == 0
+    if created:
+        signal_drain()
+    return event_id, created
 
 
-def _insert_event(fields: dict) -> WebhookEvent:
-    """One INSERT; inside a caller's transaction under a savepoint (a duplicate's
-    IntegrityError must leave that transaction usable).
+def _store_event(fields: dict) -> tuple[int, int]:
+    """Insert the event, or count one more delivery of the stored one: (id, its duplicates
+    after this statement; 0 when it was inserted).
 
     In autocommit a connection found dead (the database restarted, an idle connection cut)
-    is replaced and the INSERT sent once more: the intake handler skips Django's per-request
+    is replaced and the statement sent once more: the intake skips Django's per-request
     health check, and the dedupe key makes a second try harmless (if the first did commit,
     the second is counted as a redelivery).
     """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(**fields)
     try:
-        return WebhookEvent.objects.create(**fields)
+        return _upsert(fields)
     except (InterfaceError, OperationalError):
-        if connection.is_usable():
+        if connection.in_atomic_block or connection.is_usable():
             raise
         log.warning("the database connection was dead; storing the webhook event again")
         connection.close()
-        return WebhookEvent.objects.create(**fields)
+        return _upsert(fields)
+
+
+def _upsert(fields: dict) -> tuple[int, int]:
+    columns = [WebhookEvent._meta.get_field(name) for name in fields]
+    params = [c.get_db_prep_save(fields[c.name], connection) for c in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(tuple(c.column for c in columns)), params)
+        return cursor.fetchone()
+
+
+@functools.cache
+def _upsert_sql(columns: tuple[str, ...]) -> str:
+    """The statement of `_upsert` (the same for PostgreSQL and SQLite), built once."""
+    table, quote = WebhookEvent._meta.db_table, connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('dedupe_key')}) DO UPDATE "
+        f"SET {quote('duplicates')} = {quote(table)}.{quote('duplicates')} + 1 "
+        f"RETURNING {quote('id')}, {quote('duplicates')}"
+    )
 
 
 def signal_drain() -> None:

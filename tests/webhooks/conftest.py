@@ -19,16 +19,23 @@ def handled(monkeypatch):
 
 @pytest.fixture
 def intake_client():
-    """A test client served by the lean intake handler (leadops.webhooks.intake), as
-    leadops.wsgi serves `/webhooks/…` in production, with CSRF checks on (it must need none)."""
-    from django.test import Client
-    from django.test.client import ClientHandler
+    """An HTTP client of the plain WSGI intake (leadops.webhooks.intake.application), as
+    leadops.wsgi serves `/webhooks/…` in production, run in this thread on the test's
+    database connection, which (as Django's test client does) the request signals must
+    not close."""
+    import httpx
+    from django.core import signals
+    from django.db import close_old_connections
 
-    from leadops.webhooks.intake import IntakeHandlerMixin
+    from leadops.webhooks.intake import application
 
-    class IntakeClientHandler(IntakeHandlerMixin, ClientHandler):
-        pass
-
-    client = Client(enforce_csrf_checks=True)
-    client.handler = IntakeClientHandler(enforce_csrf_checks=True)
-    return client
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with httpx.Client(
+            transport=httpx.WSGITransport(app=application), base_url="http://testserver"
+        ) as client:
+            yield client
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

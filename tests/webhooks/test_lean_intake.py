@@ -1,5 +1,6 @@
-"""The lean intake path: `/webhooks/…` served without sessions, auth, CSRF, messages, CSP or
-axes (leadops.webhooks.intake), and the cheap "drain wanted" signal (one Redis round trip)."""
+"""The lean intake path: `/webhooks/…` served by a plain WSGI application, without Django's
+request, sessions, auth, CSRF, messages, CSP or axes (leadops.webhooks.intake), and the cheap
+"drain wanted" signal (one Redis round trip)."""
 
 import json
 import logging
@@ -44,27 +45,57 @@ def trace_done(queue_id: int) -> bytes:
     ).encode()
 
 
-def post(client, body: bytes, url: str = URL, **extra):
-    return client.post(url, data=body, content_type="application/json", **extra)
+def post(client, body: bytes, url: str = URL, **headers):
+    return client.post(url, content=body, headers={"Content-Type": "application/json", **headers})
 
 
 def test_an_event_is_stored_with_no_session_cookie_and_no_csrf_token(intake_client, handled):
     response = post(intake_client, trace_done(365))
     assert response.status_code == 200
-    assert response.cookies == {}  # no session, no CSRF cookie
-    assert "Cookie" not in response.get("Vary", "")
-    assert response["Content-Length"] == "0"
+    assert "set-cookie" not in response.headers  # no session, no CSRF cookie
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert response.headers["Content-Length"] == "0"
     # The headers that matter on any answer are still set; the page-only ones are not.
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["X-Frame-Options"] == "DENY"
-    assert "Content-Security-Policy" not in response
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP
+    assert "Content-Security-Policy" not in response.headers
     event = WebhookEvent.objects.get()
     assert (event.dedupe_key, event.status) == ("tracerfy:trace:365:done", EventStatus.PENDING)
 
 
-def test_the_intake_loads_no_session_user_or_team(intake_client):
-    request = post(intake_client, trace_done(1)).wsgi_request
-    assert not any(hasattr(request, name) for name in ("session", "user", "team", "htmx"))
+def test_an_event_costs_one_statement_even_from_a_logged_in_browser(intake_client, staff):
+    """No session, user or team is loaded: a session cookie (a user's browser posting to the
+    URL) costs nothing, and the event is its one INSERT (the savepoint around it is the
+    test's transaction's)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(staff)
+    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    intake_client.cookies.set(settings.SESSION_COOKIE_NAME, session)
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert post(intake_client, trace_done(1)).status_code == 200
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == ["INSERT"]
+
+
+def test_https_answers_carry_hsts(intake_client, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    settings.SECURE_HSTS_PRELOAD = False
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = post(intake_client, trace_done(1), **{"X-Forwarded-Proto": "https"})
+    assert proxied.headers["Strict-Transport-Security"] == "max-age=3600"
+    assert "Strict-Transport-Security" not in post(intake_client, trace_done(2)).headers
 
 
 def test_a_wrong_token_or_provider_is_a_404_that_stores_nothing(intake_client, caplog):
@@ -87,12 +118,33 @@ def test_bad_bodies_and_methods_are_refused(intake_client, settings, caplog):
     response = post(intake_client, b"not json")
     assert (response.status_code, response.json()) == (400, {"error": "body is not JSON"})
     assert post(intake_client, b"[1, 2]").status_code == 400
-    assert intake_client.get(URL).status_code == 405
-    assert intake_client.put(URL, data=b"{}").status_code == 405
+    refused = intake_client.get(URL)
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "POST")
+    assert intake_client.put(URL, content=b"{}").status_code == 405
+    deep = post(intake_client, b"[" * 40 + b"]" * 40)
+    assert (deep.status_code, deep.json()) == (400, {"error": "body nests deeper than 32 levels"})
     assert not WebhookEvent.objects.exists()
     lines = [r.getMessage() for r in caplog.records]
     assert "Bad Request: /webhooks/tracerfy/***/" in lines
     assert "Method Not Allowed (GET): /webhooks/tracerfy/***/" in lines
+    assert TOKEN not in caplog.text
+
+
+def test_an_unexpected_error_is_a_json_500_logged_with_the_token_masked(
+    intake_client, monkeypatch, caplog
+):
+    from leadops.webhooks import intake
+
+    def broken(**kwargs):
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr(intake, "webhook_receive", broken)
+    response = post(intake_client, trace_done(1))
+    assert (response.status_code, response.json()) == (500, {"error": "server error"})
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Internal Server Error: /webhooks/tracerfy/***/"
+    assert "the database said no" in caplog.text  # the traceback is kept
     assert TOKEN not in caplog.text
 
 
@@ -106,8 +158,8 @@ def test_a_redelivery_is_counted_on_its_original(intake_client):
 def test_reapi_still_needs_its_api_key(intake_client):
     item = json.dumps({"batchId": "b1", "batchRequestId": "r1", "input": {"key": "7"}}).encode()
     url = f"/webhooks/reapi/{TOKEN}/"
-    assert post(intake_client, item, url=url, HTTP_X_API_KEY="wrong").status_code == 401
-    assert post(intake_client, item, url=url, HTTP_X_API_KEY="sandbox-key").status_code == 200
+    assert post(intake_client, item, url=url, **{"X-Api-Key": "wrong"}).status_code == 401
+    assert post(intake_client, item, url=url, **{"X-Api-Key": "sandbox-key"}).status_code == 200
     assert WebhookEvent.objects.get().headers.get("x-api-key") is None
 
 
