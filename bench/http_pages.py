@@ -1,11 +1,12 @@
 """Page speed through a real server: gunicorn on the bench database, concurrent clients.
 
 What a user waits for is a page served by the production server while other users load
-pages too, not one view called in-process. `serve()` starts gunicorn (DEBUG off, static
-files collected, the bench's database and Redis) and `measure()` fetches each case's URL
-with CLIENTS threads, each an HTTP/1.1 keep-alive client logged in with its own session
-cookie, SAMPLES times per case in all, and reports p50/p95/max in ms (wall time from the
-request to the last byte). Each case is warmed once first; nothing is cached between
+pages too, not one view called in-process. `serve()` starts gunicorn with the production
+settings (gunicorn.conf.py; DEBUG off, static files collected, the bench's database and
+Redis) and `measure()` fetches each case's URL with CLIENTS threads, each an HTTP/1.1 client
+(keep-alive when the server offers it) logged in with its own session cookie, SAMPLES times
+per case in all, and reports p50/p95/max in ms (wall time from the request to the last
+byte). Each case is warmed once first; nothing is cached between
 samples (the app caches no page).
 """
 
@@ -22,6 +23,8 @@ from pathlib import Path
 from bench.common import ROOT, free_port
 
 CLIENTS = 4
+CONF = str(ROOT / "gunicorn.conf.py")
+SERVER = f"gunicorn -c gunicorn.conf.py ({2 * (os.cpu_count() or 1) + 1} sync workers, DEBUG off)"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -30,8 +33,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int = 4):
-    """A gunicorn (gthread: keep-alive) serving the app on 127.0.0.1; yields its base URL."""
+def serve(*, database_url: str, redis_url: str):
+    """gunicorn as production runs it (gunicorn.conf.py at the repository root) serving the
+    app on 127.0.0.1; yields its base URL."""
     from django.conf import settings
 
     port = free_port()
@@ -51,6 +55,7 @@ def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int =
             "CSRF_COOKIE_SECURE": "false",
             "STATIC_ROOT": static_root,
             "PYTHONPATH": str(ROOT),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
         }
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -61,18 +66,7 @@ def serve(*, database_url: str, redis_url: str, workers: int = 2, threads: int =
         log = Path(static_root) / "gunicorn.log"
         with open(log, "wb") as out:
             server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "leadops.wsgi:application",
-                    f"--bind=127.0.0.1:{port}",
-                    f"--workers={workers}",
-                    "--worker-class=gthread",
-                    f"--threads={threads}",
-                    "--keep-alive=30",
-                    "--log-level=warning",
-                ],
+                [sys.executable, "-m", "gunicorn", "--log-level", "warning", "-c", CONF],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -2,7 +2,7 @@
 
 A finished build of 100,000 Tracerfy-like rows (the sandbox's generator, stored with COPY by
 tests/leadbuilder/factories.py) is read the way users read it: gunicorn serves the app
-(bench/http_pages.py) and 4 clients with keep-alive and their own session fetch, at the same
+(bench/http_pages.py) and 4 HTTP/1.1 clients with their own session fetch, at the same
 time, the first page, the last page and the one before it (the keyset pager's Last and
 Previous links), each kind of filter (owner, equity range, category, minimum score, the DNC
 status of the phone) and a sort with its last page, each page with its score chart —
@@ -27,6 +27,7 @@ from bench.common import (
 )
 from bench.http_pages import (
     CLIENTS,
+    SERVER,
     load_average,
     measure,
     page_html,
@@ -110,8 +111,7 @@ def main() -> None:
                 },
                 "database": f"PostgreSQL {connection.pg_version // 10000}",
                 "rows": build.rows_total,
-                "how": f"gunicorn (2 workers x 4 threads, DEBUG off), {CLIENTS} keep-alive "
-                f"clients at once, {SAMPLES} samples per case",
+                "how": f"{SERVER}, {CLIENTS} HTTP/1.1 clients at once, {SAMPLES} samples per case",
                 "load_average_before_after": [load_before, load_after],
                 "seed_seconds": round(seed_seconds, 1),
                 "cases": measured,

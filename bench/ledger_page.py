@@ -3,7 +3,7 @@ real server.
 
 A wallet with 100,000 ledger entries (grants and captures over a year, written with COPY:
 the seed is data, not a test of the credits services) is read the way its owner reads it:
-gunicorn serves the app (bench/http_pages.py) and 4 clients with keep-alive and their own
+gunicorn serves the app (bench/http_pages.py) and 4 HTTP/1.1 clients with their own
 session fetch, at the same time, the dashboard (its ledger's first page), the ledger's last
 page and the one before it (the keyset pager's Last and Previous links), and a sort by
 change with its last page — BENCH_SAMPLES (200) times per case; p50/p95/max in ms. Target:
@@ -25,6 +25,7 @@ from bench.common import (
 )
 from bench.http_pages import (
     CLIENTS,
+    SERVER,
     load_average,
     measure,
     page_html,
@@ -128,8 +129,7 @@ def main() -> None:
                 },
                 "database": f"PostgreSQL {connection.pg_version // 10000}",
                 "entries": ENTRIES,
-                "how": f"gunicorn (2 workers x 4 threads, DEBUG off), {CLIENTS} keep-alive "
-                f"clients at once, {SAMPLES} samples per case",
+                "how": f"{SERVER}, {CLIENTS} HTTP/1.1 clients at once, {SAMPLES} samples per case",
                 "load_average_before_after": [load_before, load_after],
                 "seed_seconds": round(seed_seconds, 1),
                 "cases": measured,

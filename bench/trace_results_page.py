@@ -3,7 +3,7 @@ real server.
 
 A job of 100,000 results (records imported through COPY, results stored by
 `trace_results_store`) is read the way users read it: gunicorn serves the app (bench/
-http_pages.py) and 4 clients with keep-alive and their own session fetch, at the same time,
+http_pages.py) and 4 HTTP/1.1 clients with their own session fetch, at the same time,
 the job page's first page, its last page and the page before it (through the keyset pager's
 Last and Previous links), each filter, a sort and that sort's last page, and the live
 progress fragment — BENCH_SAMPLES (200) times per case; p50/p95/max in ms. Target: p95 <
@@ -28,6 +28,7 @@ from bench.common import (
 )
 from bench.http_pages import (
     CLIENTS,
+    SERVER,
     load_average,
     measure,
     page_html,
@@ -177,8 +178,7 @@ def main() -> None:
                     f"{label}: p95": check(m["p95_ms"], unit="ms", under=TARGET_P95_MS)
                     for label, m in measured.items()
                 },
-                "how": f"gunicorn (2 workers x 4 threads, DEBUG off), {CLIENTS} keep-alive "
-                f"clients at once, {SAMPLES} samples per case",
+                "how": f"{SERVER}, {CLIENTS} HTTP/1.1 clients at once, {SAMPLES} samples per case",
                 "load_average_before_after": [load_before, load_after],
                 "seed_store_seconds": round(seed_seconds, 2),
                 "pages": measured,

@@ -24,7 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from dnc.models import InternalDnc
-from dnc.services import Candidate, list_candidates
+from dnc.services import Candidate, bump_dnc_version, list_candidates
 from leadops.accounts.models import Membership, Role, Team
 from leadops.imports.normalize import normalize_phone
 from leadops.imports.readers import ImportRejected, RejectCode, open_table
@@ -255,6 +255,8 @@ def internal_dnc_add(
             batch_size=CHUNK,
             ignore_conflicts=True,
         )
+        if new:
+            bump_dnc_version(team_id=team.pk)
     report.added = new
     report.already = len(listed)
     return report
@@ -280,5 +282,7 @@ def internal_dnc_remove(*, entry: InternalDnc, user: AbstractBaseUser) -> Remove
     InternalRefused when the user may not change the list."""
     _check_may_change(user, entry.team)
     removed = Removed(phone=entry.phone, reason=entry.reason)
-    InternalDnc.objects.filter(pk=entry.pk).delete()
+    with transaction.atomic():
+        InternalDnc.objects.filter(pk=entry.pk).delete()
+        bump_dnc_version(team_id=entry.team_id)
     return removed

@@ -21,7 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ from dnc.models import (
     fresh_since,
     outcome_for,
 )
+from leadops.accounts.models import Team
 from leadops.accounts.permissions import control_refusal, may_control
 from leadops.bulk import bulk_insert, bulk_upsert
 from leadops.credits import services as credits
@@ -709,9 +710,23 @@ STATUS_FIELDS = [
 ]
 
 
+def bump_dnc_version(*, team_id: int) -> None:
+    """Mark the team's DNC statuses as changed (in the caller's transaction): counts cached
+    under the previous `Team.dnc_version` (the lead rows page's DNC filter) are not read
+    again."""
+    Team.objects.filter(pk=team_id).update(dnc_version=F("dnc_version") + 1)
+
+
 def phone_status_store(*, team_id: int, rows: Iterable[tuple]) -> int:
     """Make each `(phone, flags, phone_type, checked_at, source)` the team's latest result
     for that phone, in bulk (an older result never replaces a newer one)."""
+    stored = _phone_status_upsert(team_id=team_id, rows=rows)
+    if stored:
+        bump_dnc_version(team_id=team_id)
+    return stored
+
+
+def _phone_status_upsert(*, team_id: int, rows: Iterable[tuple]) -> int:
     return bulk_upsert(
         PhoneStatus,
         STATUS_FIELDS,

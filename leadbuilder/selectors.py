@@ -9,11 +9,14 @@ all the rows' phones, the page's badges included), the export once per chunk.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
+from django.core.validators import EMPTY_VALUES
 from django.db.models import Count, F, QuerySet, Sum, Value
 from django.utils import timezone
 
@@ -167,6 +170,36 @@ def distribution_from_counts(counts: dict[str, int]) -> Distribution:
 def score_distribution(*, rows: QuerySet[LeadRow]) -> Distribution:
     """The histogram of every vertical's scores over `rows` (one query, `score_counts`)."""
     return distribution_from_counts(score_counts(rows=rows))
+
+
+# How long a filter's counts are kept (`filtered_distribution`): a finished build's rows never
+# change; DNC statuses do, and are also keyed by the team's `dnc_version`, so the shorter
+# time only bounds what no version covers (a status going stale with age, an admin's edit).
+FILTERED_COUNTS_SECONDS = 3600
+DNC_COUNTS_SECONDS = 300
+
+
+def filtered_distribution(*, build: LeadBuild, found, team) -> Distribution:
+    """The histogram of the rows `found` (the rows page's LeadRowFilter over `build`) leaves,
+    counted once per filter and kept in the cache.
+
+    Counting is one query over every row of the build that the filters keep (30-60 ms for
+    100,000 rows on PostgreSQL, the DNC filter's join the most); paging through a filter,
+    sorting it or coming back to it reads the kept counts. The key is the build, the rows'
+    ingest (its stored counts) and the filter's cleaned values, and for the DNC filter the
+    team's `dnc_version`, which every new status and internal-list change bumps."""
+    cleaned = found.form.cleaned_data if found.is_bound and found.form.is_valid() else {}
+    applied = sorted((name, str(v)) for name, v in cleaned.items() if v not in EMPTY_VALUES)
+    uses_dnc = any(name == "dnc" for name, _ in applied)
+    parts = [build.pk, (build.score_counts or {}).get("total"), applied]
+    if uses_dnc:
+        parts.append(team.dnc_version if team is not None else None)
+    key = "leadrows:counts:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    counts = cache.get(key)
+    if counts is None:
+        counts = score_counts(rows=found.qs)
+        cache.set(key, counts, DNC_COUNTS_SECONDS if uses_dnc else FILTERED_COUNTS_SECONDS)
+    return distribution_from_counts(counts)
 
 
 def build_score_distribution(*, build: LeadBuild) -> Distribution:

@@ -40,12 +40,13 @@ def rows(request, pk: int):
         return render(request, "leadbuilder/rows.html", context)
     found, preset = _filtered(request, build)
     rows = found.qs
-    # The chart counts the rows the filters leave (stored at ingest for all of them), so
-    # paging need not count them again; the table never shows `data` (every provider column).
+    # The chart counts the rows the filters leave (stored at ingest for all of them, kept in
+    # the cache per filter), so paging need not count them again; the table never shows
+    # `data` (every provider column).
     if not filters_applied(found):
         distribution = selectors.build_score_distribution(build=build)
     else:
-        distribution = selectors.score_distribution(rows=rows)
+        distribution = selectors.filtered_distribution(build=build, found=found, team=request.team)
     table = LeadRowTable(rows.defer("data"), build_id=build.pk, row_count=distribution.total)
     table_configure(request, table, per_page=50)
     table.dnc = selectors.rows_dnc_statuses(team=request.team, rows=table.page_rows())

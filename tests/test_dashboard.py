@@ -313,3 +313,24 @@ def test_no_job_activity_no_card(staff_client):
     assert (
         'data-testid="job-activity"' not in staff_client.get(reverse("dashboard")).content.decode()
     )
+
+
+def test_the_ledger_rows_show_each_entry_escaped(staff_client, staff, owner, team_a):
+    """The ledger's cells are built without django-tables2's per-cell rendering: each value
+    as the column shows it, escaped."""
+    wallet = credits.wallet_for(user=staff, team=team_a)
+    credits.grant(
+        wallet=wallet, amount=12_500, actor=owner, reason="<b>bonus</b>", idempotency_key="g1"
+    )
+    credits.hold(wallet=wallet, amount=40, reference="x:1", actor=None, reason="trace #1")
+    html = staff_client.get(reverse("dashboard")).content.decode()
+    ledger = html.split("<tbody>")[-1].split("</tbody>", 1)[0]
+    rows = [
+        [cell.split(">", 1)[1].split("</td>", 1)[0] for cell in row.split("<td")[1:]]
+        for row in ledger.split("<tr")[1:]
+    ]
+    when = timezone.localtime(wallet.entries.get(kind="grant").created_at).strftime("%b %-d, %Y")
+    assert rows[0][1:] == ["Hold", "40 held", "12,460", "trace #1", "system"]
+    assert rows[1][1:] == ["Grant", "+12,500", "12,500", "&lt;b&gt;bonus&lt;/b&gt;", "owner"]
+    assert rows[1][0].startswith(when)
+    assert 'class="num"' in ledger.split("<tr", 2)[1]

@@ -7,6 +7,12 @@ class Team(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    dnc_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Bumped whenever the team's DNC statuses or internal list change "
+        "(dnc.services.bump_dnc_version): counts that read them are cached under it",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -66,7 +66,12 @@ class CreditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "credit entries"
-        indexes = [models.Index(fields=["wallet", "-created_at", "-id"])]
+        # The ledger's keyset pages: newest first (the default) and by change (the one sort
+        # a wallet's owner uses to find the big grants and charges).
+        indexes = [
+            models.Index(fields=["wallet", "-created_at", "-id"]),
+            models.Index(fields=["wallet", "amount", "id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.change_text} ({self.reason})"

@@ -232,7 +232,40 @@ def test_a_filtered_page_counts_its_rows_once_for_chart_and_pages(staff_client, 
     assert table.page.count.value == response.context["distribution"].total == matching.count()
     assert shown_positions(response) == [r.position for r in matching.order_by("position")[50:100]]
     row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
-    assert len(row_reads) == 2  # the chart's counts and the page's rows
+    assert len(row_reads) == 1  # the page's rows: the first page counted them for the chart
+    with CaptureQueriesContext(connection) as queries:
+        other = staff_client.get(rows_url(build, owner_type="company"))
+    row_reads = [q["sql"] for q in queries.captured_queries if "leadbuilder_leadrow" in q["sql"]]
+    assert len(row_reads) == 2  # another filter: its own counts, then its rows
+    companies = LeadRow.objects.filter(build=build, owner_type="company").count()
+    assert other.context["distribution"].total == companies
+
+
+def test_dnc_filter_counts_follow_new_statuses_and_internal_list_changes(
+    staff_client, make_build, team_a, owner
+):
+    """The DNC filter's counts are kept under the team's dnc_version: a scrub's new statuses,
+    a phone put on or taken off the internal list count at once."""
+    from dnc.internal import internal_dnc_add, internal_dnc_remove
+    from dnc.models import InternalDnc
+
+    build = make_build([known_row(n, primary_phone=f"512555010{n}") for n in range(4)])
+
+    def clean_total() -> int:
+        return staff_client.get(rows_url(build, dnc="clean")).context["distribution"].total
+
+    dnc_store(team_a, "+15125550100")
+    assert clean_total() == 1
+    dnc_store(team_a, "+15125550101")
+    dnc_store(team_a, "+15125550102")
+    assert clean_total() == 3
+    internal_dnc_add(team=team_a, user=owner, reason="asked", text="+15125550101")
+    assert clean_total() == 2
+    entry = InternalDnc.objects.get(team=team_a, phone="+15125550101")
+    internal_dnc_remove(entry=entry, user=owner)
+    assert clean_total() == 3
+    team_a.refresh_from_db()
+    assert team_a.dnc_version == 5  # three stores, one add, one removal
 
 
 def test_the_table_cells_escape_what_the_provider_sent(staff_client, make_build):

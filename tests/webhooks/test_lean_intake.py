@@ -254,8 +254,8 @@ def test_a_burst_is_all_processed_by_a_real_worker(intake_client, rq_redis, sett
 
 
 def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path):
-    """gunicorn.conf.py (gthread, keep-alive) with leadops.wsgi: `/webhooks/` answers carry
-    no page headers (CSP), pages still do; the token is in no log line."""
+    """gunicorn.conf.py (sync workers) with leadops.wsgi: `/webhooks/` answers carry no page
+    headers (CSP), pages still do; the token is in no log line."""
     secret = "s3cret-Token-lean-9d1"
     port = _free_port()
     env = {
@@ -292,7 +292,7 @@ def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path):
             again = client.get(f"/webhooks/tracerfy/{secret}/")
             page = client.get("/healthz")
         assert (refused.status_code, again.status_code) == (400, 405)
-        assert refused.headers["connection"] != "close"  # kept alive for the next event
+        assert refused.json() == {"error": "body is not JSON"}
         assert "content-security-policy" not in refused.headers
         assert refused.headers["x-content-type-options"] == "nosniff"
         assert "content-security-policy" in page.headers
