@@ -10,12 +10,13 @@ request is measured, from the first byte written to the last byte read.
 
 Two servers, each on a fresh table, in the same run:
 
-- `intake` (the figures): gunicorn.conf.py at the repository root (leadops.wsgi, whose
-  `/webhooks/` requests go to the lean intake handler), as production runs it;
+- `intake` (the figures): gunicorn.conf.py at the repository root (sync workers, a
+  connection per request; leadops.wsgi, whose `/webhooks/` requests go to the plain WSGI
+  intake), as production runs it;
 - `baseline_full_stack`: what served the intake before: Django's plain WSGI application
   (every middleware of settings.MIDDLEWARE) under 4 sync workers, one connection per request.
-  It runs the same intake service (one INSERT, one Redis round trip): the baseline isolates
-  the handler and the server setup, not the service.
+  It runs the same intake service (one INSERT … ON CONFLICT, one Redis round trip): the
+  baseline isolates the handler, not the service.
 
 After each run the stored events are counted: every distinct event exactly once (lost =
 distinct sent - stored) and every redelivery counted on its original.
@@ -340,9 +341,9 @@ def main() -> None:
             },
             "what": (
                 "POSTs of distinct Tracerfy events then redeliveries, through a real gunicorn "
-                "(PostgreSQL, Redis), closed loop over keep-alive connections; req/s over the "
-                "whole timed run, latency per request from the first byte written to the last "
-                "byte read"
+                "(PostgreSQL, Redis), closed loop (a new connection when the server closes "
+                "one); req/s over the whole timed run, latency per request from the first "
+                "byte written to the last byte read"
             ),
             "load_generator": (
                 f"{LOAD_PROCS} processes x {CONNECTIONS // LOAD_PROCS} asyncio raw-socket "

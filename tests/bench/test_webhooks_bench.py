@@ -1,6 +1,6 @@
 """bench/webhooks.py runs end to end on tiny sizes, so it cannot rot: its load generator talks
-HTTP/1.1 to the real server (keep-alive with gunicorn.conf.py, a connection per request with
-the sync baseline), and its stored-exactly-once count adds up."""
+HTTP/1.1 to the real server (gunicorn.conf.py and the full-stack baseline, both sync workers:
+a connection per request), and its stored-exactly-once count adds up."""
 
 import sys
 
