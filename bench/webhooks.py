@@ -10,8 +10,8 @@ request is measured, from the first byte written to the last byte read.
 
 Two servers, each on a fresh table, in the same run:
 
-- `intake` (the figures): gunicorn.conf.py at the repository root (sync workers, a
-  connection per request; leadops.wsgi, whose `/webhooks/` requests go to the plain WSGI
+- `intake` (the figures): gunicorn.conf.py at the repository root in its `webhooks` role
+  (gthread, keep-alive; leadops.wsgi, whose `/webhooks/` requests go to the plain WSGI
   intake), as production runs it;
 - `baseline_full_stack`: what served the intake before: Django's plain WSGI application
   (every middleware of settings.MIDDLEWARE) under 4 sync workers, one connection per request.
@@ -288,7 +288,7 @@ def main() -> None:
         }
         runs = {}
         servers = {
-            "intake": ["-c", str(ROOT / "gunicorn.conf.py")],
+            "intake": ["-c", str(ROOT / "gunicorn.conf.py")],  # GUNICORN_ROLE=webhooks
             # The old setup: the full stack, 4 sync workers (a connection per request).
             "baseline_full_stack": [
                 "django.core.wsgi:get_wsgi_application()",
@@ -318,10 +318,12 @@ def main() -> None:
                 "warning",
             ]
             runs[name] = {
-                "server": " ".join(["gunicorn", *args]),
+                "server": " ".join(["gunicorn", *args])
+                + (" (GUNICORN_ROLE=webhooks)" if name == "intake" else ""),
                 "load_average_before": load_average(),
             }
-            runs[name].update(measure(name, command, env, port, offset * 1_000_000))
+            role = {"GUNICORN_ROLE": "webhooks"} if name == "intake" else {}
+            runs[name].update(measure(name, command, {**env, **role}, port, offset * 1_000_000))
         intake = runs["intake"]
         ok_statuses = intake["statuses"] == {"200": intake["requests"]}
         result = {
@@ -341,9 +343,9 @@ def main() -> None:
             },
             "what": (
                 "POSTs of distinct Tracerfy events then redeliveries, through a real gunicorn "
-                "(PostgreSQL, Redis), closed loop (a new connection when the server closes "
-                "one); req/s over the whole timed run, latency per request from the first "
-                "byte written to the last byte read"
+                "(PostgreSQL, Redis), closed loop over keep-alive connections; req/s over the "
+                "whole timed run, latency per request from the first byte written to the last "
+                "byte read"
             ),
             "load_generator": (
                 f"{LOAD_PROCS} processes x {CONNECTIONS // LOAD_PROCS} asyncio raw-socket "

@@ -1,6 +1,6 @@
 """bench/webhooks.py runs end to end on tiny sizes, so it cannot rot: its load generator talks
-HTTP/1.1 to the real server (gunicorn.conf.py and the full-stack baseline, both sync workers:
-a connection per request), and its stored-exactly-once count adds up."""
+HTTP/1.1 to the real server (keep-alive with gunicorn.conf.py's webhooks role, a connection
+per request with the sync baseline), and its stored-exactly-once count adds up."""
 
 import sys
 
@@ -25,7 +25,8 @@ def test_a_tiny_run_stores_every_event_once_and_counts_redeliveries(server, monk
     for name, value in {"EVENTS": 40, "DUPLICATES": 6, "WARMUP": 4, "CONNECTIONS": 4}.items():
         monkeypatch.setattr(webhooks, name, value)
     port = free_port()
-    env = process_env(WEBHOOK_TOKEN=webhooks.TOKEN, LOG_LEVEL="WARNING")
+    role = {"GUNICORN_ROLE": "webhooks"} if "gunicorn.conf.py" in server[1] else {}
+    env = process_env(WEBHOOK_TOKEN=webhooks.TOKEN, LOG_LEVEL="WARNING", **role)
     command = [sys.executable, "-m", "gunicorn", *server, "-b", f"127.0.0.1:{port}"]
     run = webhooks.measure("tiny", command, env, port, offset=0)
     assert run["statuses"] == {"200": 46}

@@ -253,9 +253,11 @@ def test_a_burst_is_all_processed_by_a_real_worker(intake_client, rq_redis, sett
 # --- through a real server -----------------------------------------------------------------------
 
 
-def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path):
-    """gunicorn.conf.py (sync workers) with leadops.wsgi: `/webhooks/` answers carry no page
-    headers (CSP), pages still do; the token is in no log line."""
+@pytest.mark.parametrize("role", ["web", "webhooks"])
+def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path, role):
+    """gunicorn.conf.py with leadops.wsgi, in both roles (web: sync workers; webhooks:
+    gthread, keep-alive): `/webhooks/` answers carry no page headers (CSP), pages still do;
+    the token is in no log line."""
     secret = "s3cret-Token-lean-9d1"
     port = _free_port()
     env = {
@@ -267,6 +269,7 @@ def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:9/0",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
+        "GUNICORN_ROLE": role,
     }
     log = tmp_path / "server.log"
     with log.open("wb") as out:
@@ -293,6 +296,8 @@ def test_gunicorn_conf_serves_webhooks_lean_and_pages_in_full(tmp_path):
             page = client.get("/healthz")
         assert (refused.status_code, again.status_code) == (400, 405)
         assert refused.json() == {"error": "body is not JSON"}
+        # Kept alive for the provider's next event by the webhooks role only.
+        assert (refused.headers["connection"] == "close") is (role == "web")
         assert "content-security-policy" not in refused.headers
         assert refused.headers["x-content-type-options"] == "nosniff"
         assert "content-security-policy" in page.headers
