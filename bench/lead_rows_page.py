@@ -10,8 +10,10 @@ BENCH_SAMPLES (200) times per case; p50/p95/max in ms. Target: p95 < 150 ms per 
 
 The build's chart counts over all its rows are kept on the build when its rows are stored
 (`leadbuilder.services.lead_rows_store`; the factory does the same), so the unfiltered cases
-read them instead of counting 100,000 rows; every filtered case counts its rows on every
-request (one query, which also gives the pager its count). Nothing is cached between samples.
+read them instead of counting 100,000 rows. A filtered case counts its rows once per gunicorn
+process (one query, which also gives the pager its count; the app keeps them, see
+`leadbuilder.selectors.filtered_distribution`): its `first_ms` is that first, counting
+request, and the samples include each other process's first one. No page is cached.
 """
 
 import time

@@ -713,7 +713,8 @@ STATUS_FIELDS = [
 def bump_dnc_version(*, team_id: int) -> None:
     """Mark the team's DNC statuses as changed (in the caller's transaction): counts cached
     under the previous `Team.dnc_version` (the lead rows page's DNC filter) are not read
-    again."""
+    again. Callers bump as the last step of their transaction, after their own rows, so the
+    team row is locked only until the commit and always in the same order."""
     Team.objects.filter(pk=team_id).update(dnc_version=F("dnc_version") + 1)
 
 

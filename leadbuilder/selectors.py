@@ -190,7 +190,7 @@ def filtered_distribution(*, build: LeadBuild, found, team) -> Distribution:
     team's `dnc_version`, which every new status and internal-list change bumps."""
     cleaned = found.form.cleaned_data if found.is_bound and found.form.is_valid() else {}
     applied = sorted((name, str(v)) for name, v in cleaned.items() if v not in EMPTY_VALUES)
-    uses_dnc = any(name == "dnc" for name, _ in applied)
+    uses_dnc = bool(cleaned.get("dnc"))
     parts = [build.pk, (build.score_counts or {}).get("total"), applied]
     if uses_dnc:
         parts.append(team.dnc_version if team is not None else None)

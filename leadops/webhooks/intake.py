@@ -70,7 +70,7 @@ def accept(
     """Check and store one provider call; raises Refused with the answer otherwise.
 
     `headers` has lower-case names; `read_body(limit)` returns at most `limit` bytes of the
-    body (a body that is not fully read is refused as too large: `limit` is MAX_BODY + 1).
+    body.
     """
     spec = registry.provider(provider)
     if spec is None or not hmac.compare_digest(token.encode(), settings.WEBHOOK_TOKEN.encode()):
@@ -83,7 +83,9 @@ def accept(
         declared = 0
     if declared > MAX_BODY:
         raise Refused(413, "body too large")
-    body = read_body(MAX_BODY + 1)
+    # Never past the declared length (PEP 3333); a chunked body has none and is read up to
+    # one byte beyond the limit.
+    body = read_body(declared or MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise Refused(413, "body too large")
     try:
@@ -162,7 +164,7 @@ def application(environ: dict, start_response):
             log.exception("Internal Server Error: %s", _masked_path(environ))
             status, headers = 500, [("Content-Type", "application/json")]
             body = b'{"error": "server error"}'
-        if status >= 400:
+        if 400 <= status < 500:  # a 500 was logged with its traceback above
             _log_refusal(environ, status)
         headers += _answer_headers(environ)
         headers.append(("Content-Length", str(len(body))))
@@ -177,10 +179,8 @@ def _masked_path(environ: dict) -> str:
 
 
 def _log_refusal(environ: dict, status: int) -> None:
-    """As Django's handler logs a 4xx (warning) or 5xx (error) answer."""
+    """As Django's handler logs a 4xx answer ("Not Found: <path>"), the token masked."""
     reason = HTTPStatus(status).phrase
     if status == 405:
         reason = f"{reason} ({environ.get('REQUEST_METHOD', '')})"
-    if status >= 500:
-        return  # logged with its traceback where it was caught
     log.warning("%s: %s", reason, _masked_path(environ))

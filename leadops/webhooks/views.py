@@ -10,11 +10,12 @@ from leadops.webhooks.intake import Refused, accept
 def receive(request, provider: str, token: str):
     """Authenticate, store raw, answer 200 fast. Processing happens in a worker.
 
-    In production `/webhooks/…` never reaches this view: leadops.wsgi sends it to the plain
-    WSGI intake (leadops.webhooks.intake.application). The route stays on the full stack so
-    that reverse() names the URL (Settings shows it) and runserver-free tools still reach
-    it; both go through the same checks (`accept`). A refusal is answered here, not raised,
-    so that no error page (templates, context processors) is rendered for it.
+    gunicorn and runserver never reach this view: leadops.wsgi sends `/webhooks/…` to the
+    plain WSGI intake (leadops.webhooks.intake.application). The route stays on the full
+    stack so that reverse() names the URL (Settings shows it) and Django's test client and
+    plain WSGI application still answer it, through the same checks (`accept`). A refusal is
+    answered here, not raised, so that no error page (templates, context processors) is
+    rendered for it.
     """
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
@@ -22,7 +23,7 @@ def receive(request, provider: str, token: str):
             provider=provider,
             token=token,
             headers=headers,
-            read_body=lambda limit: request.read(limit),
+            read_body=request.read,
             query=request.GET.dict(),
         )
     except Refused as refused:

@@ -148,6 +148,29 @@ def test_an_unexpected_error_is_a_json_500_logged_with_the_token_masked(
     assert TOKEN not in caplog.text
 
 
+def test_the_body_is_read_no_further_than_its_content_length(intake_client):
+    """PEP 3333: past CONTENT_LENGTH the input may be the next request on the connection (or
+    block); the intake reads the declared bytes only."""
+    import io
+
+    from leadops.webhooks.intake import application
+
+    body = trace_done(11)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": URL,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body + b"POST /webhooks/next HTTP/1.1\r\n"),
+        "wsgi.url_scheme": "http",
+    }
+    answered = []
+    application(environ, lambda status, headers: answered.append(status))
+    assert answered == ["200 OK"]
+    assert WebhookEvent.objects.get().dedupe_key == "tracerfy:trace:11:done"
+
+
 def test_a_redelivery_is_counted_on_its_original(intake_client):
     for _ in range(3):
         assert post(intake_client, trace_done(7)).status_code == 200
