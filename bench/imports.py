@@ -6,9 +6,10 @@ leading zero, ~3 % repeated addresses, ~2 % rows without an address, some bad ph
 through the real services: ``import_upload`` (stream to disk, read every row, keep the file
 in the uploads storage, auto-map), ``import_set_mapping`` and ``import_store`` (read → map →
 normalize → dedupe → one COPY streamed while rows are cleaned, one transaction). Each side
-runs in its own child process; the peak memory is sampled over the child's whole process
-tree (it and any cleaning processes) through upload and store, and is at least the child's
-own ``ru_maxrss``.
+runs in its own child process; the peak memory is sampled (by a separate process, so the
+sampling takes no time from the import) over the child's whole process tree (it and any
+cleaning processes) through upload and store, and is at least the child's own
+``ru_maxrss``.
 
 Figures: ``upload_plus_store_seconds`` (the upload page's wait plus the store's; the
 mapping step between them is reported as a stage), ``ratio_vs_naive`` (the naive loop's
@@ -201,11 +202,13 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Current RSS of ``root`` and all its descendants (the cleaning workers), from /proc."""
+def _tree_rss_kb(root: int, skip: int) -> int:
+    """Current RSS of ``root`` and all its descendants but ``skip`` (the sampler), from /proc."""
     total, frontier = 0, [root]
     while frontier:
         pid = frontier.pop()
+        if pid == skip:
+            continue
         try:
             status = Path(f"/proc/{pid}/status").read_text()
             for task in Path(f"/proc/{pid}/task").iterdir():
@@ -218,27 +221,42 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+def sampler_main(root: int) -> None:
+    """Sample the tree's total RSS every 50 ms until stdin closes, then print the peak (kB).
+
+    A process of its own: a sampling thread inside the measured process took the GIL from
+    the import it was measuring (reading /proc is Python work)."""
+    import select
+
+    peak = 0
+    while True:
+        peak = max(peak, _tree_rss_kb(root, skip=os.getpid()))
+        ready, _, _ = select.select([sys.stdin], [], [], 0.05)
+        if ready and not sys.stdin.read(1):
+            break
+    print(peak, flush=True)
+
+
 class _TreeSampler:
-    """Samples the process tree's total RSS every 100 ms in a thread; keeps the peak."""
+    """The peak RSS of this process and its children (the cleaning workers), sampled by
+    a separate process (``sampler_main``)."""
 
     def __init__(self) -> None:
-        import threading
-
         self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
 
     def __enter__(self) -> "_TreeSampler":
-        self._thread.start()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.imports", "--sample", str(os.getpid())],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        out, _ = self._process.communicate("")
+        self.peak_kb = int(out.strip() or 0)
 
 
 def child_fast(csv_path: str) -> dict:
@@ -425,5 +443,7 @@ def child_main(argv: list[str]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child_main(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--sample":
+        sampler_main(int(sys.argv[2]))
     else:
         main()

@@ -18,6 +18,9 @@ statement opens, because the connection can run nothing else while a COPY is ope
 from inside one waits forever).
 """
 
+import queue
+import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -151,6 +154,167 @@ def _copy(
                     copy.write_row(values)
                     count += 1
     return count
+
+
+# COPY's text format: a field is its text with backslash, tab, newline and carriage return
+# escaped; \N is NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def copy_text(value: str) -> bytes:
+    """``value`` as one field of a COPY line in text format (UTF-8, escaped)."""
+    if _COPY_SPECIAL.search(value) is None:
+        return value.encode()
+    return value.translate(_COPY_ESCAPES).encode()
+
+
+def copy_json(value) -> bytes:
+    """``value`` as JSON in one field of a COPY line in text format.
+
+    orjson escapes every control character inside JSON strings, so only its backslashes
+    need COPY's escaping. PostgreSQL's jsonb refuses the NUL character (``\\u0000``): a
+    value holding one is encoded again without it (rare, so only then)."""
+    data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    if b"\\" not in data:
+        return data
+    if b"\\u0000" in data:
+        data = orjson.dumps(_without_nul(value), option=orjson.OPT_NON_STR_KEYS)
+    return data.replace(b"\\", b"\\\\")
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+COPY_WRITE_BYTES = 256 * 1024
+COPY_STATEMENT_ROWS = 10_000
+_NEXT_STATEMENT, _END, _ABORT = object(), object(), object()
+
+
+def copy_lines(
+    model: type[models.Model],
+    fields: Sequence[str],
+    lines: Iterable[bytes],
+    *,
+    statement_rows: int = COPY_STATEMENT_ROWS,
+) -> int:
+    """PostgreSQL only: stream ``lines`` (each one row of ``fields`` in COPY's text format,
+    ending in a newline: see ``copy_text`` and ``copy_json``) into the table, inside the
+    caller's transaction.
+
+    For rows made as fast as they are cleaned (a big import): psycopg's ``write_row``
+    adapts every value, with a Python call per JSON value; here a caller that already has
+    JSON bytes formats a line with one ``%``. The lines go to the server in blocks from a
+    writer thread, one COPY statement per ``statement_rows`` lines, with the transaction's
+    constraints checked at the end of each statement (``SET CONSTRAINTS ALL IMMEDIATE``,
+    then ``DEFERRED`` again, Django's own setting): PostgreSQL checks a foreign key once
+    per row, and so checks a statement's rows while this thread makes the next ones,
+    instead of all of them at the commit while the caller waits.
+
+    Every column the model has must be among ``fields``, but the auto primary key and
+    database defaults. Like ``bulk_insert(stream=True)``, ``lines`` must never use the
+    database connection. A failure on either side stops both and is raised here; nothing
+    is committed (the caller's transaction rolls back)."""
+    meta = model._meta
+    given = [meta.get_field(name) for name in fields]
+    missing = _filled_in(meta, given)
+    if missing:
+        raise ValueError(f"copy_lines needs every column: {[f.name for f, _ in missing]}")
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in given)}) FROM STDIN"
+    # The writer thread uses the driver's connection: its errors become Django's here.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        writer = _CopyWriter(cursor.cursor.connection, sql)
+        count = 0
+        try:
+            block: list[bytes] = []
+            size = 0
+            for line in lines:
+                block.append(line)
+                size += len(line)
+                count += 1
+                if size >= COPY_WRITE_BYTES:
+                    writer.put(b"".join(block))
+                    block, size = [], 0
+                if count % statement_rows == 0:
+                    if block:
+                        writer.put(b"".join(block))
+                        block, size = [], 0
+                    writer.put(_NEXT_STATEMENT)
+            if block:
+                writer.put(b"".join(block))
+        except BaseException:
+            writer.abort()
+            raise
+        writer.finish()
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return count
+
+
+class _CopyWriter:
+    """Runs COPY statements in a thread, fed blocks of lines through a small queue."""
+
+    def __init__(self, raw_connection, sql: str) -> None:
+        self._connection = raw_connection
+        self._sql = sql
+        self._queue: queue.Queue = queue.Queue(maxsize=16)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        item = None
+        try:
+            with self._connection.cursor() as cursor:
+                while item is not _END:
+                    item = self._queue.get()
+                    if item is _END or item is _NEXT_STATEMENT:
+                        continue
+                    with cursor.copy(self._sql) as copy:
+                        while item is not _NEXT_STATEMENT and item is not _END:
+                            if item is _ABORT:
+                                raise _Aborted
+                            copy.write(item)
+                            item = self._queue.get()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller by put() or finish()
+            self._failure = exc
+            while item is not _END and item is not _ABORT:  # never leave put() waiting
+                item = self._queue.get()
+
+    def put(self, item: object) -> None:
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.put(_END)
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def abort(self) -> None:
+        if self._thread.is_alive() and self._failure is None:
+            self._queue.put(_ABORT)
+        self._thread.join()
+
+
+class _Aborted(Exception):
+    """The caller failed while making lines: the COPY in progress is abandoned."""
 
 
 # Column types whose binary form psycopg writes from the Python type a model field holds.

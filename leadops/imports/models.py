@@ -108,7 +108,11 @@ class ImportRecord(models.Model):
     at the first row's line; it is never sent to a provider.
     """
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: the unique (batch, line) one serves every lookup by batch, and a
+    # second index would cost the 100,000-row COPY of a big import its upkeep per row.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     line = models.PositiveIntegerField(help_text="Line (CSV) or row (XLSX) in the source file")
     values = models.JSONField(default=dict)
     extras = models.JSONField(default=dict)

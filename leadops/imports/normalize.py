@@ -495,28 +495,43 @@ def _format_street(tokens: list[str]) -> list[str]:
 
 # A street line that starts with a house number made of ASCII digits, then whitespace.
 _HOUSE_NUMBER_RE = re.compile(r"\s*([0-9]+)\s+(\S.*)", re.DOTALL)
+# One that ends with a number after whitespace ("PO Box 4512", "Main St Apt 12").
+_LAST_NUMBER_RE = re.compile(r"(.*\S)\s+([0-9]+)\s*", re.DOTALL)
 
 
 def normalize_address(value: str) -> Cleaned:
     """A street line in USPS style: "123 North Main Street, Apt #4" -> "123 N MAIN ST APT 4".
 
-    Nearly every address differs from the others only by its house number, so a cache of
-    whole addresses never hits; the street after the number repeats down a list. Every
-    rule below treats a leading all-digit token the same whatever its digits (it is kept
-    as it is, it is never a unit, a PO box or a street word, and it makes the next token
-    the street's name), so the street is cleaned once after a stand-in number "1" and the
-    real number is put back (a test checks this against the whole-address path)."""
+    Nearly every address differs from the others only by its house number (or its box or
+    unit number), so a cache of whole addresses never hits; the rest repeats down a list.
+    Every rule below treats an all-digit token the same whatever its digits (it is kept
+    as it is, it is never a unit word, a PO box or a street word, and a leading one makes
+    the next token the street's name), so the rest is cleaned once around a stand-in
+    number "1" and the real number is put back (a test checks this against the
+    whole-address path)."""
     match = _HOUSE_NUMBER_RE.match(value)
-    if match is None:
-        return _normalize_address(value)
-    number, street = match.groups()
-    cleaned = _address_after_one(street)
-    return Cleaned(number + cleaned.value[1:])
+    if match is not None:
+        number, street = match.groups()
+        cleaned = _address_after_one(street)
+        return Cleaned(number + cleaned.value[1:])
+    match = _LAST_NUMBER_RE.fullmatch(value)
+    if match is not None:
+        head, number = match.groups()
+        cleaned = _address_before_one(head)
+        # The stand-in is the last token unless the rest cleaned to nothing around it.
+        if cleaned.value.endswith(" 1"):
+            return Cleaned(cleaned.value[:-1] + number)
+    return _normalize_address(value)
 
 
 @_repeated
 def _address_after_one(street: str) -> Cleaned:
     return _normalize_address("1 " + street)
+
+
+@_repeated
+def _address_before_one(head: str) -> Cleaned:
+    return _normalize_address(head + " 1")
 
 
 @_repeated
@@ -812,6 +827,13 @@ def normalize_phone(value: str) -> Cleaned:
             if _nanp_prefix_valid(digits[:6]):
                 return Cleaned("+1" + digits)
             return Cleaned(text, f"{quoted(value)} is not a valid US phone number")
+    return _phone_by_library(text, value)
+
+
+@_repeated
+def _phone_by_library(text: str, value: str) -> Cleaned:
+    """What libphonenumber makes of a cell the fast path above cannot read (~80 µs): kept
+    per value, as a list's unreadable phones ("555-1234", "N/A") repeat."""
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:

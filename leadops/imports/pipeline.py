@@ -7,7 +7,7 @@ order, with at most a few chunks in flight, so memory stays flat whatever the fi
 (the store uses one process on 2-CPU hosts: see ``services.MAX_WORKERS``). The workers
 import only this module, the reader's field table, the cleaners, the row rules, the kind
 registry's building blocks (the batch's kind arrives pickled inside the ``CleanSpec``) and
-``leadops.bulk.JsonText`` (Django's db package is imported, never configured).
+``leadops.bulk``'s COPY encoders (Django's db package is imported, never configured).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import orjson
 
-from leadops.bulk import JsonText
+from leadops.bulk import copy_json
 from leadops.imports.columns import RowMapper
 from leadops.imports.registry import ImportKind, is_kind, kind
 from leadops.imports.rows import CleanRow, RowPlan
@@ -47,9 +47,10 @@ class CleanSpec:
     headers: tuple[str, ...]
     mapping: tuple[tuple[str, str], ...]
     job_type: str
-    # PostgreSQL COPY wants JSON text: encoding it in the workers keeps the process that
+    # PostgreSQL: the JSON fields come out as fields of a COPY line in text format (bytes,
+    # see ``leadops.bulk.copy_lines``); encoding them in the workers keeps the process that
     # reads and writes free for exactly that.
-    json_out: bool = False
+    copy_out: bool = False
     import_kind: ImportKind | None = None
     # The kind's ``alternative`` (an advanced trace for a normal one), when registered: a
     # row the chosen kind refuses but the alternative takes is flagged ``alternative_ok``.
@@ -64,18 +65,19 @@ class CleanSpec:
 
 
 class CleanedRow(NamedTuple):
-    """One cleaned row; ``values``, ``extras`` and ``errors`` are JSON text with ``json_out``."""
+    """One cleaned row; the JSON fields (``values``, ``extras``, ``errors``, ``inferred``,
+    ``cells``) are COPY text bytes with ``copy_out``."""
 
     line: int
-    values: dict[str, str] | str
-    extras: dict[str, str] | str
+    values: dict[str, str] | bytes
+    extras: dict[str, str] | bytes
     dedupe_key: str
     usable: bool
-    errors: list[dict[str, str]] | str
+    errors: list[dict[str, str]] | bytes
     has_errors: bool
     problems: list[tuple[str, str]]  # (column, reason without the value), unusable rows only
-    inferred: list[str] | str
-    cells: list[str] | str
+    inferred: list[str] | bytes
+    cells: list[str] | bytes
     alternative_ok: bool
 
 
@@ -112,7 +114,7 @@ class _Cleaner:
         self.column_field = {header: fid for fid, header in columns.items()}
         self.extra_columns = tuple(mapper.extra_columns)
         self.import_kind = spec.import_kind
-        self.encode = to_json if spec.json_out else _same
+        self.encode = to_copy if spec.copy_out else _same
 
     def clean(self, line: int, cells: list[str]) -> CleanedRow:
         row = self.plan.normalize(cells, line=line)
@@ -163,17 +165,12 @@ def _same(value: object) -> object:
     return value
 
 
-def to_json(value: dict | list) -> JsonText:
-    """Compact JSON text for a jsonb column, as ``JsonText`` (``leadops.bulk`` stores it as
-    it is). orjson: json.dumps was a fifth of a row's cleaning. PostgreSQL refuses NUL
-    characters in jsonb, so they are dropped."""
+def to_copy(value: dict | list) -> bytes:
+    """A jsonb field of a COPY line (``leadops.bulk.copy_json``); most rows' errors,
+    inferred fields and extras are empty."""
     if not value:
-        return _EMPTY_LIST if isinstance(value, list) else _EMPTY_DICT
-    text = _dumps(value).decode()
-    return JsonText(text.replace("\\u0000", "") if "\\u0000" in text else text)
-
-
-_EMPTY_LIST, _EMPTY_DICT = JsonText("[]"), JsonText("{}")
+        return b"[]" if isinstance(value, list) else b"{}"
+    return copy_json(value)
 
 
 @lru_cache(maxsize=4)

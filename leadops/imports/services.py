@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadops.accounts.models import Team
-from leadops.bulk import bulk_insert
+from leadops.bulk import bulk_insert, copy_lines, copy_text
 from leadops.imports import registry, selectors
 from leadops.imports.columns import (
     EXTRA,
@@ -50,7 +50,7 @@ from leadops.imports.columns import (
 from leadops.imports.errors import BatchStateError, MappingInvalid
 from leadops.imports.models import ImportBatch, ImportRecord, ImportStatus
 from leadops.imports.models import MappingPreset as Preset
-from leadops.imports.pipeline import CleanSpec, clean_rows
+from leadops.imports.pipeline import CleanedRow, CleanSpec, clean_rows
 from leadops.imports.readers import ImportRejected, ReadLimits, RejectCode, Table, open_table
 from leadops.imports.storage import DatabaseFile
 from leadops.jobs.queueing import enqueue_step, redis_connection
@@ -404,7 +404,7 @@ class _Tally:
     problems: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-# ImportRecord's fields in the order _clean_rows yields them (bulk_insert's columns).
+# ImportRecord's fields in the order _record_rows and _record_lines give them.
 _RECORD_FIELDS = (
     "batch",
     "line",
@@ -430,18 +430,17 @@ def _workers(rows_expected: int) -> int:
 
 def _clean_rows(
     batch: ImportBatch, table: Table, tally: _Tally, *, report_progress: bool = False
-) -> Iterator[tuple]:
+) -> Iterator[tuple[CleanedRow, int | None]]:
     """Map, clean and dedupe each row as it is read; only the dedupe keys stay in memory.
 
-    Yields one tuple per row in ``_RECORD_FIELDS`` order, JSON fields already encoded on
-    PostgreSQL (``JsonText``)."""
+    Yields each cleaned row with the line of the row it duplicates (None for a first),
+    its JSON fields as COPY text on PostgreSQL (see ``_record_lines``)."""
     spec = CleanSpec(
         headers=tuple(batch.headers),
         mapping=tuple(batch.mapping.items()),
         job_type=batch.job_type,
-        json_out=connection.vendor == "postgresql",
+        copy_out=connection.vendor == "postgresql",
     )
-    batch_id = batch.pk
     first_line: dict[str, int] = {}
     # Rows only the alternative kind can take are deduped among themselves.
     first_alternative_line: dict[str, int] = {}
@@ -461,7 +460,7 @@ def _clean_rows(
                 tally.duplicates += 1
             if row.has_errors:
                 tally.rows_with_warnings += 1
-            if row.inferred and row.inferred != "[]":
+            if row.inferred and row.inferred != b"[]":
                 tally.rows_inferred += 1
         else:
             tally.rows_unusable += 1
@@ -470,6 +469,14 @@ def _clean_rows(
                 duplicate_of = first_alternative_line.setdefault(row.dedupe_key, row.line)
                 if duplicate_of == row.line:
                     duplicate_of = None
+        yield row, duplicate_of
+
+
+def _record_rows(batch: ImportBatch, rows: Iterator[tuple[CleanedRow, int | None]]):
+    """``bulk_insert``'s rows (``_RECORD_FIELDS`` order), for databases other than
+    PostgreSQL."""
+    batch_id = batch.pk
+    for row, duplicate_of in rows:
         yield (
             batch_id,
             row.line,
@@ -483,6 +490,31 @@ def _clean_rows(
             row.inferred,
             row.cells,
             row.alternative_ok,
+        )
+
+
+# One ImportRecord as a line of PostgreSQL's COPY text format, in _RECORD_FIELDS order.
+_COPY_LINE = b"%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n"
+
+
+def _record_lines(batch: ImportBatch, rows: Iterator[tuple[CleanedRow, int | None]]):
+    """``copy_lines``' lines (PostgreSQL): the JSON fields arrive as COPY text already,
+    so a row is one ``%`` away from its line."""
+    batch_id = batch.pk
+    for row, duplicate_of in rows:
+        yield _COPY_LINE % (
+            batch_id,
+            row.line,
+            row.values,
+            row.extras,
+            copy_text(row.dedupe_key),
+            b"t" if row.usable else b"f",
+            row.errors,
+            b"f" if duplicate_of is None else b"t",
+            b"\\N" if duplicate_of is None else b"%d" % duplicate_of,
+            row.inferred,
+            row.cells,
+            b"t" if row.alternative_ok else b"f",
         )
 
 
@@ -552,9 +584,12 @@ def import_store(*, batch: ImportBatch, report_progress: bool = False) -> Import
                 )
             batch.records.all().delete()
             rows = _clean_rows(batch, table, tally, report_progress=report_progress)
-            # PostgreSQL: one binary COPY fed as rows are cleaned (see _local_copy).
             with _without_cycle_collector():
-                bulk_insert(ImportRecord, _RECORD_FIELDS, rows, stream=True, binary=True)
+                if connection.vendor == "postgresql":
+                    # One COPY fed as rows are cleaned (see _local_copy).
+                    copy_lines(ImportRecord, _RECORD_FIELDS, _record_lines(batch, rows))
+                else:
+                    bulk_insert(ImportRecord, _RECORD_FIELDS, _record_rows(batch, rows))
             batch.rows_read = tally.rows_read
             batch.rows_unusable = tally.rows_unusable
             batch.rows_with_warnings = tally.rows_with_warnings

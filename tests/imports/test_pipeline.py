@@ -5,7 +5,7 @@ import io
 import pytest
 
 from leadops.imports import services
-from leadops.imports.pipeline import CleanSpec, clean_rows, generic_reason, to_json
+from leadops.imports.pipeline import CleanSpec, clean_rows, generic_reason, to_copy
 from leadops.imports.readers import ImportRejected, RejectCode, open_table
 from tests.support.rows import csv_upload
 
@@ -48,16 +48,16 @@ def test_workers_return_the_same_rows_in_file_order():
     ]
 
 
-def test_json_out_encodes_in_the_worker():
-    spec = CleanSpec(SPEC.headers, SPEC.mapping, SPEC.job_type, json_out=True)
+def test_copy_out_encodes_in_the_worker():
+    spec = CleanSpec(SPEC.headers, SPEC.mapping, SPEC.job_type, copy_out=True)
     first = cleaned(2, spec)[0]
 
     assert first.values == (
-        '{"property_state":"MA","property_address":"1 MAIN ST","property_city":"BOSTON",'
-        '"property_zip":"02134","phone_1":"+16175550001"}'
+        b'{"property_state":"MA","property_address":"1 MAIN ST","property_city":"BOSTON",'
+        b'"property_zip":"02134","phone_1":"+16175550001"}'
     )
-    assert first.extras == '{"Notes":"=n1"}'
-    assert first.errors == "[]"
+    assert first.extras == b'{"Notes":"=n1"}'
+    assert first.errors == b"[]"
 
 
 def test_a_reject_while_reading_is_raised_in_the_caller():
@@ -67,10 +67,13 @@ def test_a_reject_while_reading_is_raised_in_the_caller():
     assert info.value.code == RejectCode.RAGGED_ROW
 
 
-def test_to_json_drops_nul_characters_postgresql_refuses():
-    assert to_json({"a": "x\x00y"}) == '{"a":"xy"}'
-    assert to_json([]) == "[]"
-    assert to_json({}) == "{}"
+def test_to_copy_drops_nul_characters_postgresql_refuses_and_escapes_backslashes():
+    assert to_copy({"a": "x\x00y"}) == b'{"a":"xy"}'
+    # A backslash and a literal "u0000" after it is not a NUL: it is kept, escaped for COPY.
+    assert to_copy(["\\u0000", "\x00"]) == b'["\\\\\\\\u0000",""]'
+    assert to_copy(["tab\there"]) == b'["tab\\\\there"]'
+    assert to_copy([]) == b"[]"
+    assert to_copy({}) == b"{}"
 
 
 def test_generic_reason_drops_the_value():
