@@ -117,7 +117,17 @@ class _Cleaner:
         self.encode = to_copy if spec.copy_out else _same
 
     def clean(self, line: int, cells: list[str]) -> CleanedRow:
-        row = self.plan.normalize(cells, line=line)
+        return self._cleaned(line, cells, self.plan.normalize(cells, line=line))
+
+    def clean_many(self, rows: list[tuple[int, list[str]]]) -> list[CleanedRow]:
+        """``clean`` for many rows, their columns cleaned at once (``RowPlan.normalize_rows``)."""
+        cleaned = self._cleaned
+        return [
+            cleaned(line, cells, row)
+            for (line, cells), row in zip(rows, self.plan.normalize_rows(rows), strict=True)
+        ]
+
+    def _cleaned(self, line: int, cells: list[str], row: CleanRow) -> CleanedRow:
         errors = row.errors
         alternative_ok = (
             not row.usable
@@ -134,30 +144,30 @@ class _Cleaner:
         else:
             values = {fid: value for fid, value in row.values.items() if value}
         encode = self.encode
+        extras = {header: cells[index] for index, header in self.extra_columns if cells[index]}
+        # Positional: this runs once a row.
         return CleanedRow(
-            line=line,
-            values=encode(values),
-            extras=encode(
-                {header: cells[index] for index, header in self.extra_columns if cells[index]}
-            ),
-            dedupe_key=_dedupe_key(self.import_kind, row, values),
-            usable=row.usable,
-            errors=encode(
+            line,
+            encode(values),
+            encode(extras),
+            _dedupe_key(self.import_kind, row, values),
+            row.usable,
+            encode(
                 [
                     {"column": error.column, "value": error.value, "reason": error.reason}
                     for error in errors
                 ]
-            ),
-            has_errors=bool(errors),
-            problems=(
-                []
-                if row.usable
-                else [(error.column, generic_reason(error.reason)) for error in errors]
-            ),
-            inferred=encode(row.inferred),
+            )
+            if errors
+            else encode([]),
+            bool(errors),
+            []
+            if row.usable
+            else [(error.column, generic_reason(error.reason)) for error in errors],
+            encode(row.inferred),
             # The row exactly as read, for exports that give the user their own text back.
-            cells=encode(list(cells)),
-            alternative_ok=alternative_ok,
+            encode(list(cells)),
+            alternative_ok,
         )
 
 
@@ -166,11 +176,13 @@ def _same(value: object) -> object:
 
 
 def to_copy(value: dict | list) -> bytes:
-    """A jsonb field of a COPY line (``leadops.bulk.copy_json``); most rows' errors,
+    """A jsonb field of a COPY line (``leadops.bulk.copy_json``, which escapes backslashes
+    and drops NULs; a value without a backslash needs neither). Most rows' errors,
     inferred fields and extras are empty."""
     if not value:
-        return b"[]" if isinstance(value, list) else b"{}"
-    return copy_json(value)
+        return b"[]" if type(value) is list else b"{}"
+    data = _dumps(value)
+    return data if b"\\" not in data else copy_json(value)
 
 
 @lru_cache(maxsize=4)
@@ -180,8 +192,7 @@ def _cleaner(spec: CleanSpec) -> _Cleaner:
 
 def _clean_chunk(spec: CleanSpec, chunk: list[tuple[int, list[str]]]) -> list[CleanedRow]:
     """Worker entry point: clean one chunk of rows."""
-    cleaner = _cleaner(spec)
-    return [cleaner.clean(line, cells) for line, cells in chunk]
+    return _cleaner(spec).clean_many(chunk)
 
 
 def _chunks(
@@ -219,8 +230,8 @@ def clean_rows(
     """
     if workers <= 1:
         cleaner = _Cleaner(spec)
-        for line, cells in rows:
-            yield cleaner.clean(line, cells)
+        for chunk in _chunks(rows, chunk_rows):
+            yield from cleaner.clean_many(chunk)
         return
     with _pool(workers) as pool:
         pending: deque[Future[list[CleanedRow]]] = deque()

@@ -122,11 +122,19 @@ def test_the_plan_cleans_every_row_as_normalize_row_does(job_type):
     for mapping in _mappings(table.headers):
         mapper = RowMapper(table.headers, mapping)
         plan = RowPlan(mapper.field_columns, job_type, columns=mapper.source_columns)
-        for line, cells in rows:
+        # Column by column, in chunks of an odd size (a chunk of one row included).
+        by_columns = [
+            row
+            for start in range(0, len(rows), 97)
+            for row in plan.normalize_rows(rows[start : start + 97])
+        ]
+        assert plan.normalize_rows([]) == []
+        for (line, cells), in_columns in zip(rows, by_columns, strict=True):
             general = normalize_row(
                 mapper.values(cells), job_type, line=line, columns=mapper.source_columns
             )
             assert plan.normalize(cells, line=line) == general, line
+            assert in_columns == general, line
             unusable += not general.usable
     # The file exercises both verdicts for every kind.
     assert 0 < unusable < 2 * len(rows)
