@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import itemgetter
 
 from leadops.imports.columns import FIELDS_BY_ID, Requirement
 from leadops.imports.normalize import (
@@ -247,7 +247,9 @@ class RowPlan:
             if field_id in _STATE_FIELDS:
                 states[field_id] = cleaned.value if cleaned.error is None else ""
             cleaned_row.append(cleaned)
-        return self._finish(cells, line, cleaned_row)
+        values = tuple(cleaned.value for cleaned in cleaned_row)
+        issues = any(cleaned.error is not None or cleaned.derived for cleaned in cleaned_row)
+        return self._finish(cells, line, values, cleaned_row if issues else None)
 
     def normalize_rows(self, rows: Sequence[tuple[int, Sequence[str]]]) -> list[CleanRow]:
         """``normalize`` for many ``(line, cells)`` rows at once, each column's cells
@@ -257,6 +259,9 @@ class RowPlan:
             return []
         columns = list(zip(*(cells for _, cells in rows), strict=True))
         by_step = []
+        value_columns = []
+        # Rows with an invalid or a derived value (few): finished cell by cell.
+        issues: set[int] = set()
         states: dict[str, list[str]] = {}
         for index, field_id, cleaner, _column, state_field in self._steps:
             raw = columns[index]
@@ -264,25 +269,47 @@ class RowPlan:
                 cleaned = list(map(cleaner, raw))
             else:
                 cleaned = list(map(_zip_in_state, raw, states.get(state_field) or _no_states(raw)))
+            values = list(map(_VALUE, cleaned))
+            errors = list(map(_ERROR, cleaned))
+            if any(errors):
+                issues.update(n for n, error in enumerate(errors) if error is not None)
+            if any(map(_DERIVED, cleaned)):
+                issues.update(n for n, c in enumerate(cleaned) if c.derived)
             if field_id in _STATE_FIELDS:
-                states[field_id] = [c.value if c.error is None else "" for c in cleaned]
+                states[field_id] = [
+                    value if error is None else ""
+                    for value, error in zip(values, errors, strict=True)
+                ]
             by_step.append(cleaned)
+            value_columns.append(values)
         finish = self._finish
         return [
-            finish(cells, line, cleaned_row)
-            for (line, cells), cleaned_row in zip(rows, zip(*by_step, strict=True), strict=True)
+            finish(
+                cells,
+                line,
+                values,
+                [column[n] for column in by_step] if n in issues else None,
+            )
+            for n, ((line, cells), values) in enumerate(
+                zip(rows, zip(*value_columns, strict=True), strict=True)
+            )
         ]
 
     def _finish(
-        self, cells: Sequence[str], line: int | None, cleaned_row: Sequence[Cleaned]
+        self,
+        cells: Sequence[str],
+        line: int | None,
+        cleaned_values: Sequence[str],
+        cleaned_row: Sequence[Cleaned] | None,
     ) -> CleanRow:
-        """The row from its cleaned cells (in ``_steps`` order): values, errors, what a ZIP
-        fills in, the company owner, tidied addresses, the verdict and the dedupe key."""
-        values = dict(zip(self._field_ids, map(_VALUE, cleaned_row), strict=False))
+        """The row from its cleaned values (in ``_steps`` order) and, when one of them is
+        invalid or gives others (``cleaned_row``, else None), its cleaned cells: values,
+        errors, what a ZIP fills in, the company owner, tidied addresses, the verdict and
+        the dedupe key."""
+        values = dict(zip(self._field_ids, cleaned_values, strict=True))
         errors: list[RowError] = []
         invalid: set[str] = set()
-        # Most rows have no error and nothing derived: one C call each to know it.
-        if any(map(_ERROR, cleaned_row)) or any(map(_DERIVED, cleaned_row)):
+        if cleaned_row is not None:
             derived: dict[str, str] = {}
             for (index, field_id, _, column, _), cleaned in zip(
                 self._steps, cleaned_row, strict=True
@@ -342,17 +369,11 @@ class RowPlan:
                 values.get("property_state", ""),
                 values.get("property_zip", ""),
             )
-        return CleanRow(
-            line=line,
-            values=values,
-            errors=errors,
-            usable=usable,
-            dedupe_key=key,
-            inferred=inferred,
-        )
+        return CleanRow(line, values, errors, usable, key, inferred)
 
 
-_VALUE, _ERROR, _DERIVED = attrgetter("value"), attrgetter("error"), attrgetter("derived")
+# Cleaned is a NamedTuple: (value, error, derived).
+_VALUE, _ERROR, _DERIVED = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _zip_in_state(raw: str, state: str) -> Cleaned:
