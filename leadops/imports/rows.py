@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import and_, itemgetter, not_, or_
 
 from leadops.imports.columns import FIELDS_BY_ID, Requirement
 from leadops.imports.normalize import (
@@ -282,9 +282,20 @@ class RowPlan:
                 ]
             by_step.append(cleaned)
             value_columns.append(values)
-        finish = self._finish
+        finish, field_ids = self._finish, self._field_ids
+        by_field = dict(zip(field_ids, value_columns, strict=True))
+        plain = self._plain(by_field, columns, len(rows))
+        keys = list(
+            map(
+                dedupe_key_of_cleaned,
+                *(by_field.get(fid) or _no_states(columns[0]) for fid in _KEY_FIELDS),
+            )
+        )
         return [
-            finish(
+            # A plain row (see _plain) is finished as _finish would, without its steps.
+            CleanRow(line, dict(zip(field_ids, values, strict=True)), [], True, keys[n], [])
+            if plain[n] and n not in issues
+            else finish(
                 cells,
                 line,
                 values,
@@ -294,6 +305,59 @@ class RowPlan:
                 zip(rows, zip(*value_columns, strict=True), strict=True)
             )
         ]
+
+    def _plain(
+        self, by_field: dict[str, list[str]], columns: list[tuple[str, ...]], size: int
+    ) -> list[bool]:
+        """For each row of a chunk (valid values by field, raw cells by column), whether
+        ``_finish`` would leave its valid values as they are and only key it: every
+        requirement met, nothing to fill from a ZIP, no owner that may be a company, no
+        address to tidy. Worked out a column at a time; rows with an invalid or derived
+        value are not considered here (``normalize_rows`` finishes those in full)."""
+        none = [""] * size
+
+        def truthy(field_id: str) -> list[bool]:
+            # owner_full_name never meets a requirement itself (see _finish).
+            if field_id == "owner_full_name" or field_id not in by_field:
+                return [False] * size
+            return list(map(bool, by_field[field_id]))
+
+        def both(left: list[bool], right: list[bool]) -> list[bool]:
+            return list(map(and_, left, right))
+
+        def either(left: list[bool], right: list[bool]) -> list[bool]:
+            return list(map(or_, left, right))
+
+        def empty(field_id: str) -> list[bool]:
+            return list(map(not_, by_field.get(field_id, none)))
+
+        plain = [True] * size
+        for field_id in self._single_fields:
+            plain = both(plain, truthy(field_id))
+        for any_of in self._alternatives:
+            met = [False] * size
+            for option in any_of:
+                option_met = [True] * size
+                for field_id in option:
+                    option_met = both(option_met, truthy(field_id))
+                met = either(met, option_met)
+            plain = both(plain, met)
+        if self._zip_mapped:
+            for zip_id, city_id, state_id in _ZIP_PLACES:
+                complete = both(truthy(city_id), truthy(state_id))
+                plain = both(plain, either(empty(zip_id), complete))
+        names = both(truthy("owner_first_name"), truthy("owner_last_name"))
+        no_name = both(empty("owner_last_name"), empty("owner_full_name"))
+        plain = both(plain, either(truthy("owner_company"), either(names, no_name)))
+        for address_id, unit_id, city_id, index in self._address_cells:
+            if address_id not in by_field:
+                continue
+            source = columns[index] if index is not None else none
+            untouched = both(
+                empty(unit_id), either(empty(city_id), [("," not in cell) for cell in source])
+            )
+            plain = both(plain, either(empty(address_id), untouched))
+        return plain
 
     def _finish(
         self,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+from unittest import mock
 
 import pytest
 
@@ -90,6 +91,50 @@ POOLS = {
 JOB_TYPES = ["trace_normal", "trace_advanced", "apn", "dnc"]
 
 
+# Valid values for the most part, so most rows are plain (RowPlan.normalize_rows finishes
+# them without the row rules), and every case those rules change: a unit to append, a city
+# repeated after a comma, a city or state to fill from a ZIP, a company or a full name
+# where a person's name goes, a missing requirement. Each place's city, state and ZIP agree.
+PLACES = [("Boston", "MA", "02134"), ("Austin", "TX", "78701"), ("Saint Louis", "MO", "63101")]
+TIDY_POOLS = {
+    "Property Address": ["1 Main St", "22 North Oak Avenue", "5 Elm Rd, Boston", "PO Box 9"]
+    + ["7 Pine St"] * 8
+    + [""],
+    "Unit": ["", "", "", "", "", "", "", "Apt 4"],
+    "County": ["Suffolk", ""],
+    "APN": ["00-4241-09", "12-34", ""],
+    "Owner Name": ["", "", "", "", "", "", "", "", "", "John Smith"],
+    "Owner First Name": ["John", "Mary", "Jane", "John", "Mary", "Jane", ""],
+    "Owner Last Name": ["Smith", "O'Brien", "Smith", "van der berg", "Doe", "ACME HOLDINGS LLC"],
+    "Company": ["", "", "", "", "", "", "", "Acme LLC"],
+    "Mailing Address": ["123 North Main Street", "PO Box 9", "9 Oak Ln"] * 3
+    + ["5 Oak Ln, Austin", ""],
+    "Mailing Unit": ["", "", "", "", "", "", "Apt 2"],
+    "Phone 1": ["(617) 555-0100", "512-555-0199", ""],
+    "Phone 1 Type": ["Mobile", "landline", ""],
+    "Phone 2": ["", "(212) 555-0143"],
+    "Email": ["a@b.com", "x@y.org", ""],
+    "Notes": ["", "x"],
+}
+
+
+def tidy_csv(rows: int = 600, seed: int = 18) -> str:
+    rng = random.Random(seed)
+    body = []
+    for _ in range(rows):
+        row = {header: rng.choice(pool) for header, pool in TIDY_POOLS.items()}
+        for prefix in ("", "Mailing "):
+            city, state, zip_code = rng.choice(PLACES)
+            blank = rng.random()  # now and then a city, a state or a ZIP is left out
+            row[f"{prefix}City"] = "" if 0.9 < blank <= 0.93 else city
+            row[f"{prefix}State"] = "" if 0.93 < blank <= 0.96 else state
+            row[f"{prefix}Zip"] = "" if blank > 0.96 else zip_code
+        body.append([row[header] for header in HEADERS])
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADERS, *body])
+    return out.getvalue()
+
+
 def messy_csv(rows: int = 600, seed: int = 18) -> str:
     rng = random.Random(seed)
     body = [[rng.choice(POOLS[header]) for header in HEADERS] for _ in range(rows)]
@@ -114,20 +159,23 @@ def _mappings(headers: list[str]) -> list[dict[str, str]]:
     return [full, thin]
 
 
+@pytest.mark.parametrize("tidy", [False, True], ids=["messy", "tidy"])
 @pytest.mark.parametrize("job_type", JOB_TYPES)
-def test_the_plan_cleans_every_row_as_normalize_row_does(job_type):
-    table = _table(messy_csv())
+def test_the_plan_cleans_every_row_as_normalize_row_does(job_type, tidy):
+    table = _table(tidy_csv() if tidy else messy_csv())
     rows = list(table.rows())
-    unusable = 0
+    unusable = finished = 0
     for mapping in _mappings(table.headers):
         mapper = RowMapper(table.headers, mapping)
         plan = RowPlan(mapper.field_columns, job_type, columns=mapper.source_columns)
         # Column by column, in chunks of an odd size (a chunk of one row included).
-        by_columns = [
-            row
-            for start in range(0, len(rows), 97)
-            for row in plan.normalize_rows(rows[start : start + 97])
-        ]
+        with mock.patch.object(RowPlan, "_finish", autospec=True, side_effect=RowPlan._finish) as f:
+            by_columns = [
+                row
+                for start in range(0, len(rows), 97)
+                for row in plan.normalize_rows(rows[start : start + 97])
+            ]
+        finished += f.call_count
         assert plan.normalize_rows([]) == []
         for (line, cells), in_columns in zip(rows, by_columns, strict=True):
             general = normalize_row(
@@ -138,6 +186,10 @@ def test_the_plan_cleans_every_row_as_normalize_row_does(job_type):
             unusable += not general.usable
     # The file exercises both verdicts for every kind.
     assert 0 < unusable < 2 * len(rows)
+    if tidy:
+        # Both ways of finishing a row were taken, each for 50 rows or more.
+        checked = len(rows) * len(_mappings(table.headers))
+        assert 50 < finished < checked - 50
 
 
 def _uncopy(field: bytes) -> bytes:
