@@ -936,5 +936,9 @@ def dedupe_key_of_cleaned(street: str, city: str, state: str, zip_code: str) -> 
     if unit:
         rest = [t for t in unit[1:] if t != "#"]
         unit = [_UNIT_WORDS[unit[0]], *rest] if unit[0] in _UNIT_WORDS else ["#", *rest]
-    city_key = " ".join(_CITY_KEY_WORDS.get(t, t) for t in city.split())
-    return "|".join([" ".join([*base, *unit]), city_key, state, zip5(zip_code)])
+    return "|".join([" ".join([*base, *unit]), _city_key(city), state, zip5(zip_code)])
+
+
+@_repeated
+def _city_key(city: str) -> str:
+    return " ".join(_CITY_KEY_WORDS.get(t, t) for t in city.split())

@@ -221,7 +221,7 @@ def clean_rows(
     *,
     spec: CleanSpec,
     workers: int = 1,
-    chunk_rows: int = 1000,
+    chunk_rows: int = 500,
 ) -> Iterator[CleanedRow]:
     """Clean ``rows`` in file order; with ``workers`` > 1, in a process pool.
 

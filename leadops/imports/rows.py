@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import and_, itemgetter, not_, or_
 
 from leadops.imports.columns import FIELDS_BY_ID, Requirement
@@ -440,7 +441,9 @@ class RowPlan:
 _VALUE, _ERROR, _DERIVED = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
+@lru_cache(maxsize=8192)
 def _zip_in_state(raw: str, state: str) -> Cleaned:
+    """``normalize_zip`` cached by position: a column of ZIPs maps over it."""
     return normalize_zip(raw, state=state)
 
 
