@@ -5,7 +5,7 @@ A generated 100,000-row CSV (PropStream-like columns, a title row, ZIPs that los
 leading zero, ~3 % repeated addresses, ~2 % rows without an address, some bad phones) goes
 through the real services: ``import_upload`` (stream to disk, read every row, keep the file
 in the uploads storage, auto-map), ``import_set_mapping`` and ``import_store`` (read → map →
-normalize → dedupe → one COPY streamed while rows are cleaned, one transaction). Each side
+normalize → dedupe → COPY text lines streamed while rows are cleaned, one transaction). Each side
 runs in its own child process; the peak memory is sampled (by a separate process, so the
 sampling takes no time from the import) over the child's whole process tree (it and any
 cleaning processes) through upload and store, and is at least the child's own
@@ -390,7 +390,7 @@ def main() -> None:
                 fast["peak_rss_mb_with_workers"], unit="MB", under=200
             ),
         },
-        "database": "PostgreSQL (fresh database), one COPY inside one transaction",
+        "database": "PostgreSQL (fresh database), 10,000-row COPY statements, one transaction",
         "file": {"rows": rows, "bytes": size_bytes, "columns": len(HEADERS), "job_type": JOB_TYPE},
         "counts": {k: fast[k] for k in ("rows_unusable", "duplicates", "unique_records")},
         "records_stored": fast["records_stored"],

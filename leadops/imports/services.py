@@ -8,10 +8,18 @@
 ``import_upload`` reads the whole file once before anything is saved, so every reject the
 reader can raise (ragged rows, too many rows, a huge cell…) reaches the upload page with
 nothing stored. ``import_store`` reads it again from the uploads storage (by default the
-database, so any worker host can), cleans and dedupes row by row (``RowPlan``: the row
-rules compiled once for the file) and streams the rows into one COPY as they are cleaned,
-so PostgreSQL stores while Python cleans; all inside one transaction: a failure anywhere
-stores nothing.
+database, so any worker host can), cleans 500 rows at a time a column at a time
+(``RowPlan.normalize_rows``: the row rules compiled once for the file, each column's cells
+cleaned by one ``map``, the rows that need no row rule finished straight from their
+values), dedupes them in file order and streams them, as COPY text lines, into COPY
+statements of 10,000 rows that a writer thread runs (``leadops.bulk.copy_lines``): PostgreSQL
+stores, and checks each statement's foreign keys, while Python cleans the next rows. All
+inside one transaction: a failure anywhere stores nothing.
+
+On the 2-CPU machine ``make bench`` runs on, a 100,000-row CSV takes about 0.35 s to upload
+and 2.2 s to store; the store is Python-bound (about 2.1 s of CPU, PostgreSQL 1.3 s on the
+other CPU), the rest of a row's time spread over reading, the cleaners, the row rules and
+the JSON (see ``bench/imports.py``).
 """
 
 from __future__ import annotations
