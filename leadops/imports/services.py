@@ -16,7 +16,7 @@ statements of 10,000 rows that a writer thread runs (``leadops.bulk.copy_lines``
 stores, and checks each statement's foreign keys, while Python cleans the next rows. All
 inside one transaction: a failure anywhere stores nothing.
 
-On the 2-CPU machine ``make bench`` runs on, a 100,000-row CSV takes about 0.35 s to upload
+On the 2-CPU machine ``make bench`` runs on, a 100,000-row CSV takes about 0.3 s to upload
 and 2.2 s to store; the store is Python-bound (about 2.1 s of CPU, PostgreSQL 1.3 s on the
 other CPU), the rest of a row's time spread over reading, the cleaners, the row rules and
 the JSON (see ``bench/imports.py``).
