@@ -9,23 +9,12 @@ from django.db import IntegrityError, connection, transaction
 
 from leadops import bulk
 from leadops.imports.models import ImportBatch, ImportRecord
+from leadops.imports.services import _RECORD_FIELDS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
-FIELDS = (
-    "batch",
-    "line",
-    "values",
-    "extras",
-    "dedupe_key",
-    "usable",
-    "errors",
-    "is_duplicate",
-    "duplicate_of_line",
-    "inferred",
-    "cells",
-    "alternative_ok",
-)
+# ImportRecord's every column, in the order the import's store writes them.
+FIELDS = _RECORD_FIELDS
 LINE = b"%d\t%d\t%s\t{}\t%s\tt\t[]\tf\t\\N\t[]\t%s\tf\n"
 
 
