@@ -159,8 +159,6 @@ def _copy(
 # COPY's text format: a field is its text with backslash, tab, newline and carriage return
 # escaped; \N is NULL.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
@@ -310,7 +308,8 @@ class _CopyWriter:
             raise self._failure
 
     def abort(self) -> None:
-        if self._thread.is_alive() and self._failure is None:
+        # Also after a failure of its own: the thread then drains the queue up to this.
+        if self._thread.is_alive():
             self._queue.put(_ABORT)
         self._thread.join()
 

@@ -3,6 +3,7 @@ thread, one statement per ``statement_rows``, with foreign keys checked per stat
 a failure on either side stops both and stores nothing."""
 
 import threading
+import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -95,6 +96,46 @@ def test_a_failure_while_making_lines_abandons_the_copy(batch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_failure_on_both_sides_at_once_ends_both(batch, monkeypatch):
+    """The writer fails (a bad line ends its statement), then the lines fail too before
+    the caller has heard of the first failure: both end, nothing waits forever."""
+    writers = []
+    made = bulk._CopyWriter.__init__
+
+    def kept(self, *args):
+        made(self, *args)
+        writers.append(self)
+
+    monkeypatch.setattr(bulk._CopyWriter, "__init__", kept)
+
+    def lines():
+        yield b"not a row\n"
+        deadline = time.monotonic() + 10
+        while writers[0]._failure is None and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        raise RuntimeError("reader failed")
+
+    raised = []
+
+    def store() -> None:
+        try:
+            with transaction.atomic():
+                bulk.copy_lines(ImportRecord, FIELDS, lines(), statement_rows=1)
+        except RuntimeError as exc:
+            raised.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=store, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "copy_lines never returned"
+    assert writers[0]._failure is not None
+    assert [str(exc) for exc in raised] == ["reader failed"]
+    assert not ImportRecord.objects.exists()
+    assert not _writers()
 
 
 def test_a_bad_line_is_raised_in_the_caller(batch):
