@@ -603,7 +603,7 @@ def import_store(*, batch: ImportBatch, report_progress: bool = False) -> Import
             rows = _clean_rows(batch, table, tally, report_progress=report_progress)
             with _without_cycle_collector():
                 if connection.vendor == "postgresql":
-                    # One COPY fed as rows are cleaned (see _local_copy).
+                    # COPY statements fed as rows are cleaned (see _local_copy).
                     copy_lines(ImportRecord, _RECORD_FIELDS, _record_lines(batch, rows))
                 else:
                     bulk_insert(ImportRecord, _RECORD_FIELDS, _record_rows(batch, rows))
