@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, NamedTuple
 
+import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
@@ -455,7 +456,7 @@ def _clean_rows(
     for row in clean_rows(table.rows(), spec=spec, workers=_workers(batch.rows_read)):
         tally.rows_read += 1
         if report_progress and tally.rows_read % PROGRESS_EVERY == 0:
-            store_progress_set(batch=batch, rows_done=tally.rows_read)
+            report_progress = store_progress_set(batch=batch, rows_done=tally.rows_read)
         duplicate_of = None
         if row.usable:
             if row.dedupe_key:
@@ -651,9 +652,18 @@ def _progress_key(batch: ImportBatch) -> str:
     return f"leadops:import-progress:{batch.pk}"
 
 
-def store_progress_set(*, batch: ImportBatch, rows_done: int) -> None:
-    """Progress lives in Redis: the store is one transaction, invisible until it commits."""
-    redis_connection().set(_progress_key(batch), rows_done, ex=PROGRESS_TTL)
+def store_progress_set(*, batch: ImportBatch, rows_done: int) -> bool:
+    """Progress lives in Redis: the store is one transaction, invisible until it commits.
+
+    Only the progress bar reads it: with Redis down the store goes on (and commits) without
+    it. Returns whether it was kept; the store stops trying after a refusal (the client's
+    retries take seconds each time)."""
+    try:
+        redis_connection().set(_progress_key(batch), rows_done, ex=PROGRESS_TTL)
+    except redis.RedisError as exc:
+        log.warning("import %s: progress not kept (%s)", batch.pk, exc.__class__.__name__)
+        return False
+    return True
 
 
 def store_progress(*, batch: ImportBatch) -> int | None:

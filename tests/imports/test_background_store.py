@@ -1,8 +1,11 @@
 """Big imports are stored by an RQ worker while the preview shows a live progress bar."""
 
 import pytest
+import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from leadops.imports import services
 from leadops.imports.models import ImportBatch, ImportStatus
@@ -64,6 +67,21 @@ def test_progress_counts_rows_as_they_are_cleaned(big_batch, staff_client, rq_re
     html = staff_client.get(reverse("imports:store_progress", args=[big_batch.pk])).content.decode()
     assert "60 / 120 rows" in html
     assert 'aria-valuenow="50"' in html
+
+
+def test_a_redis_outage_costs_the_progress_bar_not_the_store(big_batch, monkeypatch, caplog):
+    services.import_set_mapping(
+        batch=big_batch, mapping=big_batch.mapping, job_type=big_batch.job_type
+    )
+    # Nothing listens on port 1: every progress write is refused (at once: no retries).
+    refused = redis.Redis(port=1, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setattr(services, "redis_connection", lambda: refused)
+    services.import_store(batch=big_batch, report_progress=True)
+
+    big_batch.refresh_from_db()
+    assert (big_batch.status, big_batch.unique_records) == (ImportStatus.STORED, 120)
+    # Tried once: a refusal costs the real client its retries, seconds each time.
+    assert caplog.text.count("progress not kept (ConnectionError)") == 1
 
 
 def test_other_team_cannot_see_progress(client, outsider, big_batch, rq_redis):
