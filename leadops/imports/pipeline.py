@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-import orjson
-
 from leadops.bulk import copy_json
 from leadops.imports.columns import RowMapper
 from leadops.imports.registry import ImportKind, is_kind, kind
 from leadops.imports.rows import CleanRow, RowPlan
-
-_dumps = orjson.dumps
 
 __all__ = ["CleanSpec", "CleanedRow", "clean_rows", "generic_reason"]
 
@@ -176,13 +172,11 @@ def _same(value: object) -> object:
 
 
 def to_copy(value: dict | list) -> bytes:
-    """A jsonb field of a COPY line (``leadops.bulk.copy_json``, which escapes backslashes
-    and drops NULs; a value without a backslash needs neither). Most rows' errors,
+    """A jsonb field of a COPY line (``leadops.bulk.copy_json``). Most rows' errors,
     inferred fields and extras are empty."""
     if not value:
         return b"[]" if type(value) is list else b"{}"
-    data = _dumps(value)
-    return data if b"\\" not in data else copy_json(value)
+    return copy_json(value)
 
 
 @lru_cache(maxsize=4)

@@ -259,6 +259,9 @@ class RowPlan:
         if not rows:
             return []
         columns = list(zip(*(cells for _, cells in rows), strict=True))
+        # A column of empty values: the states of ZIPs when no state is mapped, the parts
+        # of a dedupe key whose field is not mapped.
+        none = [""] * len(rows)
         by_step = []
         value_columns = []
         # Rows with an invalid or a derived value (few): finished cell by cell.
@@ -269,7 +272,7 @@ class RowPlan:
             if state_field is None:
                 cleaned = list(map(cleaner, raw))
             else:
-                cleaned = list(map(_zip_in_state, raw, states.get(state_field) or _no_states(raw)))
+                cleaned = list(map(_zip_in_state, raw, states.get(state_field) or none))
             values = list(map(_VALUE, cleaned))
             errors = list(map(_ERROR, cleaned))
             if any(errors):
@@ -289,7 +292,7 @@ class RowPlan:
         keys = list(
             map(
                 dedupe_key_of_cleaned,
-                *(by_field.get(fid) or _no_states(columns[0]) for fid in _KEY_FIELDS),
+                *(by_field.get(fid) or none for fid in _KEY_FIELDS),
             )
         )
         return [
@@ -445,11 +448,6 @@ _VALUE, _ERROR, _DERIVED = itemgetter(0), itemgetter(1), itemgetter(2)
 def _zip_in_state(raw: str, state: str) -> Cleaned:
     """``normalize_zip`` cached by position: a column of ZIPs maps over it."""
     return normalize_zip(raw, state=state)
-
-
-def _no_states(column: Sequence[str]) -> list[str]:
-    """The state a ZIP column is read in when no state column is mapped: none."""
-    return [""] * len(column)
 
 
 def _fill_from_zip(values: dict[str, str], invalid: set[str]) -> list[str]:
